@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the system programs netseg and its tests use, only where missing:
+# Graphviz `dot` (diagrams), tshark (capture cross-checks), Chromium (report browser test).
+set -e
+missing=""
+command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
+command -v tshark >/dev/null 2>&1 || missing="$missing tshark"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+if command -v apt-get >/dev/null 2>&1; then
+    echo "installing:$missing"
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+elif command -v brew >/dev/null 2>&1; then
+    brew install graphviz wireshark chromium || true
+else
+    echo "please install with your package manager:$missing" >&2
+fi

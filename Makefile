@@ -1,0 +1,34 @@
+# The two commands of the README: `make demo` and `make test`. Each sets itself up.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup system-deps lint bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP) system-deps
+
+# Graphviz (and tshark for the capture tests) from the system package manager where missing.
+system-deps:
+	@sh .ci/system-deps.sh
+
+demo: setup
+	$(BIN)/netseg validate topologies/*.yaml
+	-$(BIN)/netseg check topologies/esxi-cluster.yaml
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check netseg tests bench
+	$(BIN)/ruff format --check netseg tests bench
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,75 @@
+"""Options and output handling shared by the commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from netseg.model.topology import Severity
+
+SEVERITIES = [s.value for s in Severity]
+
+
+def add_format(parser: argparse.ArgumentParser, formats: list[str]) -> None:
+    parser.add_argument(
+        "--format",
+        choices=formats,
+        default=None,
+        help="output format (default: text on a terminal, json otherwise... see docs)"
+        if "text" not in formats
+        else "output format (default: text)",
+    )
+    parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically)")
+
+
+def add_fail_on(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        default="high",
+        help="exit 1 when a finding at or above this severity is present (default: high)",
+    )
+
+
+def chosen_format(args: argparse.Namespace, default: str = "text") -> str:
+    fmt: str | None = args.format
+    return fmt if fmt is not None else default
+
+
+def colour_enabled(stream: object = sys.stdout) -> bool:
+    """Colours on a terminal only, never when piped or with NO_COLOR set."""
+    if os.environ.get("NO_COLOR") is not None:
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def write_output(data: str | bytes, output: str | None) -> None:
+    """Write to stdout, or to ``output`` atomically (temporary file renamed into place)."""
+    if output is None or output == "-":
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        sys.stdout.flush()
+        return
+    atomic_write(Path(output), data)
+
+
+def atomic_write(path: Path, data: str | bytes) -> None:
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    directory = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

@@ -1,0 +1,84 @@
+"""``netseg`` entry point: finds the command modules, parses arguments, maps errors to exit
+codes.
+
+Each command lives in ``netseg/cli/cmd_<name>.py`` and exposes ``HELP`` (one line),
+``add_arguments(parser)`` and ``run(args) -> int``. Exit codes: 0 ran clean, 1 findings at or
+above ``--fail-on``, 2 usage or input error (never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import signal
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+
+from netseg import __version__
+from netseg.errors import NetsegError, TopologyError
+
+COMMANDS = ("validate", "check", "reach", "replay", "diagram", "report", "diff", "schema", "rules")
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _command_modules() -> dict[str, ModuleType]:
+    found = {}
+    for name in COMMANDS:
+        modname = f"netseg.cli.cmd_{name}"
+        if importlib.util.find_spec(modname) is not None:
+            found[name] = importlib.import_module(modname)
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="netseg",
+        description="Virtual-network segmentation analyser for Xen, ESXi and Hyper-V: who can "
+        "reach the privileged domain, in the design and in real traffic.",
+    )
+    parser.add_argument("--version", action="version", version=f"netseg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, module in _command_modules().items():
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # A closed pipe (`netseg rules | head`) ends quietly, as Unix tools do.
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help(sys.stderr)
+        return EXIT_INPUT
+    try:
+        code: int = args._run(args)
+        return code
+    except TopologyError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return EXIT_INPUT
+    except NetsegError as exc:
+        print(f"netseg: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("netseg: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""netseg's one exception tree. Every error a user can cause is a :class:`NetsegError`.
+
+::
+
+    NetsegError
+    ├── TopologyError        the topology file is unreadable or invalid (carries every Problem)
+    ├── CaptureError         a capture file cannot be read at all
+    ├── SelectorError        a --from/--to/--host selector or capture point matches nothing
+    └── RenderError          an output cannot be produced (e.g. Graphviz `dot` missing)
+
+The CLI turns each into one clear message per problem and exit code 2; a traceback means a
+bug in netseg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem in a topology file: where, which key path, what."""
+
+    file: str
+    line: int
+    column: int
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class NetsegError(Exception):
+    """Base of every error netseg raises on bad input."""
+
+
+class TopologyError(NetsegError):
+    """A topology could not be loaded; ``problems`` lists every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class CaptureError(NetsegError):
+    """A capture file cannot be read (not a capture, unreadable, unsupported container)."""
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file = file
+        self.message = message
+        super().__init__(f"{file}: {message}")
+
+
+class SelectorError(NetsegError):
+    """A selector or capture point names nothing in the topology."""
+
+
+class RenderError(NetsegError):
+    """An output format cannot be produced on this machine."""
