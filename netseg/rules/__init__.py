@@ -1,0 +1,1 @@
+"""The finding catalogue and the rules that produce findings."""

@@ -1,0 +1,50 @@
+"""Findings: what a rule reports, as typed values that print as a reviewer would write them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from netseg.model.topology import NOWHERE, Location, Severity
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """One entry of the finding catalogue (rules.md)."""
+
+    id: str
+    severity: Severity
+    title: str
+    fires_when: str
+    references: tuple[str, ...] = ()
+    kind: Literal["design", "capture"] = "design"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One finding. ``subject``/``object`` are entity references (``guest:web01/nic0``).
+
+    ``evidence`` holds JSON-ready values: for design findings ``services``, ``mode`` and
+    ``path``; for capture findings the conversation and frame numbers.
+    """
+
+    rule: str
+    severity: Severity
+    message: str
+    subject: str
+    object: str | None = None
+    location: Location = NOWHERE
+    references: tuple[str, ...] = ()
+    evidence: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    waived: bool = False
+    waiver_why: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str | None]:
+        """Identity across versions of a topology (diff): rule, subject, object — not line."""
+        return (self.rule, self.subject, self.object)
+
+    def __str__(self) -> str:
+        waived = " (waived)" if self.waived else ""
+        return f"[{self.severity}] {self.rule}: {self.message}{waived}"
