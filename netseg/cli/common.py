@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -18,9 +19,7 @@ def add_format(parser: argparse.ArgumentParser, formats: list[str]) -> None:
         "--format",
         choices=formats,
         default=None,
-        help="output format (default: text on a terminal, json otherwise... see docs)"
-        if "text" not in formats
-        else "output format (default: text)",
+        help=f"output format (default: {formats[0]})",
     )
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically)")
 
@@ -68,8 +67,6 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             fh.write(payload)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise

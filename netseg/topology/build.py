@@ -1,0 +1,1374 @@
+"""From a structurally valid document to the model: references, scopes, hypervisor rules,
+vendor defaults.
+
+Every problem is collected (never the first only) with its position. Vendor defaults are
+applied here, once, so analyses read resolved values:
+
+- ESXi security: port group → its vSwitch → vendor default (standard: promiscuous false,
+  MAC changes true, forged transmits true; distributed: all false);
+- Hyper-V: an ``external`` switch with ``allow_management_os`` and every ``internal`` switch
+  get a management-OS vNIC ``vEthernet (NAME)`` (untagged, no address) unless one is declared;
+- zones ``management`` (privileged) and ``default`` always exist; NICs are named ``nic0``…
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from netseg.model.services import ServiceSet
+from netseg.model.topology import (
+    DEFAULT_ZONE,
+    MANAGEMENT_ZONE,
+    UNTAGGED,
+    AclLine,
+    DriverDomain,
+    Endpoint,
+    Firewall,
+    FirewallRule,
+    Guards,
+    Guest,
+    GuestNic,
+    Host,
+    Hypervisor,
+    Link,
+    Location,
+    ManagementInterface,
+    Nic,
+    Peer,
+    Policy,
+    PolicyRule,
+    PortGroup,
+    PortRef,
+    Router,
+    RouterInterface,
+    Security,
+    Severity,
+    Switch,
+    SwitchPort,
+    Topology,
+    Uplink,
+    VlanMode,
+    VSwitch,
+    Waiver,
+    Zone,
+)
+from netseg.model.vlans import VlanSet
+from netseg.topology.source import MDict, MList
+from netseg.topology.spec import INVALID, Problems, Where, suggest
+
+VENDOR_SECURITY = {
+    "standard": Security(promiscuous=False, mac_changes=True, forged_transmits=True),
+    "distributed": Security(promiscuous=False, mac_changes=False, forged_transmits=False),
+}
+DEFAULT_VSWITCH_TYPE = {"esxi": "standard", "xen": "bridge"}
+TYPES_OF = {
+    "esxi": ("standard", "distributed"),
+    "hyperv": ("external", "internal", "private"),
+    "xen": ("bridge", "ovs"),
+}
+
+
+def _ok(value: Any) -> bool:
+    return value is not INVALID and value is not None
+
+
+def _loc(node: Any, file: str) -> Location:
+    if isinstance(node, MDict | MList):
+        return Location(node.file, node.mark[0], node.mark[1])
+    return Location(file, 0, 0)
+
+
+def _items(doc: MDict, key: str) -> list[tuple[int, MDict]]:
+    """The valid mapping items of a list field, with their indexes."""
+    value = doc.get(key)
+    if not isinstance(value, list):
+        return []
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, MDict)]
+
+
+class Builder:
+    def __init__(self, doc: MDict, raw: MDict, file: str, problems: Problems) -> None:
+        self.doc = doc
+        self.raw = raw
+        self.file = file
+        self.p = problems
+        self.zones: dict[str, Zone] = {}
+        self.macs: dict[str, tuple[str, int]] = {}
+
+    # --- helpers ---------------------------------------------------------------------------
+    def where(self, container: Any, key: Any, path: str) -> Where:
+        return Where(container, key, path)
+
+    def err(self, container: Any, key: Any, path: str, message: str, at_key: bool = False) -> None:
+        self.p.add(Where(container, key, path), message, at_key)
+
+    def unique(
+        self, items: Iterable[tuple[int, MDict]], path: str, what: str, scope: str = ""
+    ) -> dict[str, MDict]:
+        """Names unique in a scope; a duplicate is reported at each later occurrence."""
+        seen: dict[str, MDict] = {}
+        for i, item in items:
+            name = item.get("name")
+            if not _ok(name):
+                continue
+            if name in seen:
+                first = seen[name].mark[0]
+                where = f" {scope}" if scope else ""
+                self.err(
+                    item,
+                    "name",
+                    f"{path}[{i}].name",
+                    f"duplicate {what} name {name!r}{where} (first declared at line {first})",
+                )
+                continue
+            seen[name] = item
+        return seen
+
+    def claim_mac(self, item: MDict, path: str, owner: str) -> str | None:
+        mac = item.get("mac")
+        if not _ok(mac):
+            return None
+        if mac in self.macs:
+            other, line = self.macs[mac]
+            self.err(
+                item, "mac", f"{path}.mac", f"MAC {mac} is already used by {other} (line {line})"
+            )
+        else:
+            self.macs[mac] = (owner, item.value_marks.get("mac", item.mark)[0])
+        return str(mac)
+
+    def zone_ref(self, item: MDict, key: str, path: str, default: str = DEFAULT_ZONE) -> str:
+        name = item.get(key, default)
+        if not _ok(name):
+            return default
+        if name not in self.zones:
+            self.err(
+                item, key, f"{path}.{key}", f"unknown zone {name!r}{suggest(name, self.zones)}"
+            )
+        return str(name)
+
+    def peer(self, item: MDict, key: str, path: str) -> Peer:
+        value = item.get(key, Peer())
+        if not isinstance(value, Peer):
+            return Peer()
+        if value.zone is not None and value.zone not in self.zones:
+            self.err(
+                item,
+                key,
+                f"{path}.{key}",
+                f"unknown zone {value.zone!r}{suggest(value.zone, self.zones)} "
+                "(a peer is a zone, a prefix or 'any')",
+            )
+        return value
+
+    def services(self, item: MDict) -> ServiceSet:
+        value = item.get("services", ServiceSet.any())
+        return value if isinstance(value, ServiceSet) else ServiceSet.any()
+
+    def addresses(self, item: MDict) -> tuple[Any, ...]:
+        value = item.get("address")
+        return value if isinstance(value, tuple) else ()
+
+    def loc(self, item: Any) -> Location:
+        return _loc(item, self.file)
+
+    # --- sections ----------------------------------------------------------------------------
+    def build(self) -> Topology:
+        doc = self.doc
+        self.build_zones()
+        switches = self.build_switches()
+        links = self.build_links(switches)
+        hosts = self.build_hosts(switches)
+        host_by_name = {h.name: h for h in hosts}
+        routers = self.build_routers(switches, host_by_name)
+        endpoints = self.build_endpoints(switches)
+        guests = self.build_guests(host_by_name)
+        self.check_cabling(switches, links, hosts, routers, endpoints)
+        policy = self.build_policy(switches, hosts, routers, endpoints, guests)
+        name = doc.get("name")
+        return Topology(
+            name=str(name) if _ok(name) else "",
+            file=self.file,
+            zones=dict(self.zones),
+            policy=policy,
+            description=str(doc.get("description") or ""),
+            switches=tuple(switches.values()),
+            links=tuple(links),
+            routers=tuple(routers),
+            endpoints=tuple(endpoints),
+            hosts=tuple(hosts),
+            guests=tuple(guests),
+            location=self.loc(doc),
+        )
+
+    def build_zones(self) -> None:
+        zones = self.doc.get("zones")
+        if isinstance(zones, MDict):
+            for name, z in zones.items():
+                if not isinstance(z, MDict):
+                    continue
+                privileged = bool(z.get("privileged", False)) if _ok(z.get("privileged")) else False
+                if name == MANAGEMENT_ZONE and z.get("privileged") is False:
+                    self.err(
+                        zones,
+                        name,
+                        f"zones.{name}.privileged",
+                        "the management zone is always privileged",
+                    )
+                self.zones[name] = Zone(
+                    name,
+                    privileged=privileged or name == MANAGEMENT_ZONE,
+                    description=str(z.get("description") or ""),
+                    location=Location(zones.file, *zones.key_marks.get(name, zones.mark)),
+                )
+        if MANAGEMENT_ZONE not in self.zones:
+            self.zones[MANAGEMENT_ZONE] = Zone(
+                MANAGEMENT_ZONE,
+                privileged=True,
+                description="hypervisor administration",
+                declared=False,
+            )
+        if DEFAULT_ZONE not in self.zones:
+            self.zones[DEFAULT_ZONE] = Zone(DEFAULT_ZONE, declared=False)
+
+    def build_switches(self) -> dict[str, Switch]:
+        items = _items(self.doc, "switches")
+        out: dict[str, Switch] = {}
+        for name, sw in self.unique(items, "switches", "switch").items():
+            i = self.doc["switches"].index(sw)
+            path = f"switches[{i}]"
+            ports_items = _items(sw, "ports")
+            ports = []
+            for pname, port in self.unique(
+                ports_items, f"{path}.ports", "port", f"on switch {name}"
+            ).items():
+                j = sw["ports"].index(port)
+                ports.append(self.build_port(port, f"{path}.ports[{j}]", str(pname)))
+            out[name] = Switch(name, tuple(ports), location=self.loc(sw))
+        return out
+
+    def build_port(self, port: MDict, path: str, name: str) -> SwitchPort:
+        mode = port.get("mode") if _ok(port.get("mode")) else "access"
+        vlan = port.get("vlan") if _ok(port.get("vlan")) else None
+        qinq = bool(port.get("qinq")) if _ok(port.get("qinq")) else False
+        if mode == "access":
+            for key in ("allowed", "native"):
+                if key in port:
+                    self.err(
+                        port,
+                        key,
+                        f"{path}.{key}",
+                        f"{key!r} applies to trunk ports only",
+                        at_key=True,
+                    )
+            if vlan is None and "vlan" not in port:
+                self.err(port, None, path, f"access port {name} needs 'vlan'")
+            return SwitchPort(name, "access", vlan=vlan, qinq=qinq, location=self.loc(port))
+        if "vlan" in port:
+            self.err(
+                port,
+                "vlan",
+                f"{path}.vlan",
+                "a trunk port has 'allowed' and 'native', not 'vlan'",
+                at_key=True,
+            )
+        allowed = port.get("allowed", VlanSet.full())
+        if not isinstance(allowed, VlanSet):
+            allowed = VlanSet.full()
+        native = port.get("native", 1)
+        if native is INVALID:
+            native = 1
+        return SwitchPort(
+            name, "trunk", allowed=allowed, native=native, qinq=qinq, location=self.loc(port)
+        )
+
+    def switch_port(
+        self, item: MDict, path: str, switches: dict[str, Switch], required_port: bool = True
+    ) -> tuple[str | None, str | None]:
+        sw = item.get("switch")
+        port = item.get("port")
+        if not _ok(sw):
+            if _ok(port):
+                self.err(item, "port", f"{path}.port", "'port' needs 'switch'", at_key=True)
+            return None, None
+        if sw not in switches:
+            self.err(item, "switch", f"{path}.switch", f"no switch {sw!r}{suggest(sw, switches)}")
+            return None, None
+        if _ok(port):
+            if not switches[sw].has_port(port):
+                names = [p.name for p in switches[sw].ports]
+                self.err(
+                    item,
+                    "port",
+                    f"{path}.port",
+                    f"no port {port!r} on switch {sw}{suggest(port, names)}",
+                )
+                return sw, None
+            return sw, port
+        return sw, None
+
+    def build_links(self, switches: dict[str, Switch]) -> list[Link]:
+        links = []
+        raw = self.doc.get("links")
+        if not isinstance(raw, list):
+            return links
+        for i, item in enumerate(raw):
+            if not isinstance(item, MList):
+                continue
+            path = f"links[{i}]"
+            if len(item) != 2:
+                self.err(raw, i, path, f"a link joins exactly two ports, got {len(item)}")
+                continue
+            ends = []
+            for j, end in enumerate(item):
+                ref = self.port_ref(end, item, j, f"{path}[{j}]", switches)
+                if ref:
+                    ends.append(ref)
+            if len(ends) == 2:
+                if ends[0] == ends[1]:
+                    self.err(raw, i, path, f"link joins port {ends[0]} to itself")
+                    continue
+                links.append(Link(ends[0], ends[1], location=self.loc(item)))
+        return links
+
+    def port_ref(
+        self, text: Any, container: Any, key: Any, path: str, switches: dict[str, Switch]
+    ) -> PortRef | None:
+        if not isinstance(text, str) or ":" not in text:
+            self.err(container, key, path, f"expected SWITCH:PORT, got {text!r}")
+            return None
+        sw, _, port = text.partition(":")
+        if sw not in switches:
+            self.err(container, key, path, f"no switch {sw!r}{suggest(sw, switches)}")
+            return None
+        if not switches[sw].has_port(port):
+            names = [p.name for p in switches[sw].ports]
+            self.err(container, key, path, f"no port {port!r} on switch {sw}{suggest(port, names)}")
+            return None
+        return PortRef(sw, port)
+
+    # --- hosts ---------------------------------------------------------------------------------
+    def build_hosts(self, switches: dict[str, Switch]) -> list[Host]:
+        out = []
+        items = _items(self.doc, "hosts")
+        for _name, h in self.unique(items, "hosts", "host").items():
+            i = self.doc["hosts"].index(h)
+            host = self.build_host(h, f"hosts[{i}]", switches)
+            if host:
+                out.append(host)
+        return out
+
+    def build_host(self, h: MDict, path: str, switches: dict[str, Switch]) -> Host | None:
+        name = str(h["name"])
+        hv = h.get("hypervisor")
+        if not _ok(hv):
+            return None
+        hypervisor = Hypervisor(hv)
+        # which fields belong to which hypervisor
+        if hypervisor is not Hypervisor.XEN and "driver_domains" in h:
+            self.err(
+                h,
+                "driver_domains",
+                f"{path}.driver_domains",
+                f"driver domains are a Xen feature, not {hv}",
+                at_key=True,
+            )
+
+        nics: dict[str, Nic] = {}
+        for nname, n in self.unique(
+            _items(h, "nics"), f"{path}.nics", "NIC", f"on host {name}"
+        ).items():
+            j = h["nics"].index(n)
+            npath = f"{path}.nics[{j}]"
+            sw, port = self.switch_port(n, npath, switches)
+            if sw is not None and port is None and "port" not in n:
+                self.err(n, None, npath, f"NIC {nname} names switch {sw} but no 'port'")
+            pci = n.get("pci") if _ok(n.get("pci")) else None
+            nics[nname] = Nic(nname, sw, port, pci, location=self.loc(n))
+
+        domains: dict[str, DriverDomain] = {}
+        for dname, d in self.unique(
+            _items(h, "driver_domains"),
+            f"{path}.driver_domains",
+            "driver domain",
+            f"on host {name}",
+        ).items():
+            j = h["driver_domains"].index(d)
+            dpath = f"{path}.driver_domains[{j}]"
+            dn = [x for x in (d.get("nics") or []) if _ok(x)]
+            for k, nic in enumerate(dn):
+                if nic not in nics:
+                    self.err(
+                        d["nics"],
+                        k,
+                        f"{dpath}.nics[{k}]",
+                        f"no NIC {nic!r} on host {name}{suggest(nic, nics)}",
+                    )
+            if dname == "dom0":
+                self.err(
+                    d,
+                    "name",
+                    f"{dpath}.name",
+                    "'dom0' is the privileged domain, not a driver domain",
+                )
+            pt = tuple(x for x in (d.get("passthrough") or []) if _ok(x))
+            domains[dname] = DriverDomain(dname, tuple(dn), pt, location=self.loc(d))
+
+        used: dict[str, str] = {}  # NIC or NIC.VLAN -> who uses it
+
+        def use(ref: str, who: str, container: Any, key: Any, p: str) -> None:
+            if ref in used:
+                self.err(container, key, p, f"NIC {ref} is already used by {used[ref]}")
+            else:
+                used[ref] = who
+
+        vswitches: dict[str, VSwitch] = {}
+        vs_items = _items(h, "vswitches")
+        for vname, v in self.unique(
+            vs_items, f"{path}.vswitches", "virtual switch", f"on host {name}"
+        ).items():
+            j = h["vswitches"].index(v)
+            vs = self.build_vswitch(
+                v, f"{path}.vswitches[{j}]", hypervisor, name, nics, domains, use
+            )
+            if vs:
+                vswitches[vname] = vs
+
+        for dname, d in domains.items():
+            for nic in d.nics:
+                used.setdefault(nic, f"driver domain {dname}")
+
+        management = self.build_management(h, path, hypervisor, name, nics, vswitches, domains, use)
+
+        fw = None
+        if isinstance(h.get("firewall"), MDict):
+            f = h["firewall"]
+            rules = []
+            for k, r in _items(f, "allow"):
+                rules.append(
+                    FirewallRule(
+                        self.peer(r, "from", f"{path}.firewall.allow[{k}]"),
+                        self.services(r),
+                        str(r.get("why") or ""),
+                        location=self.loc(r),
+                    )
+                )
+            default = f.get("default", "deny")
+            fw = Firewall(default if _ok(default) else "deny", tuple(rules), location=self.loc(f))
+
+        iommu = h.get("iommu", True)
+        return Host(
+            name,
+            hypervisor,
+            iommu=bool(iommu) if _ok(iommu) else True,
+            nics=tuple(nics.values()),
+            vswitches=tuple(vswitches.values()),
+            management=tuple(management),
+            firewall=fw,
+            driver_domains=tuple(domains.values()),
+            location=self.loc(h),
+        )
+
+    def build_vswitch(
+        self,
+        v: MDict,
+        path: str,
+        hypervisor: Hypervisor,
+        host: str,
+        nics: dict[str, Nic],
+        domains: dict[str, DriverDomain],
+        use: Any,
+    ) -> VSwitch | None:
+        name = str(v["name"])
+        hv = hypervisor.value
+        vtype = v.get("type")
+        if vtype is INVALID:
+            return None
+        if vtype is None:
+            if hv == "hyperv":
+                self.err(
+                    v,
+                    None,
+                    path,
+                    f"Hyper-V switch {name} needs 'type': external, internal or private",
+                )
+                return None
+            vtype = DEFAULT_VSWITCH_TYPE[hv]
+        if vtype not in TYPES_OF[hv]:
+            self.err(
+                v,
+                "type",
+                f"{path}.type",
+                f"{vtype!r} is not a {hv} virtual switch type (expected {' | '.join(TYPES_OF[hv])})",
+            )
+            return None
+        for key, allowed_on in (
+            ("portgroups", ("esxi",)),
+            ("security", ("esxi",)),
+            ("allow_management_os", ("hyperv",)),
+            ("vlan_filtering", ("xen",)),
+            ("domain", ("xen",)),
+        ):
+            if key in v and hv not in allowed_on:
+                self.err(
+                    v,
+                    key,
+                    f"{path}.{key}",
+                    f"{key!r} does not apply to {hv} virtual switches",
+                    at_key=True,
+                )
+        if "vlan_filtering" in v and vtype == "ovs":
+            self.err(
+                v,
+                "vlan_filtering",
+                f"{path}.vlan_filtering",
+                "'vlan_filtering' applies to Linux bridges, not OVS (OVS ports take 'vlan')",
+                at_key=True,
+            )
+        if "allow_management_os" in v and vtype != "external":
+            self.err(
+                v,
+                "allow_management_os",
+                f"{path}.allow_management_os",
+                "'allow_management_os' applies to external switches (an internal switch always has the management OS)",
+                at_key=True,
+            )
+
+        domain = v.get("domain", "dom0")
+        if not _ok(domain):
+            domain = "dom0"
+        if domain != "dom0" and domain not in domains:
+            self.err(
+                v,
+                "domain",
+                f"{path}.domain",
+                f"no driver domain {domain!r} on host {host}{suggest(domain, domains)}",
+            )
+
+        uplinks: list[Uplink] = []
+        raw_uplinks = v.get("uplinks") or []
+        for k, up in enumerate(raw_uplinks):
+            if not _ok(up):
+                continue
+            upath = f"{path}.uplinks[{k}]"
+            nic_name, vlan = up, None
+            if up not in nics and "." in up:
+                base, _, tag = up.rpartition(".")
+                if tag.isdigit() and base in nics:
+                    nic_name, vlan = base, int(tag)
+                    if not 1 <= vlan <= 4094:
+                        self.err(
+                            v["uplinks"],
+                            k,
+                            upath,
+                            f"VLAN {vlan} of subinterface {up!r} is outside 1-4094",
+                        )
+                        continue
+                    if hv != "xen":
+                        self.err(
+                            v["uplinks"],
+                            k,
+                            upath,
+                            f"NIC.VLAN subinterfaces are a Xen/Linux feature, not {hv}",
+                        )
+                        continue
+            if nic_name not in nics:
+                self.err(v["uplinks"], k, upath, f"no NIC {up!r} on host {host}{suggest(up, nics)}")
+                continue
+            use(str(up), f"virtual switch {name}", v["uplinks"], k, upath)
+            if domain != "dom0" and domain in domains and nic_name not in domains[domain].nics:
+                self.err(
+                    v["uplinks"],
+                    k,
+                    upath,
+                    f"NIC {nic_name} is not passed to driver domain {domain} (add it to its 'nics')",
+                )
+            uplinks.append(Uplink(nic_name, vlan))
+        if vtype == "external" and len(raw_uplinks) != 1:
+            self.err(
+                v,
+                None,
+                path,
+                f"external switch {name} needs exactly one uplink (a NIC team counts as one NIC), got {len(raw_uplinks)}",
+            )
+        if vtype in ("internal", "private") and raw_uplinks:
+            self.err(
+                v,
+                "uplinks",
+                f"{path}.uplinks",
+                f"a Hyper-V {vtype} switch has no physical uplink",
+                at_key=True,
+            )
+
+        security = self.resolve_security(v.get("security"), VENDOR_SECURITY.get(vtype, Security()))
+        portgroups = []
+        for pname, pg in self.unique(
+            _items(v, "portgroups"), f"{path}.portgroups", "port group", f"on {name}"
+        ).items():
+            j = v["portgroups"].index(pg)
+            ppath = f"{path}.portgroups[{j}]"
+            raw_vlan = pg.get("vlan", 0)
+            if raw_vlan is INVALID:
+                raw_vlan = 0
+            if isinstance(raw_vlan, MDict):
+                trunk = raw_vlan.get("trunk")
+                trunk = trunk if isinstance(trunk, VlanSet) else VlanSet.empty()
+                if vtype == "standard":
+                    self.err(
+                        pg,
+                        "vlan",
+                        f"{ppath}.vlan",
+                        "VLAN trunking ({trunk: SET}) needs a distributed switch; a standard vSwitch uses 4095",
+                    )
+                mode = VlanMode("trunk", trunk=trunk, native=0)
+                source: int | str = str(trunk)
+            elif raw_vlan == 4095:
+                mode = VlanMode("trunk", trunk=VlanSet.full(), native=0)
+                source = 4095
+            else:
+                mode = VlanMode("access", vlan=int(raw_vlan))
+                source = int(raw_vlan)
+            portgroups.append(
+                PortGroup(
+                    pname,
+                    mode,
+                    self.resolve_security(pg.get("security"), security),
+                    vlan_source=source,
+                    location=self.loc(pg),
+                )
+            )
+        amo = v.get("allow_management_os", False)
+        vf = v.get("vlan_filtering", False)
+        return VSwitch(
+            name,
+            vtype,
+            tuple(uplinks),
+            security,
+            tuple(portgroups),
+            allow_management_os=bool(amo) if _ok(amo) else False,
+            vlan_filtering=bool(vf) if _ok(vf) else False,
+            domain=str(domain),
+            location=self.loc(v),
+        )
+
+    @staticmethod
+    def resolve_security(raw: Any, inherited: Security) -> Security:
+        if not isinstance(raw, MDict):
+            return inherited
+
+        def pick(key: str) -> bool:
+            value = raw.get(key)
+            return bool(value) if isinstance(value, bool) else bool(getattr(inherited, key))
+
+        return Security(pick("promiscuous"), pick("mac_changes"), pick("forged_transmits"))
+
+    def find_portgroup(
+        self, item: MDict, path: str, host: str, vswitches: dict[str, VSwitch]
+    ) -> tuple[VSwitch, PortGroup] | None:
+        pg_name = item.get("portgroup")
+        vs_name = item.get("vswitch")
+        if not _ok(pg_name):
+            return None
+        if _ok(vs_name):
+            vs = vswitches.get(vs_name)
+            if vs is None:
+                self.err(
+                    item,
+                    "vswitch",
+                    f"{path}.vswitch",
+                    f"no virtual switch {vs_name!r} on host {host}{suggest(vs_name, vswitches)}",
+                )
+                return None
+            candidates = [vs]
+        else:
+            candidates = list(vswitches.values())
+        found = [(vs, pg) for vs in candidates for pg in vs.portgroups if pg.name == pg_name]
+        if not found:
+            names = [pg.name for vs in candidates for pg in vs.portgroups]
+            self.err(
+                item,
+                "portgroup",
+                f"{path}.portgroup",
+                f"no port group {pg_name!r} on host {host}{suggest(pg_name, names)}",
+            )
+            return None
+        if len(found) > 1:
+            names = ", ".join(vs.name for vs, _ in found)
+            self.err(
+                item,
+                "portgroup",
+                f"{path}.portgroup",
+                f"port group {pg_name!r} exists on several switches ({names}); add 'vswitch' to choose",
+            )
+            return None
+        return found[0]
+
+    def build_management(
+        self,
+        h: MDict,
+        path: str,
+        hypervisor: Hypervisor,
+        host: str,
+        nics: dict[str, Nic],
+        vswitches: dict[str, VSwitch],
+        domains: dict[str, DriverDomain],
+        use: Any,
+    ) -> list[ManagementInterface]:
+        out: list[ManagementInterface] = []
+        hv = hypervisor.value
+        for mname, m in self.unique(
+            _items(h, "management"), f"{path}.management", "management interface", f"on host {host}"
+        ).items():
+            j = h["management"].index(m)
+            mpath = f"{path}.management[{j}]"
+            has_pg = "portgroup" in m
+            has_vs = "vswitch" in m
+            has_nic = "nic" in m
+            kinds = [
+                k
+                for k, present in (
+                    ("portgroup", has_pg),
+                    ("vswitch", has_vs and not has_pg),
+                    ("nic", has_nic),
+                )
+                if present
+            ]
+            if len(kinds) != 1:
+                self.err(
+                    m,
+                    None,
+                    mpath,
+                    f"management interface {mname} must attach by exactly one of 'portgroup', 'vswitch' (+ 'vlan') or 'nic'"
+                    + (f", got {' and '.join(kinds)}" if kinds else ""),
+                )
+                continue
+            if "vlan" in m and not has_vs:
+                self.err(
+                    m,
+                    "vlan",
+                    f"{mpath}.vlan",
+                    "'vlan' goes with 'vswitch' (a port group sets its own VLAN)",
+                    at_key=True,
+                )
+            zone = self.zone_ref(m, "zone", mpath, MANAGEMENT_ZONE)
+            if zone in self.zones and not self.zones[zone].privileged:
+                self.err(
+                    m,
+                    "zone",
+                    f"{mpath}.zone",
+                    f"zone {zone!r} is not privileged (declare it with privileged: true)",
+                )
+            domain = m.get("domain", "dom0")
+            if "domain" in m and hv != "xen":
+                self.err(
+                    m,
+                    "domain",
+                    f"{mpath}.domain",
+                    f"'domain' applies to Xen hosts, not {hv}",
+                    at_key=True,
+                )
+            if _ok(domain) and domain != "dom0" and domain not in domains:
+                self.err(
+                    m,
+                    "domain",
+                    f"{mpath}.domain",
+                    f"no driver domain {domain!r} on host {host}{suggest(domain, domains)}",
+                )
+            services = m.get("services")
+            svc = (
+                frozenset(x for x in services if _ok(x))
+                if isinstance(services, list)
+                else frozenset({"management"})
+            )
+            if "services" in m and hv != "esxi":
+                self.err(
+                    m,
+                    "services",
+                    f"{mpath}.services",
+                    "'services' (vmkernel roles) applies to ESXi hosts",
+                    at_key=True,
+                )
+            common = dict(
+                host=host,
+                name=mname,
+                addresses=self.addresses(m),
+                mac=self.claim_mac(m, mpath, f"management interface {host}/{mname}"),
+                services=svc,
+                zone=zone,
+                domain=str(domain) if _ok(domain) else "dom0",
+                location=self.loc(m),
+            )
+            if has_pg:
+                if hv != "esxi":
+                    self.err(
+                        m,
+                        "portgroup",
+                        f"{mpath}.portgroup",
+                        f"port groups are an ESXi feature; on {hv} use 'vswitch' (+ 'vlan')",
+                        at_key=True,
+                    )
+                    continue
+                found = self.find_portgroup(m, mpath, host, vswitches)
+                if found:
+                    vs, pg = found
+                    out.append(
+                        ManagementInterface(
+                            vswitch=vs.name, portgroup=pg.name, vlan=pg.vlan, **common
+                        )
+                    )  # type: ignore[arg-type]
+            elif has_vs:
+                vs_name = m.get("vswitch")
+                if not _ok(vs_name):
+                    continue
+                vs = vswitches.get(vs_name)
+                if vs is None:
+                    self.err(
+                        m,
+                        "vswitch",
+                        f"{mpath}.vswitch",
+                        f"no virtual switch {vs_name!r} on host {host}{suggest(vs_name, vswitches)}",
+                    )
+                    continue
+                if vs.is_esxi:
+                    self.err(
+                        m,
+                        "vswitch",
+                        f"{mpath}.vswitch",
+                        "on ESXi a vmkernel interface attaches to a 'portgroup'",
+                    )
+                    continue
+                if vs.type == "private":
+                    self.err(
+                        m,
+                        "vswitch",
+                        f"{mpath}.vswitch",
+                        f"a private switch ({vs.name}) has no management-OS interface",
+                    )
+                    continue
+                if vs.type == "external" and not vs.allow_management_os:
+                    self.err(
+                        m,
+                        "vswitch",
+                        f"{mpath}.vswitch",
+                        f"switch {vs.name} does not share with the management OS (set allow_management_os: true)",
+                    )
+                    continue
+                vlan = m.get("vlan", 0)
+                vlan = vlan if _ok(vlan) else 0
+                if vs.type == "bridge" and not vs.vlan_filtering and vlan:
+                    self.err(
+                        m,
+                        "vlan",
+                        f"{mpath}.vlan",
+                        f"bridge {vs.name} has no vlan_filtering; put the interface on a NIC.VLAN bridge or enable vlan_filtering",
+                    )
+                mode = VlanMode("access", vlan=int(vlan))
+                out.append(ManagementInterface(vswitch=vs.name, vlan=mode, **common))  # type: ignore[arg-type]
+            else:
+                nic = m.get("nic")
+                if not _ok(nic):
+                    continue
+                nic_name, vlan_tag = nic, None
+                if nic not in nics and "." in nic:
+                    base, _, tag = nic.rpartition(".")
+                    if tag.isdigit() and base in nics:
+                        nic_name, vlan_tag = base, int(tag)
+                if nic_name not in nics:
+                    self.err(
+                        m,
+                        "nic",
+                        f"{mpath}.nic",
+                        f"no NIC {nic!r} on host {host}{suggest(nic, nics)}",
+                    )
+                    continue
+                use(str(nic), f"management interface {mname}", m, "nic", f"{mpath}.nic")
+                mode = VlanMode("access", vlan=vlan_tag or 0)
+                out.append(ManagementInterface(nic=nic_name, vlan=mode, **common))  # type: ignore[arg-type]
+        # Hyper-V: the management OS's implicit vNIC on shared switches
+        if hv == "hyperv":
+            declared = {m.vswitch for m in out if m.vswitch}
+            names = {m.name for m in out}
+            for vs in vswitches.values():
+                shared = vs.type == "internal" or (vs.type == "external" and vs.allow_management_os)
+                if shared and vs.name not in declared:
+                    name = f"vEthernet ({vs.name})"
+                    if name in names:
+                        continue
+                    out.append(
+                        ManagementInterface(
+                            host=host,
+                            name=name,
+                            vswitch=vs.name,
+                            implicit=True,
+                            location=vs.location,
+                        )
+                    )
+        return out
+
+    # --- routers, endpoints, guests --------------------------------------------------------
+    def build_routers(self, switches: dict[str, Switch], hosts: dict[str, Host]) -> list[Router]:
+        out = []
+        for rname, r in self.unique(_items(self.doc, "routers"), "routers", "router").items():
+            i = self.doc["routers"].index(r)
+            path = f"routers[{i}]"
+            ifaces = []
+            for iname, itf in self.unique(
+                _items(r, "interfaces"), f"{path}.interfaces", "interface", f"on router {rname}"
+            ).items():
+                j = r["interfaces"].index(itf)
+                ipath = f"{path}.interfaces[{j}]"
+                iface = self.build_router_interface(
+                    itf, ipath, str(rname), str(iname), switches, hosts
+                )
+                if iface:
+                    ifaces.append(iface)
+            acl = []
+            for k, line in _items(r, "acl"):
+                lpath = f"{path}.acl[{k}]"
+                action = line.get("action")
+                acl.append(
+                    AclLine(
+                        action if _ok(action) else "deny",
+                        self.peer(line, "from", lpath),
+                        self.peer(line, "to", lpath),
+                        self.services(line),
+                        index=k,
+                        location=self.loc(line),
+                    )
+                )
+            default = r.get("default", "deny")
+            out.append(
+                Router(
+                    rname,
+                    tuple(ifaces),
+                    tuple(acl),
+                    default if _ok(default) else "deny",
+                    location=self.loc(r),
+                )
+            )
+        return out
+
+    def build_router_interface(
+        self,
+        itf: MDict,
+        path: str,
+        router: str,
+        name: str,
+        switches: dict[str, Switch],
+        hosts: dict[str, Host],
+    ) -> RouterInterface | None:
+        address = itf.get("address") if _ok(itf.get("address")) else None
+        mac = self.claim_mac(itf, path, f"router interface {router}/{name}")
+        common = dict(router=router, name=name, address=address, mac=mac, location=self.loc(itf))
+        if "host" in itf:
+            for key in ("switch", "port"):
+                if key in itf:
+                    self.err(
+                        itf,
+                        key,
+                        f"{path}.{key}",
+                        f"a virtual appliance interface (host) takes 'vswitch'/'portgroup', not {key!r}",
+                        at_key=True,
+                    )
+            hname = itf.get("host")
+            if not _ok(hname):
+                return None
+            host = hosts.get(hname)
+            if host is None:
+                self.err(itf, "host", f"{path}.host", f"no host {hname!r}{suggest(hname, hosts)}")
+                return None
+            vsw = {v.name: v for v in host.vswitches}
+            if "portgroup" in itf:
+                found = self.find_portgroup(itf, path, host.name, vsw)
+                if not found:
+                    return None
+                vs, pg = found
+                return RouterInterface(
+                    host=host.name, vswitch=vs.name, portgroup=pg.name, vlan_mode=pg.vlan, **common
+                )  # type: ignore[arg-type]
+            vs_name = itf.get("vswitch")
+            if not _ok(vs_name):
+                self.err(
+                    itf, None, path, "a virtual appliance interface needs 'vswitch' or 'portgroup'"
+                )
+                return None
+            if vs_name not in vsw:
+                self.err(
+                    itf,
+                    "vswitch",
+                    f"{path}.vswitch",
+                    f"no virtual switch {vs_name!r} on host {host.name}{suggest(vs_name, vsw)}",
+                )
+                return None
+            vlan = itf.get("vlan", 0)
+            vlan = vlan if _ok(vlan) else 0
+            return RouterInterface(
+                host=host.name,
+                vswitch=vs_name,
+                vlan_mode=VlanMode("access", vlan=int(vlan)),
+                **common,
+            )  # type: ignore[arg-type]
+        for key in ("vswitch", "portgroup"):
+            if key in itf:
+                self.err(
+                    itf,
+                    key,
+                    f"{path}.{key}",
+                    f"{key!r} needs 'host' (a virtual router appliance)",
+                    at_key=True,
+                )
+        sw, port = self.switch_port(itf, path, switches)
+        if "switch" not in itf:
+            self.err(
+                itf,
+                None,
+                path,
+                f"interface {name} needs 'switch' + 'vlan' (SVI), 'switch' + 'port', or 'host' + 'vswitch'/'portgroup'",
+            )
+            return None
+        if sw is None:
+            return None
+        vlan = itf.get("vlan") if _ok(itf.get("vlan")) else None
+        if "port" in itf:
+            if port is None:
+                return None
+            return RouterInterface(switch=sw, port=port, vlan=vlan, **common)  # type: ignore[arg-type]
+        if vlan is None:
+            if "vlan" not in itf:
+                self.err(
+                    itf, None, path, f"SVI {name} on switch {sw} needs 'vlan' (or name a 'port')"
+                )
+            return None
+        if vlan == 0:
+            self.err(itf, "vlan", f"{path}.vlan", "an SVI's VLAN is 1-4094")
+            return None
+        return RouterInterface(switch=sw, vlan=vlan, **common)  # type: ignore[arg-type]
+
+    def build_endpoints(self, switches: dict[str, Switch]) -> list[Endpoint]:
+        out = []
+        for ename, e in self.unique(_items(self.doc, "endpoints"), "endpoints", "endpoint").items():
+            i = self.doc["endpoints"].index(e)
+            path = f"endpoints[{i}]"
+            sw, port = self.switch_port(e, path, switches)
+            vlan = e.get("vlan") if _ok(e.get("vlan")) else None
+            if "port" in e and "vlan" in e:
+                self.err(
+                    e,
+                    "vlan",
+                    f"{path}.vlan",
+                    "give 'port' or 'vlan', not both (a port sets its VLAN)",
+                    at_key=True,
+                )
+            elif "port" not in e and "vlan" not in e:
+                self.err(
+                    e,
+                    None,
+                    path,
+                    f"endpoint {ename} needs 'port' or 'vlan' on switch {sw or e.get('switch')}",
+                )
+            zone = self.zone_ref(e, "zone", path)
+            roles = frozenset(x for x in (e.get("roles") or []) if _ok(x))
+            if sw is None:
+                continue
+            out.append(
+                Endpoint(
+                    ename,
+                    sw,
+                    port=port,
+                    vlan=vlan,
+                    zone=zone,
+                    mac=self.claim_mac(e, path, f"endpoint {ename}"),
+                    addresses=self.addresses(e),
+                    roles=roles,
+                    location=self.loc(e),
+                )
+            )
+        return out
+
+    def build_guests(self, hosts: dict[str, Host]) -> list[Guest]:
+        out = []
+        for gname, g in self.unique(_items(self.doc, "guests"), "guests", "guest").items():
+            i = self.doc["guests"].index(g)
+            path = f"guests[{i}]"
+            hname = g.get("host")
+            host = hosts.get(hname) if _ok(hname) else None
+            if _ok(hname) and host is None:
+                self.err(g, "host", f"{path}.host", f"no host {hname!r}{suggest(hname, hosts)}")
+            zone = self.zone_ref(g, "zone", path)
+            nics = []
+            names_seen: dict[str, int] = {}
+            raw_nics = g.get("nics") if isinstance(g.get("nics"), list) else []
+            for j, n in enumerate(raw_nics):
+                if not isinstance(n, MDict):
+                    continue
+                npath = f"{path}.nics[{j}]"
+                nname = n.get("name") if _ok(n.get("name")) else f"nic{j}"
+                if nname in names_seen:
+                    self.err(
+                        n,
+                        "name" if "name" in n else None,
+                        npath,
+                        f"duplicate NIC name {nname!r} on guest {gname} (first at nics[{names_seen[nname]}])",
+                    )
+                    continue
+                names_seen[nname] = j
+                if host is None:
+                    continue
+                nic = self.build_guest_nic(n, npath, str(gname), str(nname), host)
+                if nic:
+                    nics.append(nic)
+            out.append(
+                Guest(
+                    gname,
+                    host.name if host else str(hname),
+                    zone=zone,
+                    roles=frozenset(x for x in (g.get("roles") or []) if _ok(x)),
+                    passthrough=tuple(x for x in (g.get("passthrough") or []) if _ok(x)),
+                    nics=tuple(nics),
+                    location=self.loc(g),
+                )
+            )
+        return out
+
+    def build_guest_nic(
+        self, n: MDict, path: str, guest: str, name: str, host: Host
+    ) -> GuestNic | None:
+        hv = host.hypervisor.value
+        vsw = {v.name: v for v in host.vswitches}
+        mac = self.claim_mac(n, path, f"guest {guest}/{name}")
+        guards_raw = n.get("guards")
+        if "guards" in n and hv != "hyperv":
+            self.err(
+                n,
+                "guards",
+                f"{path}.guards",
+                f"'guards' are Hyper-V settings, not {hv}",
+                at_key=True,
+            )
+        guards = Guards()
+        if isinstance(guards_raw, MDict):
+            guards = Guards(**{k: bool(v) for k, v in guards_raw.items() if isinstance(v, bool)})
+        common = dict(
+            guest=guest,
+            name=name,
+            mac=mac,
+            addresses=self.addresses(n),
+            guards=guards,
+            location=self.loc(n),
+        )
+        if hv == "esxi":
+            if "vlan" in n:
+                self.err(
+                    n,
+                    "vlan",
+                    f"{path}.vlan",
+                    "on ESXi the port group sets the VLAN; remove 'vlan'",
+                    at_key=True,
+                )
+            if "portgroup" not in n:
+                self.err(
+                    n,
+                    None,
+                    path,
+                    f"NIC {name} of guest {guest} needs 'portgroup' (host {host.name} is ESXi)",
+                )
+                return None
+            found = self.find_portgroup(n, path, host.name, vsw)
+            if not found:
+                return None
+            vs, pg = found
+            return GuestNic(vswitch=vs.name, portgroup=pg.name, vlan=pg.vlan, **common)  # type: ignore[arg-type]
+        if "portgroup" in n:
+            self.err(
+                n,
+                "portgroup",
+                f"{path}.portgroup",
+                f"port groups are an ESXi feature; on {hv} use 'vswitch' (+ 'vlan')",
+                at_key=True,
+            )
+            return None
+        vs_name = n.get("vswitch")
+        if not _ok(vs_name):
+            if "vswitch" not in n:
+                self.err(n, None, path, f"NIC {name} of guest {guest} needs 'vswitch'")
+            return None
+        vs = vsw.get(vs_name)
+        if vs is None:
+            self.err(
+                n,
+                "vswitch",
+                f"{path}.vswitch",
+                f"no virtual switch {vs_name!r} on host {host.name}{suggest(vs_name, vsw)}",
+            )
+            return None
+        raw = n.get("vlan")
+        if raw is INVALID:
+            return None
+        mode = self.nic_vlan_mode(n, path, raw, vs)
+        if mode is None:
+            return None
+        return GuestNic(vswitch=vs.name, vlan=mode, **common)  # type: ignore[arg-type]
+
+    def nic_vlan_mode(self, n: MDict, path: str, raw: Any, vs: VSwitch) -> VlanMode | None:
+        if vs.type == "bridge" and not vs.vlan_filtering:
+            if raw is not None:
+                self.err(
+                    n,
+                    "vlan",
+                    f"{path}.vlan",
+                    f"bridge {vs.name} has no vlan_filtering, so its ports carry no VLAN setting (guests' tags pass through); enable vlan_filtering or remove 'vlan'",
+                )
+                return None
+            return VlanMode("transparent", vlan=0, trunk=VlanSet.full(), native=0)
+        if raw is None:
+            if vs.type == "ovs":
+                return VlanMode("trunk", trunk=VlanSet.full(), native=0)
+            return UNTAGGED
+        if isinstance(raw, MDict):
+            trunk = raw.get("trunk") if isinstance(raw.get("trunk"), VlanSet) else VlanSet.empty()
+            native = raw.get("native", 0)
+            native = native if _ok(native) else 0
+            return VlanMode("trunk", trunk=trunk, native=int(native))
+        return VlanMode("access", vlan=int(raw))
+
+    # --- cross checks ----------------------------------------------------------------------
+    def check_cabling(
+        self,
+        switches: dict[str, Switch],
+        links: list[Link],
+        hosts: list[Host],
+        routers: list[Router],
+        endpoints: list[Endpoint],
+    ) -> None:
+        """A switch port is cabled to at most one thing."""
+        cabled: dict[tuple[str, str], str] = {}
+
+        def plug(sw: str | None, port: str | None, who: str, loc: Location) -> None:
+            if sw is None or port is None:
+                return
+            key = (sw, port)
+            if key in cabled:
+                self.p.items.append(
+                    (
+                        loc.file,
+                        loc.line,
+                        loc.column,
+                        "",
+                        f"port {sw}:{port} is already cabled to {cabled[key]}; {who} cannot use it too",
+                    )
+                )
+            else:
+                cabled[key] = who
+
+        for link in links:
+            plug(link.a.switch, link.a.port, f"link to {link.b}", link.location)
+            plug(link.b.switch, link.b.port, f"link to {link.a}", link.location)
+        for h in hosts:
+            for nic in h.nics:
+                plug(nic.switch, nic.port, f"NIC {h.name}/{nic.name}", nic.location)
+        for r in routers:
+            for i in r.interfaces:
+                if i.port:
+                    plug(i.switch, i.port, f"router interface {r.name}/{i.name}", i.location)
+        for e in endpoints:
+            plug(e.switch, e.port, f"endpoint {e.name}", e.location)
+
+    def build_policy(
+        self,
+        switches: dict[str, Switch],
+        hosts: list[Host],
+        routers: list[Router],
+        endpoints: list[Endpoint],
+        guests: list[Guest],
+    ) -> Policy:
+        pol = self.doc.get("policy")
+        if not isinstance(pol, MDict):
+            return Policy()
+        rules = []
+        for k, r in _items(pol, "allow"):
+            path = f"policy.allow[{k}]"
+            rules.append(
+                PolicyRule(
+                    self.peer(r, "from", path),
+                    self.peer(r, "to", path),
+                    self.services(r),
+                    str(r.get("why") or ""),
+                    location=self.loc(r),
+                )
+            )
+        severity: dict[str, Severity] = {}
+        sev = pol.get("severity")
+        if sev or pol.get("waivers"):
+            from netseg.rules.catalogue import CATALOGUE  # rule ids are data, not analysis
+        else:
+            CATALOGUE = {}
+        if isinstance(sev, MDict):
+            for rule, level in sev.items():
+                if rule not in CATALOGUE:
+                    self.err(
+                        sev,
+                        rule,
+                        f"policy.severity.{rule}",
+                        f"unknown rule {rule!r}{suggest(rule, CATALOGUE)}",
+                        at_key=True,
+                    )
+                elif _ok(level):
+                    severity[rule] = Severity(level)
+        refs = entity_references(switches, hosts, routers, endpoints, guests, self.zones)
+        waivers = []
+        for k, w in _items(pol, "waivers"):
+            path = f"policy.waivers[{k}]"
+            rule, subject = w.get("rule"), w.get("subject")
+            if _ok(rule) and rule not in CATALOGUE:
+                self.err(
+                    w, "rule", f"{path}.rule", f"unknown rule {rule!r}{suggest(rule, CATALOGUE)}"
+                )
+            if _ok(subject) and subject not in refs:
+                self.err(
+                    w,
+                    "subject",
+                    f"{path}.subject",
+                    f"no entity {subject!r} in this topology{suggest(subject, refs)}",
+                )
+            if _ok(rule) and _ok(subject):
+                waivers.append(
+                    Waiver(str(rule), str(subject), str(w.get("why") or ""), location=self.loc(w))
+                )
+        intra = pol.get("intra_zone", "allow")
+        return Policy(
+            intra_zone=intra if _ok(intra) else "allow",
+            allow=tuple(rules),
+            severity=severity,
+            waivers=tuple(waivers),
+        )
+
+
+def entity_references(
+    switches: dict[str, Switch],
+    hosts: list[Host],
+    routers: list[Router],
+    endpoints: list[Endpoint],
+    guests: list[Guest],
+    zones: dict[str, Zone],
+) -> set[str]:
+    """Every entity reference and zone:/host: selector a waiver may name."""
+    refs: set[str] = {f"zone:{z}" for z in zones}
+    for s in switches.values():
+        refs.add(f"switch:{s.name}")
+        refs.update(f"switch:{s.name}/{p.name}" for p in s.ports)
+    for h in hosts:
+        refs.add(f"host:{h.name}")
+        refs.update(f"nic:{h.name}/{n.name}" for n in h.nics)
+        for v in h.vswitches:
+            refs.add(f"vswitch:{h.name}/{v.name}")
+            refs.update(f"portgroup:{h.name}/{v.name}/{pg.name}" for pg in v.portgroups)
+        refs.update(m.ref for m in h.management)
+    for r in routers:
+        refs.add(r.ref)
+        refs.update(i.ref for i in r.interfaces)
+    refs.update(e.ref for e in endpoints)
+    for g in guests:
+        refs.add(f"guest:{g.name}")
+        refs.update(n.ref for n in g.nics)
+    return refs
