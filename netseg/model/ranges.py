@@ -62,6 +62,7 @@ class IntRangeSet:
     """A frozen set of integers within ``[LOW, HIGH]``; subclasses fix the bounds."""
 
     __slots__ = ("_hash", "ranges")
+    _hash: int | None
     LOW = 0
     HIGH = 2**63
 
@@ -131,10 +132,10 @@ class IntRangeSet:
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self.ranges == other.ranges  # type: ignore[attr-defined, no-any-return]
+        return self.ranges == other.ranges
 
     def __hash__(self) -> int:
-        h: int | None = self._hash  # type: ignore[has-type]
+        h: int | None = getattr(self, "_hash", None)
         if h is None:
             h = hash((type(self).__name__, self.ranges))
             object.__setattr__(self, "_hash", h)

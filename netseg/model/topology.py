@@ -70,7 +70,9 @@ NOWHERE = Location("<generated>", 0, 0)
 
 
 def _loc() -> Location:
-    return field(default=NOWHERE, compare=False, repr=False)  # type: ignore[return-value]
+    """Declaration position: never part of equality (a moved line is the same entity)."""
+    loc: Location = field(default=NOWHERE, compare=False, repr=False)
+    return loc
 
 
 # --- peers, policy -----------------------------------------------------------------------

@@ -39,11 +39,13 @@ def _load_text(text: str, display: str, json_form: bool, base: Path) -> Topology
     raw = parse(text, display, json_form)
     problems = Problems(display)
     if not isinstance(raw, MDict):
+        line, col = getattr(raw, "mark", (1, 1))
         raise TopologyError(
             [
                 Problem(
                     display,
-                    *getattr(raw, "mark", (1, 1)),
+                    line,
+                    col,
                     "",
                     "the top level must be a mapping (netseg: 1, name: …, hosts: […])",
                 )

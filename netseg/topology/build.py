@@ -309,7 +309,7 @@ class Builder:
         return sw, None
 
     def build_links(self, switches: dict[str, Switch]) -> list[Link]:
-        links = []
+        links: list[Link] = []
         raw = self.doc.get("links")
         if not isinstance(raw, list):
             return links
@@ -435,8 +435,8 @@ class Builder:
             if vs:
                 vswitches[vname] = vs
 
-        for dname, d in domains.items():
-            for nic in d.nics:
+        for dname, domain in domains.items():
+            for nic in domain.nics:
                 used.setdefault(nic, f"driver domain {dname}")
 
         management = self.build_management(h, path, hypervisor, name, nics, vswitches, domains, use)
@@ -694,12 +694,12 @@ class Builder:
             )
             return None
         if len(found) > 1:
-            names = ", ".join(vs.name for vs, _ in found)
+            owners = ", ".join(vs.name for vs, _ in found)
             self.err(
                 item,
                 "portgroup",
                 f"{path}.portgroup",
-                f"port group {pg_name!r} exists on several switches ({names}); add 'vswitch' to choose",
+                f"port group {pg_name!r} exists on several switches ({owners}); add 'vswitch' to choose",
             )
             return None
         return found[0]
@@ -789,7 +789,7 @@ class Builder:
                     "'services' (vmkernel roles) applies to ESXi hosts",
                     at_key=True,
                 )
-            common = dict(
+            common: dict[str, Any] = dict(
                 host=host,
                 name=mname,
                 addresses=self.addresses(m),
@@ -816,13 +816,13 @@ class Builder:
                         ManagementInterface(
                             vswitch=vs.name, portgroup=pg.name, vlan=pg.vlan, **common
                         )
-                    )  # type: ignore[arg-type]
+                    )
             elif has_vs:
                 vs_name = m.get("vswitch")
                 if not _ok(vs_name):
                     continue
-                vs = vswitches.get(vs_name)
-                if vs is None:
+                target = vswitches.get(vs_name)
+                if target is None:
                     self.err(
                         m,
                         "vswitch",
@@ -830,6 +830,7 @@ class Builder:
                         f"no virtual switch {vs_name!r} on host {host}{suggest(vs_name, vswitches)}",
                     )
                     continue
+                vs = target
                 if vs.is_esxi:
                     self.err(
                         m,
@@ -864,7 +865,7 @@ class Builder:
                         f"bridge {vs.name} has no vlan_filtering; put the interface on a NIC.VLAN bridge or enable vlan_filtering",
                     )
                 mode = VlanMode("access", vlan=int(vlan))
-                out.append(ManagementInterface(vswitch=vs.name, vlan=mode, **common))  # type: ignore[arg-type]
+                out.append(ManagementInterface(vswitch=vs.name, vlan=mode, **common))
             else:
                 nic = m.get("nic")
                 if not _ok(nic):
@@ -884,7 +885,7 @@ class Builder:
                     continue
                 use(str(nic), f"management interface {mname}", m, "nic", f"{mpath}.nic")
                 mode = VlanMode("access", vlan=vlan_tag or 0)
-                out.append(ManagementInterface(nic=nic_name, vlan=mode, **common))  # type: ignore[arg-type]
+                out.append(ManagementInterface(nic=nic_name, vlan=mode, **common))
         # Hyper-V: the management OS's implicit vNIC on shared switches
         if hv == "hyperv":
             declared = {m.vswitch for m in out if m.vswitch}
@@ -960,7 +961,9 @@ class Builder:
     ) -> RouterInterface | None:
         address = itf.get("address") if _ok(itf.get("address")) else None
         mac = self.claim_mac(itf, path, f"router interface {router}/{name}")
-        common = dict(router=router, name=name, address=address, mac=mac, location=self.loc(itf))
+        common: dict[str, Any] = dict(
+            router=router, name=name, address=address, mac=mac, location=self.loc(itf)
+        )
         if "host" in itf:
             for key in ("switch", "port"):
                 if key in itf:
@@ -986,7 +989,7 @@ class Builder:
                 vs, pg = found
                 return RouterInterface(
                     host=host.name, vswitch=vs.name, portgroup=pg.name, vlan_mode=pg.vlan, **common
-                )  # type: ignore[arg-type]
+                )
             vs_name = itf.get("vswitch")
             if not _ok(vs_name):
                 self.err(
@@ -1008,7 +1011,7 @@ class Builder:
                 vswitch=vs_name,
                 vlan_mode=VlanMode("access", vlan=int(vlan)),
                 **common,
-            )  # type: ignore[arg-type]
+            )
         for key in ("vswitch", "portgroup"):
             if key in itf:
                 self.err(
@@ -1033,7 +1036,7 @@ class Builder:
         if "port" in itf:
             if port is None:
                 return None
-            return RouterInterface(switch=sw, port=port, vlan=vlan, **common)  # type: ignore[arg-type]
+            return RouterInterface(switch=sw, port=port, vlan=vlan, **common)
         if vlan is None:
             if "vlan" not in itf:
                 self.err(
@@ -1043,7 +1046,7 @@ class Builder:
         if vlan == 0:
             self.err(itf, "vlan", f"{path}.vlan", "an SVI's VLAN is 1-4094")
             return None
-        return RouterInterface(switch=sw, vlan=vlan, **common)  # type: ignore[arg-type]
+        return RouterInterface(switch=sw, vlan=vlan, **common)
 
     def build_endpoints(self, switches: dict[str, Switch]) -> list[Endpoint]:
         out = []
@@ -1149,7 +1152,7 @@ class Builder:
         guards = Guards()
         if isinstance(guards_raw, MDict):
             guards = Guards(**{k: bool(v) for k, v in guards_raw.items() if isinstance(v, bool)})
-        common = dict(
+        common: dict[str, Any] = dict(
             guest=guest,
             name=name,
             mac=mac,
@@ -1178,7 +1181,7 @@ class Builder:
             if not found:
                 return None
             vs, pg = found
-            return GuestNic(vswitch=vs.name, portgroup=pg.name, vlan=pg.vlan, **common)  # type: ignore[arg-type]
+            return GuestNic(vswitch=vs.name, portgroup=pg.name, vlan=pg.vlan, **common)
         if "portgroup" in n:
             self.err(
                 n,
@@ -1193,8 +1196,8 @@ class Builder:
             if "vswitch" not in n:
                 self.err(n, None, path, f"NIC {name} of guest {guest} needs 'vswitch'")
             return None
-        vs = vsw.get(vs_name)
-        if vs is None:
+        target = vsw.get(vs_name)
+        if target is None:
             self.err(
                 n,
                 "vswitch",
@@ -1202,13 +1205,14 @@ class Builder:
                 f"no virtual switch {vs_name!r} on host {host.name}{suggest(vs_name, vsw)}",
             )
             return None
+        vs = target
         raw = n.get("vlan")
         if raw is INVALID:
             return None
         mode = self.nic_vlan_mode(n, path, raw, vs)
         if mode is None:
             return None
-        return GuestNic(vswitch=vs.name, vlan=mode, **common)  # type: ignore[arg-type]
+        return GuestNic(vswitch=vs.name, vlan=mode, **common)
 
     def nic_vlan_mode(self, n: MDict, path: str, raw: Any, vs: VSwitch) -> VlanMode | None:
         if vs.type == "bridge" and not vs.vlan_filtering:
