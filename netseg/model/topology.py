@@ -519,8 +519,8 @@ class Topology:
     """A validated design. Build with :func:`netseg.load`; never mutate."""
 
     name: str
-    file: str
-    zones: Mapping[str, Zone]
+    file: str = field(compare=False)  # the same design read from elsewhere is equal
+    zones: Mapping[str, Zone] = field(default_factory=dict)
     policy: Policy = Policy()
     description: str = ""
     switches: tuple[Switch, ...] = ()

@@ -114,7 +114,10 @@ def _merge_includes(
             sub_raw = parse(text, shown, target.suffix.lower() == ".json")
         except TopologyError as exc:
             for p in exc.problems:
-                problems.items.append((p.file, p.line, p.column, p.path, p.message))
+                if p.line:
+                    problems.items.append((p.file, p.line, p.column, p.path, p.message))
+                else:  # the file itself is missing or unreadable: say so at the include
+                    problems.add(where, f"cannot include {rel!r}: {p.message}")
             continue
         if not isinstance(sub_raw, MDict):
             problems.add(where, f"included file {shown} must hold a mapping of lists")

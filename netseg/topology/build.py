@@ -79,6 +79,12 @@ def _loc(node: Any, file: str) -> Location:
     return Location(file, 0, 0)
 
 
+def _list(item: MDict, key: str) -> list[Any]:
+    """A list field's value, or nothing when it is absent or invalid (already reported)."""
+    value = item.get(key)
+    return value if isinstance(value, list) else []
+
+
 def _items(doc: MDict, key: str) -> list[tuple[int, MDict]]:
     """The valid mapping items of a list field, with their indexes."""
     value = doc.get(key)
@@ -95,6 +101,10 @@ class Builder:
         self.p = problems
         self.zones: dict[str, Zone] = {}
         self.macs: dict[str, tuple[str, int]] = {}
+        # hosts declared with problems of their own: no cascade of "no host" errors
+        self.declared_hosts = {
+            h.get("name") for _, h in _items(doc, "hosts") if isinstance(h.get("name"), str)
+        }
 
     # --- helpers ---------------------------------------------------------------------------
     def where(self, container: Any, key: Any, path: str) -> Where:
@@ -396,7 +406,7 @@ class Builder:
         ).items():
             j = h["driver_domains"].index(d)
             dpath = f"{path}.driver_domains[{j}]"
-            dn = [x for x in (d.get("nics") or []) if _ok(x)]
+            dn = [x for x in _list(d, "nics") if _ok(x)]
             for k, nic in enumerate(dn):
                 if nic not in nics:
                     self.err(
@@ -412,7 +422,7 @@ class Builder:
                     f"{dpath}.name",
                     "'dom0' is the privileged domain, not a driver domain",
                 )
-            pt = tuple(x for x in (d.get("passthrough") or []) if _ok(x))
+            pt = tuple(x for x in _list(d, "passthrough") if _ok(x))
             domains[dname] = DriverDomain(dname, tuple(dn), pt, location=self.loc(d))
 
         used: dict[str, str] = {}  # NIC or NIC.VLAN -> who uses it
@@ -526,7 +536,7 @@ class Builder:
                 "'vlan_filtering' applies to Linux bridges, not OVS (OVS ports take 'vlan')",
                 at_key=True,
             )
-        if "allow_management_os" in v and vtype != "external":
+        if "allow_management_os" in v and hv == "hyperv" and vtype != "external":
             self.err(
                 v,
                 "allow_management_os",
@@ -547,7 +557,7 @@ class Builder:
             )
 
         uplinks: list[Uplink] = []
-        raw_uplinks = v.get("uplinks") or []
+        raw_uplinks = _list(v, "uplinks")
         for k, up in enumerate(raw_uplinks):
             if not _ok(up):
                 continue
@@ -1071,7 +1081,7 @@ class Builder:
                     f"endpoint {ename} needs 'port' or 'vlan' on switch {sw or e.get('switch')}",
                 )
             zone = self.zone_ref(e, "zone", path)
-            roles = frozenset(x for x in (e.get("roles") or []) if _ok(x))
+            roles = frozenset(x for x in _list(e, "roles") if _ok(x))
             if sw is None:
                 continue
             out.append(
@@ -1096,7 +1106,7 @@ class Builder:
             path = f"guests[{i}]"
             hname = g.get("host")
             host = hosts.get(hname) if _ok(hname) else None
-            if _ok(hname) and host is None:
+            if _ok(hname) and host is None and hname not in self.declared_hosts:
                 self.err(g, "host", f"{path}.host", f"no host {hname!r}{suggest(hname, hosts)}")
             zone = self.zone_ref(g, "zone", path)
             nics = []
@@ -1126,8 +1136,8 @@ class Builder:
                     gname,
                     host.name if host else str(hname),
                     zone=zone,
-                    roles=frozenset(x for x in (g.get("roles") or []) if _ok(x)),
-                    passthrough=tuple(x for x in (g.get("passthrough") or []) if _ok(x)),
+                    roles=frozenset(x for x in _list(g, "roles") if _ok(x)),
+                    passthrough=tuple(x for x in _list(g, "passthrough") if _ok(x)),
                     nics=tuple(nics),
                     location=self.loc(g),
                 )

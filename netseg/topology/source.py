@@ -141,7 +141,7 @@ def _parse_yaml(text: str, display: str) -> Any:
     except yaml.YAMLError as exc:
         raise TopologyError([Problem(display, 1, 1, "", f"YAML error: {exc}")]) from None
     if node is None:
-        raise TopologyError([Problem(display, 1, 1, "", "the file holds no YAML document")])
+        raise TopologyError([Problem(display, 1, 1, "", "the file is empty (it holds no YAML document)")])
     _check_expansion(node, display)
     return _Converter(display).convert(node)
 
@@ -223,9 +223,10 @@ class _Converter:
     def convert(self, node: Node) -> Any:
         tag = node.tag
         if tag not in _ALLOWED_TAGS:
+            shown = "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
             raise self._fail(
                 node,
-                f"YAML tag {tag!r} is not allowed (netseg never constructs objects from YAML; "
+                f"YAML tag {shown!r} is not allowed (netseg never constructs objects from YAML; "
                 "quote the value if it is text)",
             )
         if isinstance(node, ScalarNode):
@@ -239,15 +240,18 @@ class _Converter:
             return seq
         assert isinstance(node, MappingNode)
         mapping = MDict(self.display, mark)
+        merged: set[Any] = set()  # keys from '<<' merges; explicit keys override them
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE:
-                self._merge(mapping, value_node)
+                merged |= self._merge(mapping, value_node)
                 continue
             key = self.convert(key_node)
             if isinstance(key, MDict | MList):
                 raise self._fail(key_node, "a mapping key must be a plain value")
             kmark = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            if key in mapping and key in mapping.key_marks:
+            if key in merged:
+                merged.discard(key)
+            elif key in mapping:
                 first = mapping.key_marks[key]
                 raise self._fail(
                     key_node, f"duplicate key {key!r} (first written at line {first[0]})"
@@ -260,7 +264,8 @@ class _Converter:
             )
         return mapping
 
-    def _merge(self, mapping: MDict, value_node: Node) -> None:
+    def _merge(self, mapping: MDict, value_node: Node) -> set[Any]:
+        added: set[Any] = set()
         sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
         for src in sources:
             merged = self.convert(src)
@@ -268,9 +273,11 @@ class _Converter:
                 raise self._fail(src, "a '<<' merge key needs a mapping (or a list of mappings)")
             for k, v in merged.items():
                 if k not in mapping:
+                    added.add(k)
                     mapping[k] = v
                     mapping.value_marks[k] = merged.value_marks.get(k, merged.mark)
                     mapping.key_marks.setdefault(k, merged.key_marks.get(k, merged.mark))
+        return added
 
     def _scalar(self, node: ScalarNode) -> Any:
         tag = node.tag

@@ -344,7 +344,9 @@ class ListOf(Type):
             return INVALID
         if len(value) < self.min_items:
             problems.add(where, f"needs at least {self.min_items} item(s)")
-        out = [self.item.check(v, where.child(value, i), problems) for i, v in enumerate(value)]
+        out = MList(value.file, value.mark)
+        out.item_marks = value.item_marks
+        out.extend(self.item.check(v, where.child(value, i), problems) for i, v in enumerate(value))
         return out
 
     def schema(self, defs: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,27 @@
+"""Shared test helpers: paths to the repository's data and the shared corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "tests" / "data"
+TOPOLOGIES = REPO / "topologies"
+CAPTURES = REPO / "captures"
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
+
+
+def example_topologies() -> list[Path]:
+    return sorted(TOPOLOGIES.glob("*.yaml"))
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip("the shared corpus (../shared/corpus) is not present")
+    return CORPUS
