@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path, PurePosixPath
 
@@ -36,6 +37,18 @@ def loads(text: str | bytes, file: str = "<string>", json_form: bool = False) ->
 
 
 def _load_text(text: str, display: str, json_form: bool, base: Path) -> Topology:
+    # Loading allocates millions of small objects and frees none: the cyclic collector would
+    # scan them over and over for nothing (about a quarter of the time on 50,000 guests).
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _load_unpaused(text, display, json_form, base)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _load_unpaused(text: str, display: str, json_form: bool, base: Path) -> Topology:
     raw = parse(text, display, json_form)
     problems = Problems(display)
     if not isinstance(raw, MDict):

@@ -101,6 +101,11 @@ class Builder:
         self.p = problems
         self.zones: dict[str, Zone] = {}
         self.macs: dict[str, tuple[str, int]] = {}
+        self.pg_index: dict[str, tuple[Any, dict[str, list[tuple[VSwitch, PortGroup]]]]] = {}
+        self.pos: dict[int, int] = {}
+        self.vswitch_maps: dict[
+            str, dict[str, VSwitch]
+        ] = {}  # id(item) -> its index in its list, for paths
         # hosts declared with problems of their own: no cascade of "no host" errors
         self.declared_hosts = {
             h.get("name") for _, h in _items(doc, "hosts") if isinstance(h.get("name"), str)
@@ -119,6 +124,7 @@ class Builder:
         """Names unique in a scope; a duplicate is reported at each later occurrence."""
         seen: dict[str, MDict] = {}
         for i, item in items:
+            self.pos[id(item)] = i
             name = item.get("name")
             if not _ok(name):
                 continue
@@ -246,14 +252,14 @@ class Builder:
         items = _items(self.doc, "switches")
         out: dict[str, Switch] = {}
         for name, sw in self.unique(items, "switches", "switch").items():
-            i = self.doc["switches"].index(sw)
+            i = self.pos[id(sw)]
             path = f"switches[{i}]"
             ports_items = _items(sw, "ports")
             ports = []
             for pname, port in self.unique(
                 ports_items, f"{path}.ports", "port", f"on switch {name}"
             ).items():
-                j = sw["ports"].index(port)
+                j = self.pos[id(port)]
                 ports.append(self.build_port(port, f"{path}.ports[{j}]", str(pname)))
             out[name] = Switch(name, tuple(ports), location=self.loc(sw))
         return out
@@ -363,7 +369,7 @@ class Builder:
         out = []
         items = _items(self.doc, "hosts")
         for _name, h in self.unique(items, "hosts", "host").items():
-            i = self.doc["hosts"].index(h)
+            i = self.pos[id(h)]
             host = self.build_host(h, f"hosts[{i}]", switches)
             if host:
                 out.append(host)
@@ -389,7 +395,7 @@ class Builder:
         for nname, n in self.unique(
             _items(h, "nics"), f"{path}.nics", "NIC", f"on host {name}"
         ).items():
-            j = h["nics"].index(n)
+            j = self.pos[id(n)]
             npath = f"{path}.nics[{j}]"
             sw, port = self.switch_port(n, npath, switches)
             if sw is not None and port is None and "port" not in n:
@@ -404,7 +410,7 @@ class Builder:
             "driver domain",
             f"on host {name}",
         ).items():
-            j = h["driver_domains"].index(d)
+            j = self.pos[id(d)]
             dpath = f"{path}.driver_domains[{j}]"
             dn = [x for x in _list(d, "nics") if _ok(x)]
             for k, nic in enumerate(dn):
@@ -438,7 +444,7 @@ class Builder:
         for vname, v in self.unique(
             vs_items, f"{path}.vswitches", "virtual switch", f"on host {name}"
         ).items():
-            j = h["vswitches"].index(v)
+            j = self.pos[id(v)]
             vs = self.build_vswitch(
                 v, f"{path}.vswitches[{j}]", hypervisor, name, nics, domains, use
             )
@@ -616,7 +622,7 @@ class Builder:
         for pname, pg in self.unique(
             _items(v, "portgroups"), f"{path}.portgroups", "port group", f"on {name}"
         ).items():
-            j = v["portgroups"].index(pg)
+            j = self.pos[id(pg)]
             ppath = f"{path}.portgroups[{j}]"
             raw_vlan = pg.get("vlan", 0)
             if raw_vlan is INVALID:
@@ -673,6 +679,12 @@ class Builder:
 
         return Security(pick("promiscuous"), pick("mac_changes"), pick("forged_transmits"))
 
+    def vswitch_map(self, host: Host) -> dict[str, VSwitch]:
+        found = self.vswitch_maps.get(host.name)
+        if found is None:
+            found = self.vswitch_maps[host.name] = {v.name: v for v in host.vswitches}
+        return found
+
     def find_portgroup(
         self, item: MDict, path: str, host: str, vswitches: dict[str, VSwitch]
     ) -> tuple[VSwitch, PortGroup] | None:
@@ -680,6 +692,18 @@ class Builder:
         vs_name = item.get("vswitch")
         if not _ok(pg_name):
             return None
+        if not _ok(vs_name):
+            index = self.pg_index.get(host)
+            if index is None or index[0] is not vswitches:
+                by_name: dict[str, list[tuple[VSwitch, PortGroup]]] = {}
+                for each in vswitches.values():
+                    for pg in each.portgroups:
+                        by_name.setdefault(pg.name, []).append((each, pg))
+                index = (vswitches, by_name)
+                self.pg_index[host] = index
+            hits = index[1].get(pg_name, [])
+            if len(hits) == 1:
+                return hits[0]
         if _ok(vs_name):
             vs = vswitches.get(vs_name)
             if vs is None:
@@ -730,7 +754,7 @@ class Builder:
         for mname, m in self.unique(
             _items(h, "management"), f"{path}.management", "management interface", f"on host {host}"
         ).items():
-            j = h["management"].index(m)
+            j = self.pos[id(m)]
             mpath = f"{path}.management[{j}]"
             has_pg = "portgroup" in m
             has_vs = "vswitch" in m
@@ -921,13 +945,13 @@ class Builder:
     def build_routers(self, switches: dict[str, Switch], hosts: dict[str, Host]) -> list[Router]:
         out = []
         for rname, r in self.unique(_items(self.doc, "routers"), "routers", "router").items():
-            i = self.doc["routers"].index(r)
+            i = self.pos[id(r)]
             path = f"routers[{i}]"
             ifaces = []
             for iname, itf in self.unique(
                 _items(r, "interfaces"), f"{path}.interfaces", "interface", f"on router {rname}"
             ).items():
-                j = r["interfaces"].index(itf)
+                j = self.pos[id(itf)]
                 ipath = f"{path}.interfaces[{j}]"
                 iface = self.build_router_interface(
                     itf, ipath, str(rname), str(iname), switches, hosts
@@ -1061,7 +1085,7 @@ class Builder:
     def build_endpoints(self, switches: dict[str, Switch]) -> list[Endpoint]:
         out = []
         for ename, e in self.unique(_items(self.doc, "endpoints"), "endpoints", "endpoint").items():
-            i = self.doc["endpoints"].index(e)
+            i = self.pos[id(e)]
             path = f"endpoints[{i}]"
             sw, port = self.switch_port(e, path, switches)
             vlan = e.get("vlan") if _ok(e.get("vlan")) else None
@@ -1102,7 +1126,7 @@ class Builder:
     def build_guests(self, hosts: dict[str, Host]) -> list[Guest]:
         out = []
         for gname, g in self.unique(_items(self.doc, "guests"), "guests", "guest").items():
-            i = self.doc["guests"].index(g)
+            i = self.pos[id(g)]
             path = f"guests[{i}]"
             hname = g.get("host")
             host = hosts.get(hname) if _ok(hname) else None
@@ -1148,7 +1172,7 @@ class Builder:
         self, n: MDict, path: str, guest: str, name: str, host: Host
     ) -> GuestNic | None:
         hv = host.hypervisor.value
-        vsw = {v.name: v for v in host.vswitches}
+        vsw = self.vswitch_map(host)
         mac = self.claim_mac(n, path, f"guest {guest}/{name}")
         guards_raw = n.get("guards")
         if "guards" in n and hv != "hyperv":

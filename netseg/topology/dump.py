@@ -81,7 +81,10 @@ def to_document(t: Topology) -> dict[str, Any]:
     if t.description:
         doc["description"] = t.description
     doc["zones"] = {
-        z.name: {"privileged": z.privileged, **({"description": z.description} if z.description else {})}
+        z.name: {
+            "privileged": z.privileged,
+            **({"description": z.description} if z.description else {}),
+        }
         for z in t.zones.values()
         if z.declared
     }
@@ -101,7 +104,9 @@ def to_document(t: Topology) -> dict[str, Any]:
     if p.severity:
         policy["severity"] = {k: v.value for k, v in sorted(p.severity.items())}
     if p.waivers:
-        policy["waivers"] = [{"rule": w.rule, "subject": w.subject, "why": w.why} for w in p.waivers]
+        policy["waivers"] = [
+            {"rule": w.rule, "subject": w.subject, "why": w.why} for w in p.waivers
+        ]
     doc["policy"] = policy
     doc["switches"] = [
         {
@@ -178,12 +183,12 @@ def to_document(t: Topology) -> dict[str, Any]:
         hv = h.hypervisor.value
         hd: dict[str, Any] = {"name": h.name, "hypervisor": hv, "iommu": h.iommu}
         hd["nics"] = []
-        for n in h.nics:
-            nd: dict[str, Any] = {"name": n.name}
-            if n.switch:
-                nd.update(switch=n.switch, port=n.port)
-            if n.pci:
-                nd["pci"] = n.pci
+        for hn in h.nics:
+            nd: dict[str, Any] = {"name": hn.name}
+            if hn.switch:
+                nd.update(switch=hn.switch, port=hn.port)
+            if hn.pci:
+                nd["pci"] = hn.pci
             hd["nics"].append(nd)
         hd["vswitches"] = [_vswitch(v, hv) for v in h.vswitches]
         hd["management"] = []
@@ -210,7 +215,11 @@ def to_document(t: Topology) -> dict[str, Any]:
             hd["firewall"] = {
                 "default": h.firewall.default,
                 "allow": [
-                    {"from": _peer(r.source), "services": _services(r.services), **({"why": r.why} if r.why else {})}
+                    {
+                        "from": _peer(r.source),
+                        "services": _services(r.services),
+                        **({"why": r.why} if r.why else {}),
+                    }
                     for r in h.firewall.allow
                 ],
             }
@@ -240,12 +249,11 @@ def to_document(t: Topology) -> dict[str, Any]:
                 nd["vswitch"] = n.vswitch
                 if n.vlan.kind == "access":
                     nd["vlan"] = n.vlan.vlan
-                elif n.vlan.kind == "trunk" and not (
-                    n.vlan.trunk.is_full() and hosts[g.host].vswitch(n.vswitch) is not None
-                    and hosts[g.host].vswitch(n.vswitch).type == "ovs"  # type: ignore[union-attr]
-                    and n.vlan.native == 0
-                ):
-                    nd["vlan"] = _nic_vlan(n.vlan)
+                elif n.vlan.kind == "trunk":
+                    vs = hosts[g.host].vswitch(n.vswitch)
+                    ovs_default = vs is not None and vs.type == "ovs" and n.vlan.native == 0
+                    if not (ovs_default and n.vlan.trunk.is_full()):
+                        nd["vlan"] = _nic_vlan(n.vlan)
             if n.mac:
                 nd["mac"] = n.mac
             nd.update(_addresses(n.addresses))
@@ -265,4 +273,6 @@ def dumps(t: Topology, json_form: bool = False) -> str:
     doc = to_document(t)
     if json_form:
         return json.dumps(doc, indent=2) + "\n"
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
+    return yaml.safe_dump(
+        doc, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100
+    )

@@ -13,7 +13,7 @@ import json
 import re
 from bisect import bisect_right
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
@@ -51,8 +51,9 @@ class MDict(dict[Any, Any]):
         self.key_marks: dict[Any, tuple[int, int]] = {}
         self.value_marks: dict[Any, tuple[int, int]] = {}
 
-    def get(self, key: Any, default: Any = None) -> Any:  # values are untyped YAML data
-        return super().get(key, default)
+    if TYPE_CHECKING:  # values are untyped YAML data; no runtime override on the hot path
+
+        def get(self, key: Any, default: Any = None) -> Any: ...
 
 
 class MList(list[Any]):
@@ -141,7 +142,9 @@ def _parse_yaml(text: str, display: str) -> Any:
     except yaml.YAMLError as exc:
         raise TopologyError([Problem(display, 1, 1, "", f"YAML error: {exc}")]) from None
     if node is None:
-        raise TopologyError([Problem(display, 1, 1, "", "the file is empty (it holds no YAML document)")])
+        raise TopologyError(
+            [Problem(display, 1, 1, "", "the file is empty (it holds no YAML document)")]
+        )
     _check_expansion(node, display)
     return _Converter(display).convert(node)
 
@@ -319,22 +322,21 @@ def _parse_json(text: str, display: str) -> Any:
         return (line, offset - line_starts[line - 1] + 1)
 
     def hook(pairs: list[tuple[str, Any]]) -> MDict:
-        try:
-            offset = next(positions)
-        except StopIteration:
-            offset = 0
+        # Only the object's own mark: an invalid JSON file is re-read by the YAML composer for
+        # exact key positions (see netseg.topology), so the fast path stays lean.
+        offset = next(positions, 0)
         mark = mark_of(offset)
         d = MDict(display, mark)
+        d.update(pairs)
+        if len(d) != len(pairs):
+            seen: set[str] = set()
+            dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+            raise TopologyError(
+                [Problem(display, mark[0], mark[1], "", f"duplicate key {dup!r} in one object")]
+            )
         for k, v in pairs:
-            if k in d:
-                raise TopologyError(
-                    [Problem(display, mark[0], mark[1], "", f"duplicate key {k!r} in one object")]
-                )
-            if isinstance(v, list):
-                v = _mlist(v, display, mark)
-            d[k] = v
-            d.key_marks[k] = mark
-            d.value_marks[k] = getattr(v, "mark", mark)
+            if type(v) is list:
+                d[k] = _mlist(v, display, mark)
         return d
 
     try:
@@ -352,11 +354,7 @@ def _parse_json(text: str, display: str) -> Any:
 
 def _mlist(items: list[Any], display: str, mark: tuple[int, int]) -> MList:
     out = MList(display, mark)
-    for item in items:
-        if isinstance(item, list):
-            item = _mlist(item, display, mark)
-        out.append(item)
-        out.item_marks.append(getattr(item, "mark", mark))
+    out.extend(_mlist(i, display, mark) if type(i) is list else i for i in items)
     return out
 
 

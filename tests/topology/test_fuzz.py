@@ -30,7 +30,9 @@ SEED_DOC: dict[str, Any] = {
     "routers": [
         {
             "name": "fw",
-            "interfaces": [{"name": "v10", "switch": "tor1", "vlan": 10, "address": "192.0.2.1/26"}],
+            "interfaces": [
+                {"name": "v10", "switch": "tor1", "vlan": 10, "address": "192.0.2.1/26"}
+            ],
             "acl": [{"action": "permit", "from": "any", "to": "any", "services": "tcp/22"}],
         }
     ],
@@ -51,9 +53,7 @@ SEED_DOC: dict[str, Any] = {
             "firewall": {"default": "deny", "allow": [{"from": "admin", "services": "tcp/443"}]},
         }
     ],
-    "guests": [
-        {"name": "web01", "host": "esx01", "zone": "web", "nics": [{"portgroup": "prod"}]}
-    ],
+    "guests": [{"name": "web01", "host": "esx01", "zone": "web", "nics": [{"portgroup": "prod"}]}],
 }
 
 scalars = st.one_of(

@@ -52,9 +52,7 @@ hosts: []
     with pytest.raises(TopologyError) as info:
         loads(text)
     # the anchor itself is fine; only the unknown top-level key is reported
-    assert [p.message for p in info.value.problems] == [
-        "unknown key 'x-sec' in Topology"
-    ]
+    assert [p.message for p in info.value.problems] == ["unknown key 'x-sec' in Topology"]
 
 
 def test_merge_keys_expand() -> None:
