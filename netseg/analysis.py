@@ -1,0 +1,122 @@
+"""Design analysis: every design finding of a topology, as one typed, printable result.
+
+::
+
+    import netseg
+
+    analysis = netseg.analyse(netseg.load("topologies/esxi-cluster.yaml"))
+    print(analysis)                      # summary by severity, then one line per finding
+    for finding in analysis.failing(netseg.Severity.HIGH):
+        print(finding.location, finding)
+
+:func:`analyse` runs the configuration-hardening rules and the segmentation rules (from
+:func:`netseg.graph.analyse_reachability`), then applies the topology's ``policy.severity``
+overrides and ``policy.waivers``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+from netseg.model.topology import Severity, Topology
+from netseg.rules.engine import apply_policy, failing
+from netseg.rules.finding import Finding
+from netseg.rules.hardening import hardening_findings
+
+_REACHABILITY = ("netseg.graph", "analyse_reachability")
+_SEGMENTATION = ("netseg.rules.segmentation", "segmentation_findings")
+
+
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
+    """The reachability engine and segmentation rules live in their own packages; a build
+    without them still runs the hardening rules (and says so in ``Analysis.complete``)."""
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module.startswith(exc.name):
+            return None
+        raise
+    fn = getattr(mod, name, None)
+    return cast(Callable[..., Any], fn) if callable(fn) else None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """The design findings of one topology, sorted worst first.
+
+    ``reachability`` is the result the segmentation rules were computed from (None when the
+    reachability engine is unavailable, in which case ``complete`` is False).
+    """
+
+    topology: Topology
+    findings: tuple[Finding, ...]
+    reachability: Any = None
+    complete: bool = True
+
+    @property
+    def waived(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.waived)
+
+    @property
+    def active(self) -> tuple[Finding, ...]:
+        """The findings not waived."""
+        return tuple(f for f in self.findings if not f.waived)
+
+    def summary(self) -> dict[str, int]:
+        """Count of unwaived findings per severity, every severity present, worst first."""
+        counts = {s.value: 0 for s in Severity}
+        for f in self.active:
+            counts[f.severity.value] += 1
+        return counts
+
+    def failing(self, threshold: Severity | str = Severity.HIGH) -> tuple[Finding, ...]:
+        """Unwaived findings at or above ``threshold`` (what ``--fail-on`` fails on)."""
+        return tuple(failing(self.findings, Severity(threshold)))
+
+    def by_rule(self, rule: str) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.rule == rule)
+
+    def __iter__(self) -> Iterator[Finding]:
+        return iter(self.findings)
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    def __str__(self) -> str:
+        counts = ", ".join(f"{n} {sev}" for sev, n in self.summary().items() if n)
+        head = f"{self.topology.name}: {len(self.active)} finding{'s' if len(self.active) != 1 else ''}"
+        if counts:
+            head += f" ({counts})"
+        if self.waived:
+            head += f", {len(self.waived)} waived"
+        if not self.complete:
+            head += " [hardening rules only: reachability unavailable]"
+        lines = [head]
+        lines += [f"  {f.location}: {f}" for f in self.findings]
+        return "\n".join(lines)
+
+
+def analyse(topology: Topology, reachability: Any = None) -> Analysis:
+    """Every design finding of ``topology`` with the topology's policy applied.
+
+    Pass ``reachability`` (from :func:`netseg.graph.analyse_reachability`) to reuse one that
+    was already computed.
+    """
+    findings = hardening_findings(topology)
+    complete = True
+    segmentation = _optional(*_SEGMENTATION)
+    if reachability is None:
+        engine = _optional(*_REACHABILITY)
+        if engine is not None and segmentation is not None:
+            reachability = engine(topology)
+    if segmentation is not None and reachability is not None:
+        findings.extend(segmentation(topology, reachability))
+    else:
+        complete = False
+    return Analysis(topology, tuple(apply_policy(topology, findings)), reachability, complete)
+
+
+__all__ = ["Analysis", "analyse"]
