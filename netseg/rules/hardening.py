@@ -265,7 +265,7 @@ class _Addresses:
 
 def management_firewall_missing(topology: Topology, idx: _Index) -> Iterator[Finding]:
     for host in topology.hosts:
-        if host.firewall is None and host.management:
+        if host.firewall is None:
             where = host.hypervisor.privileged_domain
             yield _finding(
                 "management-firewall-missing",

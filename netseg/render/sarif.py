@@ -1,0 +1,172 @@
+"""Findings as SARIF 2.1.0, for code-scanning services (GitHub, GitLab, Azure DevOps).
+
+One run; the catalogue is ``tool.driver.rules`` (with help text, references and a
+``security-severity`` GitHub uses to rank alerts); each finding is one result whose physical
+location is the subject's line in the topology file, so the service annotates the YAML line.
+
+Levels: ``error`` for critical/high, ``warning`` for medium, ``note`` for low/info, from the
+finding's severity after the topology's overrides. Waived findings carry a suppression of kind
+``external`` (the waiver lives in the topology's policy) with its reason. ``partialFingerprints``
+are computed from (rule, subject, object), so an alert survives edits that move lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import quote
+
+from netseg.model.topology import Severity, Topology
+from netseg.render import OUTPUT_VERSION
+from netseg.rules.catalogue import CATALOGUE, HELP, help_text
+from netseg.rules.finding import Finding, RuleInfo
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/netseg/netseg"
+
+LEVELS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+
+# GitHub code scanning ranks alerts by this CVSS-like score (9.0+ critical, 7.0+ high, 4.0+
+# medium, 0.1+ low); info findings get the lowest score that still shows as "low".
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.1",
+}
+
+
+def artifact_uri(file: str, base: Path | None = None) -> str:
+    """The topology's path as a relative URI (forward slashes, percent-encoded) when it lies
+    under ``base`` (default: the current directory), else as a ``file://`` URI."""
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            path = path.relative_to((base or Path.cwd()).resolve())
+        except ValueError:
+            return path.as_uri()
+    rel = PurePosixPath(*Path(os.path.normpath(path)).parts)
+    return quote(str(rel), safe="/")
+
+
+def _rule(info: RuleInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "name": "".join(part.capitalize() for part in info.id.split("-")),
+        "shortDescription": {"text": info.title},
+        "fullDescription": {"text": f"Fires when {info.fires_when}."},
+        "help": {"text": help_text(info.id), "markdown": _help_markdown(info)},
+        "defaultConfiguration": {"level": LEVELS[info.severity]},
+        "properties": {
+            "tags": ["security", "network-segmentation", info.kind],
+            "references": list(info.references),
+            "severity": info.severity.value,
+            "security-severity": SECURITY_SEVERITY[info.severity],
+        },
+    }
+
+
+def _help_markdown(info: RuleInfo) -> str:
+    refs = "\n".join(f"- {r}" for r in info.references) or "- none"
+    return (
+        f"**{info.title}** (`{info.id}`, default severity {info.severity})\n\n"
+        f"Fires when {info.fires_when}.\n\n**Fix:** {HELP[info.id]}\n\n**References:**\n{refs}"
+    )
+
+
+def fingerprint(f: Finding) -> str:
+    key = "\0".join((f.rule, f.subject, f.object or ""))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _result(f: Finding, index: int | None, topology_uri: str, base: Path | None) -> dict[str, Any]:
+    loc = f.location
+    uri = artifact_uri(loc.file, base) if loc.line > 0 else topology_uri
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": "%SRCROOT%"}}
+    if loc.line > 0:
+        physical["region"] = {"startLine": loc.line, "startColumn": max(loc.column, 1)}
+    result: dict[str, Any] = {
+        "ruleId": f.rule,
+        "level": LEVELS[f.severity],
+        "message": {"text": f.message},
+        "locations": [
+            {
+                "physicalLocation": physical,
+                "logicalLocations": [{"fullyQualifiedName": f.subject, "kind": "member"}],
+            }
+        ],
+        "partialFingerprints": {"netsegFindingKey/v1": fingerprint(f)},
+        "properties": {
+            "severity": f.severity.value,
+            "subject": f.subject,
+            "object": f.object,
+            "evidence": dict(f.evidence),
+            "references": list(f.references),
+        },
+    }
+    if index is not None:
+        result["ruleIndex"] = index
+    if f.waived:
+        result["suppressions"] = [{"kind": "external", "justification": f.waiver_why}]
+    return result
+
+
+def sarif_document(
+    topology: Topology, findings: Sequence[Finding], base: Path | None = None
+) -> dict[str, Any]:
+    rules = list(CATALOGUE.values())
+    index = {r.id: i for i, r in enumerate(rules)}
+    topology_uri = artifact_uri(topology.file, base)
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "netseg",
+                        "version": OUTPUT_VERSION,
+                        "semanticVersion": OUTPUT_VERSION,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [_rule(r) for r in rules],
+                    }
+                },
+                "originalUriBaseIds": {
+                    "%SRCROOT%": {"description": {"text": "the repository root"}}
+                },
+                "artifacts": [
+                    {
+                        "location": {"uri": topology_uri, "uriBaseId": "%SRCROOT%"},
+                        "roles": ["analysisTarget"],
+                    }
+                ],
+                "automationDetails": {"id": f"netseg/{topology.name}/"},
+                "columnKind": "unicodeCodePoints",
+                "results": [_result(f, index.get(f.rule), topology_uri, base) for f in findings],
+            }
+        ],
+    }
+
+
+def render_sarif(topology: Topology, findings: Sequence[Finding], base: Path | None = None) -> str:
+    """``netseg check --format sarif``. ``base`` is the directory URIs are relative to."""
+    return (
+        json.dumps(
+            sarif_document(topology, findings, base), indent=2, ensure_ascii=False, default=str
+        )
+        + "\n"
+    )
+
+
+__all__ = ["LEVELS", "artifact_uri", "fingerprint", "render_sarif", "sarif_document"]
