@@ -1,0 +1,697 @@
+"""Reachability: which attachment can send what to which, by which path (semantics.md).
+
+:func:`analyse_reachability` builds the bridge-domain graph once; :class:`Reachability` then
+answers questions about pairs of attachments. It never searches a path per pair: attachments
+that share their segments, zone, address profile (gateways usable and prefixes matched) and,
+for destinations, their host firewall form *classes*; verdicts are computed once per pair of
+classes and memoised, and only the hop-by-hop path is built per reported pair (from a spanning
+tree of the segment, so in time proportional to its length).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import networkx as nx
+
+from netseg.graph.l2 import Hop, Join, Layer2, Node, Segment
+from netseg.graph.l3 import (
+    ANY,
+    NONE,
+    AclDecision,
+    FirewallDecision,
+    PrefixIndex,
+    Side,
+    evaluate_acl,
+    evaluate_firewall,
+    firewall_rule,
+    policy_allows,
+)
+from netseg.model.services import ServiceSet
+from netseg.model.topology import (
+    NOWHERE,
+    Address,
+    Firewall,
+    Location,
+    Router,
+    RouterInterface,
+    Topology,
+    VlanMode,
+)
+
+Kind = Literal["guest", "management", "endpoint", "router"]
+Mode = Literal["l2", "l3"]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Attachment:
+    """Something that sends and receives frames: a guest NIC, a management interface, a
+    physical endpoint or a router interface, with the bridge domains it joins."""
+
+    ref: str
+    kind: Kind
+    zone: str | None
+    addresses: tuple[Address, ...]
+    joins: tuple[Join, ...]
+    host: str | None = None
+    vlan: VlanMode | None = None
+    location: Location = NOWHERE
+
+    @property
+    def segments(self) -> frozenset[int]:
+        return frozenset(j.segment for j in self.joins)
+
+    @property
+    def can_tag(self) -> bool:
+        """Whether it sends tagged frames of its own (VGT, trunk NIC, transparent bridge, OVS
+        port without a tag)."""
+        return any(j.tagged for j in self.joins)
+
+
+@dataclass(frozen=True, slots=True)
+class ReachablePair:
+    """One reachable (source, destination) pair, as ``netseg reach`` prints it.
+
+    ``services`` get through (after router ACLs and the destination host's firewall);
+    ``allowed``/``violating`` split them by the policy; ``mode`` is ``l2`` (same segment) or
+    ``l3`` (routed ``via`` the named routers); ``tag_injection`` says the source must send
+    tagged frames for it; ``path`` is the ordered hop list that explains it.
+    """
+
+    source: str
+    destination: str
+    services: ServiceSet
+    allowed: ServiceSet
+    violating: ServiceSet
+    mode: Mode
+    via: tuple[str, ...]
+    tag_injection: bool
+    path: tuple[Hop, ...] = field(compare=False)
+
+    def __str__(self) -> str:
+        how = "L2" if self.mode == "l2" else "L3 via " + ", ".join(self.via)
+        tag = " (tag injection)" if self.tag_injection else ""
+        return f"{self.source} -> {self.destination} over {how}{tag}: {self.services}"
+
+
+# --- internal verdicts ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Profile:
+    """One declared address as rules see it: version, prefixes matched, gateways usable
+    (router, interface, segment) from the attachment's segments."""
+
+    version: int
+    match: frozenset[int]
+    gateways: frozenset[tuple[str, str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    """The routed way a verdict was found: gateway in, routers in order, gateway out."""
+
+    entry: tuple[str, str, int]
+    routers: tuple[str, ...]
+    exit: tuple[str, str, int]
+    decisions: tuple[AclDecision, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    services: ServiceSet
+    allowed: ServiceSet
+    mode: Mode
+    segment: int  # the shared segment (l2) or the source's segment (l3)
+    tagged: bool
+    route: _Route | None
+    firewall: FirewallDecision | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Class:
+    key: tuple[object, ...]
+    members: list[Attachment]
+    zone: str | None
+    segtags: tuple[tuple[int, bool], ...]
+    profiles: tuple[_Profile, ...]
+    known: bool
+    firewall: Firewall | None
+    firewalled: bool  # a management interface: the host firewall applies
+
+    @property
+    def sample(self) -> Attachment:
+        return self.members[0]
+
+
+class Reachability:
+    """Answers reachability questions about one topology. Build with
+    :func:`analyse_reachability`.
+
+    - :meth:`pairs` — reachable pairs between two selections (entity references, ``zone:``,
+      ``host:``, ``guests``, ``management``, ``endpoints``, ``routers``);
+    - :meth:`services` — the service set one attachment can send to another (any two);
+    - :attr:`segments`, :meth:`segment_of` — the L2 segments and the ones an attachment is in;
+    - :meth:`attachment`, :attr:`attachments` — attachments with their bridge-domain joins.
+    """
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self.layer2 = Layer2(topology)
+        self.prefixes = PrefixIndex.of_topology(topology)
+        self.attachments: list[Attachment] = []
+        self._by_ref: dict[str, Attachment] = {}
+        self._routers = {r.name: r for r in topology.routers}
+        self._router_ifaces: dict[tuple[str, str], RouterInterface] = {}
+        self._collect_attachments()
+        self._gateways: dict[int, list[tuple[RouterInterface, Address]]] = defaultdict(list)
+        self._router_graph = self._build_router_graph()
+        self._segtags_cache: dict[int, tuple[tuple[int, bool], ...]] = {}
+        self._acl_memo: dict[tuple[object, ...], AclDecision] = {}
+        self._fw_memo: dict[tuple[object, ...], FirewallDecision] = {}
+        self._policy_memo: dict[tuple[object, ...], ServiceSet] = {}
+        self._l3_memo: dict[tuple[object, ...], tuple[ServiceSet, _Route | None]] = {}
+        self._paths_memo: dict[tuple[str, str], list[list[str]]] = {}
+        self._hops_memo: dict[tuple[Node, Node], tuple[Hop, ...]] = {}
+        self._profile_memo: dict[int, tuple[_Profile, ...]] = {}
+
+    # --- attachments -----------------------------------------------------------------------
+    def _add(self, a: Attachment) -> None:
+        self.attachments.append(a)
+        self._by_ref[a.ref] = a
+
+    def _collect_attachments(self) -> None:
+        l2 = self.layer2
+        topo = self.topology
+        for g in topo.guests:
+            for n in g.nics:
+                self._add(
+                    Attachment(
+                        n.ref,
+                        "guest",
+                        g.zone,
+                        n.addresses,
+                        l2.guest_joins(n, g.host),
+                        g.host,
+                        n.vlan,
+                        n.location,
+                    )
+                )
+        for h in topo.hosts:
+            for m in h.management:
+                self._add(
+                    Attachment(
+                        m.ref,
+                        "management",
+                        m.zone,
+                        m.addresses,
+                        l2.management_joins(m),
+                        h.name,
+                        m.vlan,
+                        m.location,
+                    )
+                )
+        for e in topo.endpoints:
+            self._add(
+                Attachment(
+                    e.ref,
+                    "endpoint",
+                    e.zone,
+                    e.addresses,
+                    l2.endpoint_joins(e),
+                    None,
+                    None,
+                    e.location,
+                )
+            )
+        for r in topo.routers:
+            for i in r.interfaces:
+                self._router_ifaces[(r.name, i.name)] = i
+                addrs = (i.address,) if i.address is not None else ()
+                self._add(
+                    Attachment(
+                        i.ref,
+                        "router",
+                        None,
+                        addrs,
+                        l2.router_joins(i),
+                        i.host,
+                        i.vlan_mode,
+                        i.location,
+                    )
+                )
+
+    def attachment(self, ref: str) -> Attachment:
+        """The attachment named by an entity reference; raises SelectorError when unknown."""
+        found = self._by_ref.get(ref)
+        if found is None:
+            from netseg.graph.select import unknown_reference
+
+            raise unknown_reference(ref, list(self._by_ref))
+        return found
+
+    @property
+    def segments(self) -> list[Segment]:
+        return self.layer2.segments
+
+    def segment_of(self, ref: str) -> tuple[Segment, ...]:
+        """The segments an attachment is in (several for a VGT/trunk/transparent port)."""
+        a = self.attachment(ref)
+        seen = sorted({j.segment for j in a.joins})
+        return tuple(self.layer2.segments[s] for s in seen)
+
+    def attachments_in(self, segment: int) -> list[Attachment]:
+        return [a for a in self.attachments if any(j.segment == segment for j in a.joins)]
+
+    # --- routers ---------------------------------------------------------------------------
+    def _build_router_graph(self) -> nx.Graph:
+        """Routers joined by transit segments (both have an address there, same subnet)."""
+        per_segment: dict[int, list[tuple[RouterInterface, Address]]] = defaultdict(list)
+        for (_rname, _iname), iface in self._router_ifaces.items():
+            if iface.address is None:
+                continue
+            att = self._by_ref[iface.ref]
+            for j in att.joins:
+                per_segment[j.segment].append((iface, iface.address))
+                self._gateways[j.segment].append((iface, iface.address))
+        g = nx.Graph()
+        g.add_nodes_from(sorted(self._routers))
+        for seg, ifaces in sorted(per_segment.items()):
+            for i, (a, aa) in enumerate(ifaces):
+                for b, ba in ifaces[i + 1 :]:
+                    if a.router == b.router or aa.version != ba.version:
+                        continue
+                    if not aa.network.overlaps(ba.network):  # type: ignore[arg-type,unused-ignore]
+                        continue
+                    key = (a.router, b.router)
+                    if not g.has_edge(*key):
+                        g.add_edge(*key, transits=[])
+                    g.edges[key]["transits"].append((a.router, a.name, b.router, b.name, seg))
+        return g
+
+    def _router_paths(self, r1: str, r2: str) -> list[list[str]]:
+        key = (r1, r2)
+        found = self._paths_memo.get(key)
+        if found is None:
+            if r1 == r2:
+                found = [[r1]]
+            else:
+                found = sorted(
+                    (list(p) for p in nx.all_simple_paths(self._router_graph, r1, r2, cutoff=8)),
+                    key=lambda p: (len(p), p),
+                )
+            self._paths_memo[key] = found
+        return found
+
+    def _transit(self, ra: str, rb: str) -> tuple[str, str, int]:
+        """(egress interface of ra, ingress interface of rb, transit segment)."""
+        for t in self._router_graph.edges[ra, rb]["transits"]:
+            if t[0] == ra:
+                return t[1], t[3], t[4]
+            return t[3], t[1], t[4]
+        raise AssertionError("routers are adjacent")
+
+    # --- classes ---------------------------------------------------------------------------
+    def _segtags(self, a: Attachment) -> tuple[tuple[int, bool], ...]:
+        key = id(a.joins)
+        found = self._segtags_cache.get(key)
+        if found is None:
+            best: dict[int, bool] = {}
+            for j in a.joins:
+                best[j.segment] = best.get(j.segment, True) and j.tagged
+            found = tuple(sorted(best.items()))
+            self._segtags_cache[key] = found
+        return found
+
+    def _profiles(self, a: Attachment) -> tuple[_Profile, ...]:
+        found = self._profile_memo.get(id(a))
+        if found is not None:
+            return found
+        out: set[_Profile] = set()
+        segs = {j.segment for j in a.joins}
+        for addr in a.addresses:
+            gws = []
+            for seg in segs:
+                for iface, gaddr in self._gateways.get(seg, ()):
+                    if (
+                        gaddr.version == addr.version
+                        and addr.ip in gaddr.network
+                        and addr.ip != gaddr.ip
+                    ):
+                        gws.append((iface.router, iface.name, seg))
+            out.add(_Profile(addr.version, self.prefixes.match(addr), frozenset(gws)))
+        result = tuple(sorted(out, key=lambda p: (p.version, sorted(p.match), sorted(p.gateways))))
+        self._profile_memo[id(a)] = result
+        return result
+
+    def _firewall_of(self, a: Attachment) -> tuple[Firewall | None, bool]:
+        if a.kind != "management" or a.host is None:
+            return None, False
+        return self.topology.host(a.host).firewall, True
+
+    def _classes(self, members: Iterable[Attachment]) -> list[_Class]:
+        groups: dict[tuple[object, ...], list[Attachment]] = {}
+        key: tuple[object, ...]
+        for a in members:
+            fw, firewalled = self._firewall_of(a)
+            key = (
+                a.kind == "router",
+                a.zone,
+                self._segtags(a),
+                self._profiles(a),
+                bool(a.addresses),
+                fw,
+                firewalled,
+            )
+            groups.setdefault(key, []).append(a)
+        out = []
+        for key, ms in groups.items():
+            fw, firewalled = self._firewall_of(ms[0])
+            out.append(
+                _Class(
+                    key,
+                    ms,
+                    ms[0].zone,
+                    self._segtags(ms[0]),
+                    self._profiles(ms[0]),
+                    bool(ms[0].addresses),
+                    fw,
+                    firewalled,
+                )
+            )
+        return out
+
+    # --- verdicts --------------------------------------------------------------------------
+    def _acl(self, router: Router, src: Side, dst: Side) -> AclDecision:
+        key = (router.name, src, dst)
+        found = self._acl_memo.get(key)
+        if found is None:
+            found = evaluate_acl(router, src, dst, self.prefixes)
+            self._acl_memo[key] = found
+        return found
+
+    def _through(
+        self, zs: str | None, ps: _Profile, zd: str | None, pd: _Profile
+    ) -> tuple[ServiceSet, _Route | None]:
+        """Routed services from one source address profile to one destination profile."""
+        key = (zs, ps, zd, pd)
+        found = self._l3_memo.get(key)
+        if found is not None:
+            return found
+        services = NONE
+        best: _Route | None = None
+        if ps.version == pd.version:
+            src, dst = Side(zs, ps.match), Side(zd, pd.match)
+            for entry in sorted(ps.gateways):
+                for exit_ in sorted(pd.gateways):
+                    if entry[2] == exit_[2]:
+                        continue  # same segment: layer 2, not routed
+                    for path in self._router_paths(entry[0], exit_[0]):
+                        through = ANY
+                        decisions = []
+                        for rname in path:
+                            d = self._acl(self._routers[rname], src, dst)
+                            decisions.append(d)
+                            through = through & d.services
+                            if not through:
+                                break
+                        if through:
+                            if best is None:
+                                best = _Route(entry, tuple(path), exit_, tuple(decisions))
+                            services = services | through
+        result = (services, best)
+        self._l3_memo[key] = result
+        return result
+
+    def _firewall(self, fw: Firewall | None, side: Side) -> FirewallDecision:
+        key = (fw, side)
+        found = self._fw_memo.get(key)
+        if found is None:
+            found = evaluate_firewall(fw, side, self.prefixes)
+            self._fw_memo[key] = found
+        return found
+
+    def _sides(self, c: _Class) -> list[Side]:
+        if not c.profiles:
+            return [Side(c.zone, frozenset(), known=False)]
+        return [Side(c.zone, p.match) for p in c.profiles]
+
+    def _allowed(self, sc: _Class, dc: _Class) -> ServiceSet:
+        ms = frozenset().union(*(p.match for p in sc.profiles)) if sc.profiles else frozenset()
+        md = frozenset().union(*(p.match for p in dc.profiles)) if dc.profiles else frozenset()
+        src = Side(sc.zone, ms, sc.known)
+        dst = Side(dc.zone, md, dc.known)
+        key = (src, dst)
+        found = self._policy_memo.get(key)
+        if found is None:
+            found = policy_allows(self.topology, src, dst, self.prefixes)
+            self._policy_memo[key] = found
+        return found
+
+    def _verdict(self, sc: _Class, dc: _Class) -> _Verdict | None:
+        dsegs = dict(dc.segtags)
+        shared = [(seg, tagged) for seg, tagged in sc.segtags if seg in dsegs]
+        if shared:
+            seg, tagged = min(shared, key=lambda st: (st[1], st[0]))
+            if dc.firewalled:
+                services = NONE
+                fwd: FirewallDecision | None = None
+                for side in self._sides(sc):
+                    d = self._firewall(dc.firewall, side)
+                    if fwd is None or (d.services and not fwd.services):
+                        fwd = d
+                    services = services | d.services
+                if not services:
+                    return None
+                return _Verdict(services, self._allowed(sc, dc), "l2", seg, tagged, None, fwd)
+            return _Verdict(ANY, self._allowed(sc, dc), "l2", seg, tagged, None, None)
+        services = NONE
+        route: _Route | None = None
+        fw_used: FirewallDecision | None = None
+        for ps in sc.profiles:
+            if not ps.gateways:
+                continue
+            through = NONE
+            first: _Route | None = None
+            for pd in dc.profiles:
+                got, r = self._through(sc.zone, ps, dc.zone, pd)
+                if got:
+                    through = through | got
+                    first = first or r
+            if not through:
+                continue
+            if dc.firewalled:
+                d = self._firewall(dc.firewall, Side(sc.zone, ps.match))
+                through = through & d.services
+                if through and fw_used is None:
+                    fw_used = d
+            if through:
+                services = services | through
+                route = route or first
+        if not services or route is None:
+            return None
+        tagged = dict(sc.segtags).get(route.entry[2], False)
+        return _Verdict(
+            services, self._allowed(sc, dc), "l3", route.entry[2], tagged, route, fw_used
+        )
+
+    # --- paths -----------------------------------------------------------------------------
+    def _between(self, u: Node, v: Node) -> tuple[Hop, ...]:
+        key = (u, v)
+        found = self._hops_memo.get(key)
+        if found is None:
+            found = tuple(self.layer2.hops_between(u, v)) if u != v else ()
+            self._hops_memo[key] = found
+        return found
+
+    @staticmethod
+    def _join_in(a: Attachment, segment: int, prefer_untagged: bool = True) -> Join:
+        best = None
+        for j in a.joins:
+            if j.segment == segment and (best is None or (prefer_untagged and not j.tagged)):
+                best = j
+        assert best is not None
+        return best
+
+    def _self_hop(self, a: Attachment) -> Hop:
+        if a.kind == "guest" and a.vlan is not None:
+            return Hop(a.ref, str(a.vlan))
+        if a.kind == "management" and a.host is not None:
+            what = self.topology.host(a.host).hypervisor.privileged_domain
+            return Hop(a.ref, f"{what} interface")
+        return Hop(a.ref, "")
+
+    def _path(self, s: Attachment, d: Attachment, v: _Verdict) -> tuple[Hop, ...]:
+        hops: list[Hop] = [self._self_hop(s)]
+        if v.route is None:
+            js, jd = self._join_in(s, v.segment), self._join_in(d, v.segment)
+            hops += js.hops
+            hops += self._between(js.node, jd.node)
+            hops += reversed(jd.hops)
+        else:
+            route = v.route
+            js = self._join_in(s, route.entry[2])
+            hops += js.hops
+            node = js.node
+            iface_in = self._router_ifaces[(route.entry[0], route.entry[1])]
+            segment = route.entry[2]
+            for k, rname in enumerate(route.routers):
+                j_in = self._join_in(self._by_ref[iface_in.ref], segment)
+                hops += self._between(node, j_in.node)
+                hops += reversed(j_in.hops)
+                hops.append(Hop(iface_in.ref, f"gateway {iface_in.address}"))
+                hops += self._acl_hops(self._routers[rname], route.decisions[k])
+                if k + 1 < len(route.routers):
+                    out_name, next_in, segment = self._transit(rname, route.routers[k + 1])
+                    iface_out = self._router_ifaces[(rname, out_name)]
+                    next_iface = self._router_ifaces[(route.routers[k + 1], next_in)]
+                else:
+                    iface_out = self._router_ifaces[(route.exit[0], route.exit[1])]
+                    segment = route.exit[2]
+                    next_iface = None
+                hops.append(Hop(iface_out.ref, f"out via {iface_out.address}"))
+                j_out = self._join_in(self._by_ref[iface_out.ref], segment)
+                hops += j_out.hops
+                node = j_out.node
+                if next_iface is not None:
+                    iface_in = next_iface
+            jd = self._join_in(d, route.exit[2])
+            hops += self._between(node, jd.node)
+            hops += reversed(jd.hops)
+        hops.append(self._self_hop(d))
+        if d.kind == "management" and d.host is not None:
+            hops += self._firewall_hops(d.host, v.firewall)
+        # two attachments of one virtual switch meet there: say it once
+        return tuple(h for k, h in enumerate(hops) if k == 0 or h != hops[k - 1])
+
+    def _acl_hops(self, router: Router, decision: AclDecision) -> list[Hop]:
+        out = []
+        for line in decision.lines:
+            if line is None:
+                out.append(Hop(f"acl:{router.name}/default", "default permit"))
+            else:
+                out.append(Hop(f"acl:{router.name}/{line.index + 1}", str(line)))
+        return out
+
+    def _firewall_hops(self, host: str, decision: FirewallDecision | None) -> list[Hop]:
+        fw = self.topology.host(host).firewall
+        if fw is None or decision is None or not decision.present:
+            return [Hop(f"host:{host}", "no firewall: everything accepted")]
+        out = []
+        for k in decision.rules:
+            if k == 0:
+                out.append(Hop(f"firewall:{host}/default", "default allow"))
+            else:
+                rule = firewall_rule(fw, k)
+                out.append(Hop(f"firewall:{host}/{k}", f"allow from {rule.source} {rule.services}"))
+        return out
+
+    # --- public questions ------------------------------------------------------------------
+    def select(self, selector: str) -> list[Attachment]:
+        """Attachments a selector names, in topology order; raises SelectorError."""
+        from netseg.graph.select import select_attachments
+
+        return select_attachments(self, selector)
+
+    def class_verdicts(
+        self, sources: Sequence[Attachment], destinations: Sequence[Attachment]
+    ) -> Iterator[tuple[list[Attachment], list[Attachment], _Verdict]]:
+        """Verdicts per pair of classes (members may include one attachment on both sides).
+
+        Internal building block for rules that aggregate (zone-policy-violation) without
+        expanding every attachment pair."""
+        src_classes = self._classes(sources)
+        dst_classes = self._classes(destinations)
+        by_segment: dict[int, list[int]] = defaultdict(list)
+        by_l3: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for k, dc in enumerate(dst_classes):
+            for seg, _ in dc.segtags:
+                by_segment[seg].append(k)
+            if any(p.gateways for p in dc.profiles):
+                by_l3[(dc.zone, dc.profiles)].append(k)
+        for sc in src_classes:
+            done: set[int] = set()
+            for seg, _ in sc.segtags:
+                for k in by_segment.get(seg, ()):
+                    if k in done:
+                        continue
+                    done.add(k)
+                    v = self._verdict(sc, dst_classes[k])
+                    if v is not None:
+                        yield sc.members, dst_classes[k].members, v
+            if not any(p.gateways for p in sc.profiles):
+                continue
+            for (zd, dprofiles), ks in by_l3.items():
+                if not any(
+                    self._through(sc.zone, ps, zd, pd)[0]  # type: ignore[arg-type]
+                    for ps in sc.profiles
+                    for pd in dprofiles  # type: ignore[attr-defined]
+                ):
+                    continue
+                for k in ks:
+                    if k in done:
+                        continue
+                    v = self._verdict(sc, dst_classes[k])
+                    if v is not None:
+                        yield sc.members, dst_classes[k].members, v
+
+    def make_pair(self, s: Attachment, d: Attachment, v: _Verdict) -> ReachablePair:
+        via: tuple[str, ...] = ()
+        if v.route is not None:
+            via = tuple(f"router:{r}" for r in v.route.routers)
+        return ReachablePair(
+            s.ref,
+            d.ref,
+            v.services,
+            v.services & v.allowed,
+            v.services - v.allowed,
+            v.mode,
+            via,
+            v.tagged,
+            self._path(s, d, v),
+        )
+
+    def pairs(
+        self,
+        sources: str | Sequence[Attachment] = "guests",
+        destinations: str | Sequence[Attachment] = "management",
+    ) -> list[ReachablePair]:
+        """Every reachable (source, destination) pair between two selections, in topology
+        order of sources then destinations. An attachment never pairs with itself."""
+        srcs = self.select(sources) if isinstance(sources, str) else list(sources)
+        dsts = self.select(destinations) if isinstance(destinations, str) else list(destinations)
+        order = {a.ref: i for i, a in enumerate(self.attachments)}
+        found: list[tuple[int, int, Attachment, Attachment, _Verdict]] = []
+        for sm, dm, v in self.class_verdicts(srcs, dsts):
+            for s in sm:
+                for d in dm:
+                    if s is not d:
+                        found.append((order[s.ref], order[d.ref], s, d, v))
+        found.sort(key=lambda t: (t[0], t[1]))
+        return [self.make_pair(s, d, v) for _, _, s, d, v in found]
+
+    def pair(self, src_ref: str, dst_ref: str) -> ReachablePair | None:
+        """The reachable pair between two attachments, or None when nothing gets through."""
+        s, d = self.attachment(src_ref), self.attachment(dst_ref)
+        if s is d:
+            return None
+        v = self._verdict(self._classes([s])[0], self._classes([d])[0])
+        return None if v is None else self.make_pair(s, d, v)
+
+    def services(self, src_ref: str, dst_ref: str) -> ServiceSet:
+        """Services ``src_ref`` can send to ``dst_ref`` (any two attachments), after router
+        ACLs and, for a management interface, its host's firewall. Empty when unreachable.
+        Cheap to call repeatedly: verdicts are memoised per class."""
+        s, d = self.attachment(src_ref), self.attachment(dst_ref)
+        if s is d:
+            return ANY
+        v = self._verdict(self._classes([s])[0], self._classes([d])[0])
+        return NONE if v is None else v.services
+
+
+def analyse_reachability(topology: Topology) -> Reachability:
+    """Build the bridge-domain graph, segments and L3 model of a topology."""
+    return Reachability(topology)
