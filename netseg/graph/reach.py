@@ -567,6 +567,13 @@ class Reachability:
         # two attachments of one virtual switch meet there: say it once
         return tuple(h for k, h in enumerate(hops) if k == 0 or h != hops[k - 1])
 
+    def segment_path(self, src: Attachment, dst: Attachment, segment: int) -> tuple[Hop, ...]:
+        """Hops from ``src`` to ``dst`` inside one segment they share (no filtering applied)."""
+        js, jd = self._join_in(src, segment), self._join_in(dst, segment)
+        hops = [self._self_hop(src), *js.hops, *self._between(js.node, jd.node)]
+        hops += [*reversed(jd.hops), self._self_hop(dst)]
+        return tuple(h for k, h in enumerate(hops) if k == 0 or h != hops[k - 1])
+
     def _acl_hops(self, router: Router, decision: AclDecision) -> list[Hop]:
         out = []
         for line in decision.lines:

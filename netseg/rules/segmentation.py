@@ -1,0 +1,431 @@
+"""Segmentation rules: findings computed from reachability (rules.md, "Segmentation").
+
+:func:`segmentation_findings` is called by the design analysis with a
+:class:`~netseg.graph.Reachability` already built. Severities are the catalogue defaults;
+``policy.severity`` overrides and waivers are applied by the caller.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from netseg.graph.l2 import UNTAGGED
+from netseg.graph.reach import Attachment, Reachability, ReachablePair
+from netseg.model.services import ServiceSet
+from netseg.model.topology import Location, Severity, Topology
+from netseg.rules.finding import Finding
+
+REFERENCES: dict[str, tuple[str, ...]] = {
+    "guest-reaches-management": (
+        "STIG ESXI-80-000198",
+        "seed (Xen: do not let users reach dom0; Hyper-V: separate management network)",
+    ),
+    "guest-on-management-segment": ("STIG ESXI-80-000198",),
+    "guest-can-tag-management-vlan": ("STIG ESXI-80-000220", "SCG esx-9.network-vgt"),
+    "guest-observes-management": ("STIG ESXI-80-000218",),
+    "zone-policy-violation": (),
+    "native-vlan-carries-guests": ("STIG VCSA-80-000272", "CIS 7.4"),
+    "vmotion-not-isolated": ("STIG ESXI-80-000160",),
+    "storage-not-isolated": ("STIG ESXI-80-000199",),
+}
+SEVERITY: dict[str, Severity] = {
+    "guest-reaches-management": Severity.CRITICAL,
+    "guest-on-management-segment": Severity.HIGH,
+    "guest-can-tag-management-vlan": Severity.HIGH,
+    "guest-observes-management": Severity.HIGH,
+    "zone-policy-violation": Severity.HIGH,
+    "native-vlan-carries-guests": Severity.HIGH,
+    "vmotion-not-isolated": Severity.MEDIUM,
+    "storage-not-isolated": Severity.MEDIUM,
+}
+STORAGE_SERVICES = frozenset({"iscsi", "nfs", "vsan"})
+EXAMPLES = 10  # destinations listed in the evidence of an aggregated finding
+
+
+def _finding(
+    rule: str,
+    message: str,
+    subject: Attachment | tuple[str, Location],
+    obj: str | None,
+    evidence: dict[str, Any],
+) -> Finding:
+    ref, location = (subject.ref, subject.location) if isinstance(subject, Attachment) else subject
+    return Finding(rule, SEVERITY[rule], message, ref, obj, location, REFERENCES[rule], evidence)
+
+
+def name(reach: Reachability, a: Attachment) -> str:
+    """An attachment in plain words: ``guest web01 (nic0, zone web)``, ``vmk0 on esx01``."""
+    ref = a.ref
+    kind, _, rest = ref.partition(":")
+    if a.kind == "guest":
+        guest, _, nic = rest.rpartition("/")
+        return f"guest {guest} ({nic}, zone {a.zone})"
+    if a.kind == "management" and a.host is not None:
+        return f"{rest[len(a.host) + 1 :]} on {a.host}"
+    if a.kind == "endpoint":
+        return f"endpoint {rest} (zone {a.zone})"
+    return f"{kind} {rest}"
+
+
+def _path(p: ReachablePair | None) -> list[str]:
+    return [] if p is None else [h.ref for h in p.path]
+
+
+def _by_segment(attachments: Iterable[Attachment]) -> dict[int, list[Attachment]]:
+    out: dict[int, list[Attachment]] = defaultdict(list)
+    for a in attachments:
+        for seg in sorted(a.segments):
+            out[seg].append(a)
+    return out
+
+
+def segmentation_findings(topology: Topology, reach: Reachability) -> list[Finding]:
+    """Every segmentation finding of ``topology`` (unsorted; catalogue severities)."""
+    guests = [a for a in reach.attachments if a.kind == "guest"]
+    management = [a for a in reach.attachments if a.kind == "management"]
+    findings: list[Finding] = []
+    findings += guest_reaches_management(reach, guests, management)
+    findings += guest_on_management_segment(reach, guests, management)
+    findings += guest_can_tag_management_vlan(reach, guests, management)
+    findings += guest_observes_management(topology, reach, guests, management)
+    findings += zone_policy_violation(reach)
+    findings += native_vlan_carries_guests(topology, reach, guests, management)
+    findings += vmotion_not_isolated(topology, reach, guests, management)
+    findings += storage_not_isolated(topology, reach, guests, management)
+    return findings
+
+
+def _how(p: ReachablePair) -> str:
+    if p.mode == "l2":
+        how = "over L2"
+    else:
+        how = "over L3 via " + ", ".join(v.removeprefix("router:") for v in p.via)
+    return how + (" by tagging frames" if p.tag_injection else "")
+
+
+def _on(services: ServiceSet) -> str:
+    return "on any service" if services.is_any() else f"on {services}"
+
+
+def guest_reaches_management(
+    reach: Reachability, guests: Sequence[Attachment], management: Sequence[Attachment]
+) -> list[Finding]:
+    out = []
+    for p in reach.pairs(guests, management):
+        if not p.violating:
+            continue
+        s, d = reach.attachment(p.source), reach.attachment(p.destination)
+        out.append(
+            _finding(
+                "guest-reaches-management",
+                f"{name(reach, s)} reaches {name(reach, d)} {_how(p)} {_on(p.violating)}",
+                s,
+                d.ref,
+                {
+                    "services": p.violating.items(),
+                    "reachable": p.services.items(),
+                    "allowed": p.allowed.items(),
+                    "mode": p.mode,
+                    "via": list(p.via),
+                    "tag_injection": p.tag_injection,
+                    "path": _path(p),
+                },
+            )
+        )
+    return out
+
+
+def guest_on_management_segment(
+    reach: Reachability, guests: Sequence[Attachment], management: Sequence[Attachment]
+) -> list[Finding]:
+    mgmt_in = _by_segment(management)
+    out = []
+    for g in guests:
+        for seg in sorted(g.segments):
+            here = mgmt_in.get(seg)
+            if not here:
+                continue
+            first = here[0]
+            more = f" and {len(here) - 1} more" if len(here) > 1 else ""
+            label = reach.segments[seg].label
+            out.append(
+                _finding(
+                    "guest-on-management-segment",
+                    f"{name(reach, g)} is in the same L2 segment ({label}) as "
+                    f"{name(reach, first)}{more}",
+                    g,
+                    first.ref,
+                    {
+                        "segment": label,
+                        "management": [m.ref for m in here[:EXAMPLES]],
+                        "count": len(here),
+                        "mode": "l2",
+                        "path": [h.ref for h in reach.segment_path(g, first, seg)],
+                    },
+                )
+            )
+    return out
+
+
+def guest_can_tag_management_vlan(
+    reach: Reachability, guests: Sequence[Attachment], management: Sequence[Attachment]
+) -> list[Finding]:
+    mgmt_in = _by_segment(management)
+    atoms = reach.layer2.atoms
+    out = []
+    for g in guests:
+        tagged = sorted({(j.segment, j.node[3]) for j in g.joins if j.tagged})
+        hits = [(seg, atom) for seg, atom in tagged if seg in mgmt_in]
+        if not hits:
+            continue
+        seg = hits[0][0]
+        first = mgmt_in[seg][0]
+        vlans = sorted({atoms.describe(a) for _, a in hits if a != UNTAGGED})
+        out.append(
+            _finding(
+                "guest-can-tag-management-vlan",
+                f"{name(reach, g)} can send frames tagged {', '.join(vlans)} into the "
+                f"segment of {name(reach, first)}",
+                g,
+                first.ref,
+                {
+                    "vlans": vlans,
+                    "segments": sorted({reach.segments[s].label for s, _ in hits}),
+                    "management": sorted({m.ref for s, _ in hits for m in mgmt_in[s]})[:EXAMPLES],
+                    "mode": "l2",
+                    "tag_injection": True,
+                    "path": [h.ref for h in reach.segment_path(g, first, seg)],
+                },
+            )
+        )
+    return out
+
+
+def guest_observes_management(
+    topology: Topology,
+    reach: Reachability,
+    guests: Sequence[Attachment],
+    management: Sequence[Attachment],
+) -> list[Finding]:
+    """ESXi promiscuous mode shows a guest every frame of the bridge domains it is attached
+    to on its virtual switch; a management interface attached to one of them is observed."""
+    mgmt_at: dict[object, list[Attachment]] = defaultdict(list)
+    for m in management:
+        for j in m.joins:
+            if j.node[0] == "vs":
+                mgmt_at[j.node].append(m)
+    out = []
+    for g in guests:
+        guest = topology.guest(g.ref.removeprefix("guest:").rpartition("/")[0])
+        nic = next(n for n in guest.nics if n.ref == g.ref)
+        if nic.portgroup is None:
+            continue
+        vs = topology.host(guest.host).vswitch(nic.vswitch)
+        pg = vs.portgroup(nic.portgroup) if vs is not None else None
+        if vs is None or not vs.is_esxi or pg is None or not pg.security.promiscuous:
+            continue
+        seen = [m for j in g.joins for m in mgmt_at.get(j.node, ())]
+        if not seen:
+            continue
+        first = seen[0]
+        out.append(
+            _finding(
+                "guest-observes-management",
+                f"{name(reach, g)} has promiscuous mode on port group {pg.name} of {vs.name} "
+                f"and sees the frames of {name(reach, first)}",
+                g,
+                first.ref,
+                {
+                    "portgroup": f"portgroup:{guest.host}/{vs.name}/{pg.name}",
+                    "management": sorted({m.ref for m in seen})[:EXAMPLES],
+                },
+            )
+        )
+    return out
+
+
+def zone_policy_violation(reach: Reachability) -> list[Finding]:
+    """One finding per (source, destination zone), aggregating the destinations; pairs from a
+    guest to a management interface are guest-reaches-management's."""
+    sources = [a for a in reach.attachments if a.kind in ("guest", "endpoint")]
+    destinations = [a for a in reach.attachments if a.kind in ("guest", "endpoint", "management")]
+    agg: dict[tuple[str, str], list[Any]] = {}
+    for sm, dm, v in reach.class_verdicts(sources, destinations):
+        violating = v.services - v.allowed
+        if not violating:
+            continue
+        zone = dm[0].zone or ""
+        for s in sm:
+            if s.kind == "guest" and dm[0].kind == "management":
+                continue
+            for d in dm:
+                if d is s:
+                    continue
+                entry = agg.get((s.ref, zone))
+                if entry is None:
+                    agg[(s.ref, zone)] = [s, violating, [d], 1, (d, v)]
+                else:
+                    entry[1] = entry[1] | violating
+                    if len(entry[2]) < EXAMPLES:
+                        entry[2].append(d)
+                    entry[3] += 1
+    order = {a.ref: i for i, a in enumerate(reach.attachments)}
+    out = []
+    for (_, zone), (s, services, examples, count, (d, v)) in sorted(
+        agg.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])
+    ):
+        p = reach.make_pair(s, d, v)
+        more = f" and {count - 1} more" if count > 1 else ""
+        out.append(
+            _finding(
+                "zone-policy-violation",
+                f"{name(reach, s)} can send to zone {zone} ({name(reach, d)}{more}) "
+                f"{_how(p)} {_on(services)}, which the policy does not allow",
+                s,
+                f"zone:{zone}",
+                {
+                    "services": services.items(),
+                    "destinations": [e.ref for e in examples],
+                    "count": count,
+                    "mode": p.mode,
+                    "via": list(p.via),
+                    "tag_injection": p.tag_injection,
+                    "path": _path(p),
+                },
+            )
+        )
+    return out
+
+
+def native_vlan_carries_guests(
+    topology: Topology,
+    reach: Reachability,
+    guests: Sequence[Attachment],
+    management: Sequence[Attachment],
+) -> list[Finding]:
+    l2 = reach.layer2
+    guest_segs = {s for g in guests for s in g.segments}
+    mgmt_in = _by_segment(management)
+    out = []
+    for sw in topology.switches:
+        for port in sw.ports:
+            native = port.untagged_vlan
+            if port.mode != "trunk" or native is None:
+                continue
+            seg = l2.segment_of_node.get(("sw", sw.name, "", l2.atoms.atom(native)))
+            if seg is None or seg not in guest_segs:
+                continue
+            mgmt_vlans = []
+            for a in l2.atoms.of(port.allowed):
+                if l2.atoms.lo(a) <= native < l2.atoms.lo(a + 1):
+                    continue
+                ms = l2.segment_of_node.get(("sw", sw.name, "", a))
+                if ms is not None and ms in mgmt_in:
+                    mgmt_vlans.append((a, mgmt_in[ms][0]))
+            if not mgmt_vlans:
+                continue
+            first = mgmt_vlans[0][1]
+            subject = Attachment(
+                f"switch:{sw.name}/{port.name}", "endpoint", None, (), (), location=port.location
+            )
+            vlans = [l2.atoms.describe(a) for a, _ in mgmt_vlans]
+            out.append(
+                _finding(
+                    "native-vlan-carries-guests",
+                    f"trunk port {port.name} of switch {sw.name} carries guests untagged in "
+                    f"native VLAN {native} and the management {', '.join(vlans)} "
+                    f"({name(reach, first)}): double-tagged guest frames can hop into it",
+                    subject,
+                    first.ref,
+                    {
+                        "native": native,
+                        "management_vlans": vlans,
+                        "segment": reach.segments[seg].label,
+                    },
+                )
+            )
+    return out
+
+
+def _shares(
+    reach: Reachability, m: Attachment, others: dict[int, list[Attachment]]
+) -> list[tuple[int, Attachment]]:
+    return [(seg, o) for seg in sorted(m.segments) for o in others.get(seg, ()) if o is not m]
+
+
+def vmotion_not_isolated(
+    topology: Topology,
+    reach: Reachability,
+    guests: Sequence[Attachment],
+    management: Sequence[Attachment],
+) -> list[Finding]:
+    guest_in = _by_segment(guests)
+    mgmt_role = _by_segment(m for m in management if "management" in _services(topology, m))
+    out = []
+    for m in management:
+        if "vmotion" not in _services(topology, m):
+            continue
+        hits = _shares(reach, m, guest_in) + [
+            h for h in _shares(reach, m, mgmt_role) if h[1].host == m.host
+        ]
+        if not hits:
+            continue
+        seg, other = hits[0]
+        out.append(
+            _finding(
+                "vmotion-not-isolated",
+                f"vMotion interface {name(reach, m)} shares a segment ({reach.segments[seg].label}) "
+                f"with {name(reach, other)}",
+                m,
+                other.ref,
+                {
+                    "segment": reach.segments[seg].label,
+                    "with": sorted({o.ref for _, o in hits})[:EXAMPLES],
+                },
+            )
+        )
+    return out
+
+
+def storage_not_isolated(
+    topology: Topology,
+    reach: Reachability,
+    guests: Sequence[Attachment],
+    management: Sequence[Attachment],
+) -> list[Finding]:
+    guest_in = _by_segment(guests)
+    out = []
+    for m in management:
+        roles = _services(topology, m) & STORAGE_SERVICES
+        if not roles:
+            continue
+        hits = _shares(reach, m, guest_in)
+        if not hits:
+            continue
+        seg, other = hits[0]
+        out.append(
+            _finding(
+                "storage-not-isolated",
+                f"storage interface {name(reach, m)} ({', '.join(sorted(roles))}) shares a "
+                f"segment ({reach.segments[seg].label}) with {name(reach, other)}",
+                m,
+                other.ref,
+                {
+                    "segment": reach.segments[seg].label,
+                    "with": sorted({o.ref for _, o in hits})[:EXAMPLES],
+                },
+            )
+        )
+    return out
+
+
+def _services(topology: Topology, m: Attachment) -> frozenset[str]:
+    if m.host is None:
+        return frozenset()
+    name_ = m.ref.removeprefix(f"management:{m.host}/")
+    for mi in topology.host(m.host).management:
+        if mi.name == name_:
+            return mi.services
+    return frozenset()
