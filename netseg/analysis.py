@@ -3,8 +3,9 @@
 ::
 
     import netseg
+    from netseg.analysis import analyse
 
-    analysis = netseg.analyse(netseg.load("topologies/esxi-cluster.yaml"))
+    analysis = analyse(netseg.load("topologies/esxi-cluster.yaml"))
     print(analysis)                      # summary by severity, then one line per finding
     for finding in analysis.failing(netseg.Severity.HIGH):
         print(finding.location, finding)

@@ -96,6 +96,9 @@ class _Index:
     """Attachments grouped by the virtual switch or port group they sit on, per host."""
 
     guests: dict[str, Guest] = field(default_factory=dict)
+    # host -> guests with PCI passthrough (few, so per-host look-ups stay linear overall)
+    vlan_uses: list[_VlanUse] | None = None
+    passthrough_guests: dict[str, list[Guest]] = field(default_factory=lambda: defaultdict(list))
     # (host, vswitch) -> guest NICs / management interfaces / router interfaces
     guest_nics: dict[tuple[str, str], list[GuestNic]] = field(
         default_factory=lambda: defaultdict(list)
@@ -119,6 +122,8 @@ def _index(topology: Topology) -> _Index:
     idx = _Index()
     for g in topology.guests:
         idx.guests[g.name] = g
+        if g.passthrough:
+            idx.passthrough_guests[g.host].append(g)
         for n in g.nics:
             idx.guest_nics[(g.host, n.vswitch)].append(n)
             if n.portgroup is not None:
@@ -165,7 +170,7 @@ class _Passthrough:
     location: Location
 
 
-def _passthroughs(topology: Topology, host: Host) -> list[_Passthrough]:
+def _passthroughs(idx: _Index, host: Host) -> list[_Passthrough]:
     out: list[_Passthrough] = []
     for dd in host.driver_domains:
         devices = list(dd.passthrough)
@@ -176,11 +181,8 @@ def _passthroughs(topology: Topology, host: Host) -> list[_Passthrough]:
             out.append(
                 _Passthrough(host.ref, f"driver domain {dd.name}", tuple(devices), dd.location)
             )
-    for g in topology.guests_on(host.name):
-        if g.passthrough:
-            out.append(
-                _Passthrough(f"guest:{g.name}", f"guest {g.name}", g.passthrough, g.location)
-            )
+    for g in idx.passthrough_guests.get(host.name, ()):
+        out.append(_Passthrough(f"guest:{g.name}", f"guest {g.name}", g.passthrough, g.location))
     return out
 
 
@@ -188,7 +190,7 @@ def passthrough_without_iommu(topology: Topology, idx: _Index) -> Iterator[Findi
     for host in topology.hosts:
         if host.iommu:
             continue
-        for p in _passthroughs(topology, host):
+        for p in _passthroughs(idx, host):
             yield _finding(
                 "passthrough-without-iommu",
                 p.subject,
@@ -203,7 +205,7 @@ def passthrough_without_iommu(topology: Topology, idx: _Index) -> Iterator[Findi
 def shared_pci_bus(topology: Topology, idx: _Index) -> Iterator[Finding]:
     for host in topology.hosts:
         by_bus: dict[str, dict[str, _Passthrough]] = defaultdict(dict)
-        for p in _passthroughs(topology, host):
+        for p in _passthroughs(idx, host):
             for dev in p.devices:
                 if dev.count(":") == 2:  # a PCI address, not a NIC without one
                     by_bus[dev.rsplit(":", 1)[0]][p.label] = p
@@ -530,108 +532,140 @@ router_guard_off = _guard_rule("router-guard-off", "router_guard", "router", "ro
 # --- VLAN numbers ----------------------------------------------------------------------------
 
 
+_RESERVED = VlanSet([(1001, 1024), (4094, 4094)])
+_NOTABLE = _RESERVED | VlanSet([1])
+
+
+def _notable(vid: int | None) -> bool:
+    return vid is not None and (vid == 1 or 1001 <= vid <= 1024 or vid == 4094)
+
+
 @dataclass(frozen=True)
 class _VlanUse:
+    """VLANs one entity uses, kept only when one of them is VLAN 1 or reserved."""
+
     subject: str
     label: str
     location: Location
-    vlans: VlanSet
+    access: tuple[int, ...] = ()  # VLANs it sits in directly
+    trunk: VlanSet | None = None  # an explicit trunk set it tags
     native: int | None = None  # a trunk's native VLAN, reported as such
 
+    @property
+    def vlans(self) -> VlanSet:
+        used = VlanSet(self.access)
+        if self.trunk is not None:
+            used = used | self.trunk
+        if self.native:
+            used = used | VlanSet([self.native])
+        return used
 
-def _mode_use(mode: VlanMode) -> tuple[VlanSet, int | None]:
+
+def _mode_use(mode: VlanMode) -> tuple[tuple[int, ...], VlanSet | None, int | None]:
     if mode.kind == "access":
-        return (VlanSet.of([mode.vlan]) if mode.vlan else VlanSet.empty()), None
+        return ((mode.vlan,) if mode.vlan else ()), None, None
     if mode.kind == "trunk":
-        explicit = mode.trunk if mode.trunk != VlanSet.full() else VlanSet.empty()
-        return explicit, (mode.native or None)
-    return VlanSet.empty(), None
+        explicit = None if mode.trunk.is_full() else mode.trunk
+        return (), explicit, (mode.native or None)
+    return (), None, None
 
 
-def _vlan_uses(topology: Topology) -> Iterator[_VlanUse]:
+def _is_notable(access: tuple[int, ...], trunk: VlanSet | None, native: int | None) -> bool:
+    return (
+        any(_notable(v) for v in access)
+        or _notable(native)
+        or (trunk is not None and not trunk.isdisjoint(_NOTABLE))
+    )
+
+
+def _vlan_uses(topology: Topology, idx: _Index) -> list[_VlanUse]:
+    if idx.vlan_uses is None:
+        idx.vlan_uses = list(_find_vlan_uses(topology))
+    return idx.vlan_uses
+
+
+def _find_vlan_uses(topology: Topology) -> Iterator[_VlanUse]:
     for sw in topology.switches:
         if sw.implicit:
             continue
         for port in sw.ports:
             ref = f"switch:{sw.name}/{port.name}"
-            label = f"port {sw.name}:{port.name}"
             if port.mode == "access":
-                vlans = VlanSet.of([port.vlan]) if port.vlan else VlanSet.empty()
-                yield _VlanUse(ref, label, port.location, vlans)
-            else:
-                yield _VlanUse(ref, f"trunk {label}", port.location, VlanSet.empty(), port.native)
+                if _notable(port.vlan):
+                    yield _VlanUse(
+                        ref, f"port {sw.name}:{port.name}", port.location, (port.vlan or 0,)
+                    )
+            elif _notable(port.native):
+                yield _VlanUse(
+                    ref, f"trunk port {sw.name}:{port.name}", port.location, native=port.native
+                )
     for host in topology.hosts:
         for vs in host.vswitches:
-            sub = VlanSet.empty()
-            for u in vs.uplinks:
-                if u.vlan is not None:
-                    sub = sub | VlanSet.of([u.vlan])
+            sub = tuple(u.vlan for u in vs.uplinks if _notable(u.vlan))
             if sub:
                 yield _VlanUse(
                     _vswitch_ref(host.name, vs.name),
                     f"bridge {vs.name} on {host.name} (uplink subinterface)",
                     vs.location,
-                    sub,
+                    tuple(v for v in sub if v is not None),
                 )
             for pg in vs.portgroups:
-                vlans, native = _mode_use(pg.vlan)
-                yield _VlanUse(
-                    _portgroup_ref(host.name, vs.name, pg.name),
-                    f"port group {pg.name} on {host.name}/{vs.name}",
-                    pg.location,
-                    vlans,
-                    native,
-                )
+                access, trunk, native = _mode_use(pg.vlan)
+                if _is_notable(access, trunk, native):
+                    yield _VlanUse(
+                        _portgroup_ref(host.name, vs.name, pg.name),
+                        f"port group {pg.name} on {host.name}/{vs.name}",
+                        pg.location,
+                        access,
+                        trunk,
+                        native,
+                    )
         for m in host.management:
             if m.portgroup is None:  # a port group's VLAN is reported on the port group
-                vlans, native = _mode_use(m.vlan)
-                yield _VlanUse(
-                    m.ref, f"management interface {m.name} of {host.name}", m.location, vlans
-                )
+                access, trunk, native = _mode_use(m.vlan)
+                if _is_notable(access, trunk, native):
+                    yield _VlanUse(
+                        m.ref,
+                        f"management interface {m.name} of {host.name}",
+                        m.location,
+                        access,
+                        trunk,
+                        native,
+                    )
     for g in topology.guests:
         for n in g.nics:
             if n.portgroup is None:
-                vlans, native = _mode_use(n.vlan)
-                yield _VlanUse(n.ref, f"guest {g.name} NIC {n.name}", n.location, vlans, native)
+                access, trunk, native = _mode_use(n.vlan)
+                if _is_notable(access, trunk, native):
+                    yield _VlanUse(
+                        n.ref, f"guest {g.name} NIC {n.name}", n.location, access, trunk, native
+                    )
     for r in topology.routers:
         for i in r.interfaces:
             vlan = i.vlan if i.vlan is not None else i.vlan_mode.vlan
-            if vlan and i.portgroup is None:
-                yield _VlanUse(
-                    i.ref, f"router {r.name} interface {i.name}", i.location, VlanSet.of([vlan])
-                )
+            if i.portgroup is None and _notable(vlan):
+                yield _VlanUse(i.ref, f"router {r.name} interface {i.name}", i.location, (vlan,))
     for e in topology.endpoints:
-        if e.vlan:
-            yield _VlanUse(e.ref, f"endpoint {e.name}", e.location, VlanSet.of([e.vlan]))
+        if _notable(e.vlan):
+            yield _VlanUse(e.ref, f"endpoint {e.name}", e.location, (e.vlan or 0,))
 
 
 def native_vlan_1(topology: Topology, idx: _Index) -> Iterator[Finding]:
-    for use in _vlan_uses(topology):
+    for use in _vlan_uses(topology, idx):
         if use.native == 1:
-            yield _finding(
-                "native-vlan-1",
-                use.subject,
-                f"{use.label} has native VLAN 1",
-                use.location,
-                evidence={"vlans": ["1"]},
-            )
+            message = f"{use.label} has native VLAN 1"
         elif 1 in use.vlans:
-            yield _finding(
-                "native-vlan-1",
-                use.subject,
-                f"{use.label} uses VLAN 1",
-                use.location,
-                evidence={"vlans": ["1"]},
-            )
-
-
-_RESERVED = VlanSet([(1001, 1024), (4094, 4094)])
+            message = f"{use.label} uses VLAN 1"
+        else:
+            continue
+        yield _finding(
+            "native-vlan-1", use.subject, message, use.location, evidence={"vlans": ["1"]}
+        )
 
 
 def reserved_vlan(topology: Topology, idx: _Index) -> Iterator[Finding]:
-    for use in _vlan_uses(topology):
-        used = use.vlans | (VlanSet.of([use.native]) if use.native else VlanSet.empty())
-        hit = used & _RESERVED
+    for use in _vlan_uses(topology, idx):
+        hit = use.vlans & _RESERVED
         if hit:
             yield _finding(
                 "reserved-vlan",
