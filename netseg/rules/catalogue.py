@@ -400,6 +400,47 @@ HARDENING_RULES: tuple[str, ...] = tuple(r[0] for r in _HARDENING)
 SEGMENTATION_RULES: tuple[str, ...] = tuple(r[0] for r in _SEGMENTATION)
 
 
+#: Where rules.md leaves room, what netseg does (printed in docs/rules.md).
+INTERPRETATION: tuple[str, ...] = (
+    "Severities are defaults: `policy.severity` replaces a rule's severity for one topology. "
+    "A waiver (`policy.waivers`) matches a finding whose subject is the waiver's subject, or "
+    "lies inside it: `zone:NAME` (guests, endpoints and management interfaces of the zone), "
+    "`host:NAME` (everything declared on the host and its guests), `guest:NAME` (its NICs), "
+    "`switch:NAME` (its ports), `router:NAME` (its interfaces). Waived findings stay listed "
+    "with the reason, are not counted in the summary, and never fail a run.",
+    "Findings are sorted by severity (worst first), then rule, subject and object.",
+    "`management-firewall-missing` fires for every host without `firewall`.",
+    "`management-firewall-permissive`: `default: allow`; an allow from `any` or from a "
+    "prefix of length 0; from a zone that is not privileged; or from a prefix that contains "
+    "the address of a guest or of an endpoint in a non-privileged zone (an administrators' "
+    "subnet is the intended use; one that admits guests is not). One finding per host, at "
+    "the first permissive line, listing every reason.",
+    "`management-on-guest-switch` fires whatever the VLANs: sharing the virtual switch "
+    "itself is the finding.",
+    "`promiscuous-allowed`, `forged-transmits-allowed`, `mac-changes-allowed` and the "
+    "`guest-vlan-trunking` of an ESXi port group are reported once per port group that a "
+    "guest uses (subject `portgroup:HOST/VSWITCH/NAME`), from the settings as resolved "
+    "(port group, else vSwitch, else the vendor default).",
+    "`guest-vlan-trunking` of a Hyper-V, Linux-bridge or OVS NIC is reported per NIC in "
+    "trunk mode; an OVS port that trunks every VLAN with the bridge's untagged domain as "
+    "native (what an OVS port without `vlan` does) is reported as `untagged-ovs-port` "
+    "instead.",
+    "`transparent-bridge` and `dom0-runs-guest-bridge` are reported once per bridge.",
+    "`native-vlan-1` and `reserved-vlan`: a VLAN is used when something sits in it (an "
+    "access VLAN of a port, port group, NIC, management or router interface, endpoint or "
+    "`NIC.VLAN` uplink), is a trunk's native VLAN, or is listed in a virtual attachment's "
+    "explicit trunk set. A physical trunk's `allowed` set only carries VLANs, and "
+    "`4095`/`all` name no VLAN in particular.",
+    "PCI passthrough of a Xen driver domain is its `passthrough` devices plus the NICs it "
+    "owns; findings about a driver domain name its host (`host:NAME`), as driver domains "
+    "have no entity reference of their own. `shared-pci-bus` compares the `DDDD:BB` part of "
+    "the addresses, per host, one finding per pair of domains.",
+    "`unused-resource` covers virtual switches without uplink or attachment, port groups "
+    "that no guest, management or router interface uses, and NICs that are no uplink, "
+    "carry no management interface and belong to no driver domain.",
+)
+
+
 def rule(rule_id: str) -> RuleInfo:
     """The catalogue entry of ``rule_id`` (KeyError names the unknown id)."""
     return CATALOGUE[rule_id]
@@ -453,6 +494,9 @@ def render_rules_markdown() -> str:
             if info.kind == kind:
                 out.append(f"- `{info.id}`: {HELP[info.id]}")
         out.append("")
+    out += ["## How netseg reads the rules", ""]
+    out += [f"- {line}" for line in INTERPRETATION]
+    out.append("")
     return "\n".join(out)
 
 

@@ -7,25 +7,9 @@ at the subject's declaration. Settings are read as the model resolved them (ESXi
 vSwitch inheritance and vendor defaults, Hyper-V implicit management vNICs, OVS defaults), so a
 rule never re-derives a default.
 
-Choices where rules.md is silent (docs/rules.md repeats them):
-
-- ``management-firewall-permissive``: a prefix counts as permissive when it is ``/0`` or
-  contains the address of a guest or of an endpoint in a non-privileged zone (an allow from
-  "the administrators' subnet" is the intended use; one that admits guests is not).
-  One finding per host, at the first permissive line, listing every reason.
-- ``native-vlan-1`` and ``reserved-vlan``: a VLAN is *used* when something sits in it: an access
-  VLAN (port, port group, NIC, management or router interface, endpoint, ``NIC.VLAN``
-  uplink), a trunk's native VLAN, or a VLAN listed in a virtual attachment's explicit trunk
-  set. A physical trunk's ``allowed`` set only carries VLANs, and ``4095``/``all`` name no
-  VLAN in particular.
-- ``untagged-ovs-port`` covers an OVS guest port that trunks every VLAN with untagged frames in
-  the bridge's own domain, which is what an OVS port without ``vlan`` does; such a port is not
-  also reported as ``guest-vlan-trunking`` (the more specific rule says it).
-- ``transparent-bridge``, ``dom0-runs-guest-bridge``, ``promiscuous-allowed``,
-  ``forged-transmits-allowed``, ``mac-changes-allowed`` and ``guest-vlan-trunking`` of a port
-  group are reported once per switch or port group (where the fix is), not per guest.
-- Findings about a Xen driver domain name its host (``host:NAME``): driver domains have no
-  entity reference of their own; the domain is named in the message and the evidence.
+Where rules.md leaves room (what counts as a permissive firewall prefix, when a VLAN is
+"used", one finding per port group or per NIC, how driver domains are named), the choices are
+listed in :data:`netseg.rules.catalogue.INTERPRETATION` and printed in docs/rules.md.
 """
 
 from __future__ import annotations
