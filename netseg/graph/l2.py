@@ -221,12 +221,20 @@ class Layer2:
         for host in self.topology.hosts:
             for vs in host.vswitches:
                 key = (host.name, vs.name)
-                if vs.type == "bridge" and not vs.vlan_filtering:
-                    # a Linux bridge forwards any tag between its ports (guests and raw uplinks)
+                modes = self._vs_modes.get(key, ())
+                raw_uplinks = sum(1 for u in vs.uplinks if u.vlan is None)
+                if (
+                    vs.type == "bridge"
+                    and not vs.vlan_filtering
+                    and (raw_uplinks > 1 or any(m.tags for m in modes))
+                ):
+                    # A Linux bridge forwards any tag between its ports. That matters only
+                    # when a port tags (a guest) or two raw uplinks can hand tags across;
+                    # otherwise its VLAN domains would be empty leaves that change no segment.
                     carried = everything
                 else:
                     found: set[int] = set()
-                    for mode in self._vs_modes.get(key, ()):
+                    for mode in modes:
                         found.update(a for a, _ in self._mode_atoms(mode) if a != UNTAGGED)
                     carried = sorted(found)
                 self._carried[key] = carried

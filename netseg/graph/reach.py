@@ -129,6 +129,30 @@ class _Verdict:
     tagged: bool
     route: _Route | None
     firewall: FirewallDecision | None
+    permitted: ServiceSet = NONE  # services & allowed
+    violating: ServiceSet = NONE  # services - allowed
+
+
+def _make_verdict(
+    services: ServiceSet,
+    allowed: ServiceSet,
+    mode: Mode,
+    segment: int,
+    tagged: bool,
+    route: _Route | None,
+    firewall: FirewallDecision | None,
+) -> _Verdict:
+    return _Verdict(
+        services,
+        allowed,
+        mode,
+        segment,
+        tagged,
+        route,
+        firewall,
+        services & allowed,
+        services - allowed,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +201,17 @@ class Reachability:
         self._paths_memo: dict[tuple[str, str], list[list[str]]] = {}
         self._hops_memo: dict[tuple[Node, Node], tuple[Hop, ...]] = {}
         self._profile_memo: dict[int, tuple[_Profile, ...]] = {}
+        self._gw_memo: dict[
+            tuple[int, int, int, int], list[tuple[str, str, int, Address, bool]]
+        ] = {}
+        self._self_memo: dict[str, Hop] = {}
+        self._segtags_intern: dict[tuple[tuple[int, bool], ...], tuple[tuple[int, bool], ...]] = {}
+        self._profile_intern: dict[tuple[_Profile, ...], tuple[_Profile, ...]] = {}
+        self._fw_intern: dict[str, tuple[Firewall | None, int]] = {}
+        self._fw_numbers: dict[Firewall | None, int] = {}
+        # keyed by id() of memoised values; the value keeps the keyed object alive
+        self._middle_memo: dict[int, tuple[tuple[Hop, ...], object]] = {}
+        self._tail_memo: dict[tuple[str, int], tuple[tuple[Hop, ...], object]] = {}
 
     # --- attachments -----------------------------------------------------------------------
     def _add(self, a: Attachment) -> None:
@@ -323,7 +358,32 @@ class Reachability:
             for j in a.joins:
                 best[j.segment] = best.get(j.segment, True) and j.tagged
             found = tuple(sorted(best.items()))
+            # one object per distinct value: class keys then hash by identity
+            found = self._segtags_intern.setdefault(found, found)
             self._segtags_cache[key] = found
+        return found
+
+    def _gateways_for(
+        self, joins: tuple[Join, ...], addr: Address
+    ) -> list[tuple[str, str, int, Address, bool]]:
+        """Gateways in an attachment's segments for one subnet: (router, interface, segment,
+        gateway address, whether the subnet alone decides, i.e. no per-address check)."""
+        net = addr.network
+        plen = net.prefixlen
+        # keyed by integers: hashing ipaddress objects dominates on 50,000 guests
+        key = (id(joins), addr.version, int(addr) >> (net.max_prefixlen - plen), plen)
+        found = self._gw_memo.get(key)
+        if found is None:
+            found = []
+            for seg in sorted({j.segment for j in joins}):
+                for iface, gaddr in self._gateways.get(seg, ()):
+                    gnet = gaddr.network
+                    if gnet.version != net.version:
+                        continue
+                    whole = gnet.prefixlen <= net.prefixlen and net.subnet_of(gnet)  # type: ignore[arg-type]
+                    if whole or gnet.overlaps(net):
+                        found.append((iface.router, iface.name, seg, gaddr, whole))
+            self._gw_memo[key] = found
         return found
 
     def _profiles(self, a: Attachment) -> tuple[_Profile, ...]:
@@ -331,19 +391,22 @@ class Reachability:
         if found is not None:
             return found
         out: set[_Profile] = set()
-        segs = {j.segment for j in a.joins}
         for addr in a.addresses:
             gws = []
-            for seg in segs:
-                for iface, gaddr in self._gateways.get(seg, ()):
-                    if (
-                        gaddr.version == addr.version
-                        and addr.ip in gaddr.network
-                        and addr.ip != gaddr.ip
-                    ):
-                        gws.append((iface.router, iface.name, seg))
+            for router, iface, seg, gaddr, whole in self._gateways_for(a.joins, addr):
+                if gaddr == addr:
+                    continue  # the router's own interface
+                if whole or addr.ip in gaddr.network:
+                    gws.append((router, iface, seg))
             out.add(_Profile(addr.version, self.prefixes.match(addr), frozenset(gws)))
-        result = tuple(sorted(out, key=lambda p: (p.version, sorted(p.match), sorted(p.gateways))))
+        if len(out) == 1:
+            result: tuple[_Profile, ...] = (out.pop(),)
+        else:
+            result = tuple(
+                sorted(out, key=lambda p: (p.version, sorted(p.match), sorted(p.gateways)))
+            )
+        # one object per distinct profile tuple: class keys then hash by identity
+        result = self._profile_intern.setdefault(result, result)
         self._profile_memo[id(a)] = result
         return result
 
@@ -352,19 +415,29 @@ class Reachability:
             return None, False
         return self.topology.host(a.host).firewall, True
 
+    def _firewall_id(self, a: Attachment) -> int:
+        """Equal firewalls share one number (hashing each host's rules once)."""
+        if a.kind != "management" or a.host is None:
+            return -1
+        found = self._fw_intern.get(a.host)
+        if found is None:
+            fw = self.topology.host(a.host).firewall
+            numbers = self._fw_numbers
+            found = (fw, numbers.setdefault(fw, len(numbers)))
+            self._fw_intern[a.host] = found
+        return found[1]
+
     def _classes(self, members: Iterable[Attachment]) -> list[_Class]:
         groups: dict[tuple[object, ...], list[Attachment]] = {}
         key: tuple[object, ...]
         for a in members:
-            fw, firewalled = self._firewall_of(a)
             key = (
-                a.kind == "router",
+                a.kind,
                 a.zone,
-                self._segtags(a),
-                self._profiles(a),
+                id(self._segtags(a)),
+                id(self._profiles(a)),
                 bool(a.addresses),
-                fw,
-                firewalled,
+                self._firewall_id(a),
             )
             groups.setdefault(key, []).append(a)
         out = []
@@ -466,8 +539,8 @@ class Reachability:
                     services = services | d.services
                 if not services:
                     return None
-                return _Verdict(services, self._allowed(sc, dc), "l2", seg, tagged, None, fwd)
-            return _Verdict(ANY, self._allowed(sc, dc), "l2", seg, tagged, None, None)
+                return _make_verdict(services, self._allowed(sc, dc), "l2", seg, tagged, None, fwd)
+            return _make_verdict(ANY, self._allowed(sc, dc), "l2", seg, tagged, None, None)
         services = NONE
         route: _Route | None = None
         fw_used: FirewallDecision | None = None
@@ -494,7 +567,7 @@ class Reachability:
         if not services or route is None:
             return None
         tagged = dict(sc.segtags).get(route.entry[2], False)
-        return _Verdict(
+        return _make_verdict(
             services, self._allowed(sc, dc), "l3", route.entry[2], tagged, route, fw_used
         )
 
@@ -517,6 +590,12 @@ class Reachability:
         return best
 
     def _self_hop(self, a: Attachment) -> Hop:
+        found = self._self_memo.get(a.ref)
+        if found is None:
+            found = self._self_memo[a.ref] = self._describe_self(a)
+        return found
+
+    def _describe_self(self, a: Attachment) -> Hop:
         if a.kind == "guest" and a.vlan is not None:
             return Hop(a.ref, str(a.vlan))
         if a.kind == "management" and a.host is not None:
@@ -525,47 +604,63 @@ class Reachability:
         return Hop(a.ref, "")
 
     def _path(self, s: Attachment, d: Attachment, v: _Verdict) -> tuple[Hop, ...]:
-        hops: list[Hop] = [self._self_hop(s)]
-        if v.route is None:
-            js, jd = self._join_in(s, v.segment), self._join_in(d, v.segment)
-            hops += js.hops
-            hops += self._between(js.node, jd.node)
-            hops += reversed(jd.hops)
+        route = v.route
+        js = self._join_in(s, v.segment if route is None else route.entry[2])
+        jd = self._join_in(d, v.segment if route is None else route.exit[2])
+        if route is None:
+            middle = self._between(js.node, jd.node)
         else:
-            route = v.route
-            js = self._join_in(s, route.entry[2])
-            hops += js.hops
-            node = js.node
-            iface_in = self._router_ifaces[(route.entry[0], route.entry[1])]
-            segment = route.entry[2]
-            for k, rname in enumerate(route.routers):
-                j_in = self._join_in(self._by_ref[iface_in.ref], segment)
-                hops += self._between(node, j_in.node)
-                hops += reversed(j_in.hops)
-                hops.append(Hop(iface_in.ref, f"gateway {iface_in.address}"))
-                hops += self._acl_hops(self._routers[rname], route.decisions[k])
-                if k + 1 < len(route.routers):
-                    out_name, next_in, segment = self._transit(rname, route.routers[k + 1])
-                    iface_out = self._router_ifaces[(rname, out_name)]
-                    next_iface = self._router_ifaces[(route.routers[k + 1], next_in)]
-                else:
-                    iface_out = self._router_ifaces[(route.exit[0], route.exit[1])]
-                    segment = route.exit[2]
-                    next_iface = None
-                hops.append(Hop(iface_out.ref, f"out via {iface_out.address}"))
-                j_out = self._join_in(self._by_ref[iface_out.ref], segment)
-                hops += j_out.hops
-                node = j_out.node
-                if next_iface is not None:
-                    iface_in = next_iface
-            jd = self._join_in(d, route.exit[2])
-            hops += self._between(node, jd.node)
-            hops += reversed(jd.hops)
-        hops.append(self._self_hop(d))
+            # three cached pieces: to the first gateway, through the routers, from the last
+            key = id(route)
+            found = self._middle_memo.get(key)
+            if found is None:
+                found = self._middle_memo[key] = (self._routed(route), route)
+            routed = found[0]
+            first, last = self._gateway_node(route.entry), self._gateway_node(route.exit)
+            middle = (*self._between(js.node, first), *routed, *self._between(last, jd.node))
+        tail: tuple[Hop, ...] = ()
         if d.kind == "management" and d.host is not None:
-            hops += self._firewall_hops(d.host, v.firewall)
+            tkey = (d.host, id(v.firewall))
+            tail_found = self._tail_memo.get(tkey)
+            if tail_found is None:
+                tail_found = (tuple(self._firewall_hops(d.host, v.firewall)), v.firewall)
+                self._tail_memo[tkey] = tail_found
+            tail = tail_found[0]
+        hops = [self._self_hop(s), *js.hops, *middle, *reversed(jd.hops), self._self_hop(d), *tail]
         # two attachments of one virtual switch meet there: say it once
         return tuple(h for k, h in enumerate(hops) if k == 0 or h != hops[k - 1])
+
+    def _gateway_node(self, gateway: tuple[str, str, int]) -> Node:
+        iface = self._router_ifaces[(gateway[0], gateway[1])]
+        return self._join_in(self._by_ref[iface.ref], gateway[2]).node
+
+    def _routed(self, route: _Route) -> tuple[Hop, ...]:
+        """Hops from the first gateway's bridge domain to the last gateway's."""
+        hops: list[Hop] = []
+        node = self._gateway_node(route.entry)
+        iface_in = self._router_ifaces[(route.entry[0], route.entry[1])]
+        segment = route.entry[2]
+        for k, rname in enumerate(route.routers):
+            j_in = self._join_in(self._by_ref[iface_in.ref], segment)
+            hops += self._between(node, j_in.node)
+            hops += reversed(j_in.hops)
+            hops.append(Hop(iface_in.ref, f"gateway {iface_in.address}"))
+            hops += self._acl_hops(self._routers[rname], route.decisions[k])
+            next_iface = None
+            if k + 1 < len(route.routers):
+                out_name, next_in, segment = self._transit(rname, route.routers[k + 1])
+                iface_out = self._router_ifaces[(rname, out_name)]
+                next_iface = self._router_ifaces[(route.routers[k + 1], next_in)]
+            else:
+                iface_out = self._router_ifaces[(route.exit[0], route.exit[1])]
+                segment = route.exit[2]
+            hops.append(Hop(iface_out.ref, f"out via {iface_out.address}"))
+            j_out = self._join_in(self._by_ref[iface_out.ref], segment)
+            hops += j_out.hops
+            node = j_out.node
+            if next_iface is not None:
+                iface_in = next_iface
+        return tuple(hops)
 
     def segment_path(self, src: Attachment, dst: Attachment, segment: int) -> tuple[Hop, ...]:
         """Hops from ``src`` to ``dst`` inside one segment they share (no filtering applied)."""
@@ -653,8 +748,8 @@ class Reachability:
             s.ref,
             d.ref,
             v.services,
-            v.services & v.allowed,
-            v.services - v.allowed,
+            v.permitted,
+            v.violating,
             v.mode,
             via,
             v.tagged,

@@ -253,7 +253,7 @@ def zone_policy_violation(reach: Reachability) -> list[Finding]:
     destinations = [a for a in reach.attachments if a.kind in ("guest", "endpoint", "management")]
     agg: dict[tuple[str, str], list[Any]] = {}
     for sm, dm, v in reach.class_verdicts(sources, destinations):
-        violating = v.services - v.allowed
+        violating = v.violating
         if not violating:
             continue
         zone = dm[0].zone or ""
