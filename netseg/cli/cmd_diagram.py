@@ -1,0 +1,51 @@
+"""``netseg diagram TOPOLOGY -o FILE``: a Graphviz drawing for a design review."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from netseg.analysis import analyse
+from netseg.cli.common import atomic_write
+from netseg.graph import analyse_reachability
+from netseg.render.diagram import format_for, render
+from netseg.render.dot import render_dot
+from netseg.topology import load
+
+HELP = "Graphviz diagram of a topology; the format follows the suffix of -o (.svg .png .pdf .dot)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("topology", metavar="TOPOLOGY", help="YAML or JSON topology file")
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        required=True,
+        help="output file: .svg, .png, .pdf, or .dot (Graphviz source; needs no Graphviz)",
+    )
+    parser.add_argument(
+        "--highlight",
+        choices=["findings", "none"],
+        default="findings",
+        help="findings (default): draw guest-reaches-management and "
+        "guest-can-tag-management-vlan as red dashed edges; none: the design only",
+    )
+    parser.add_argument(
+        "--host", metavar="NAME", help="draw one host (NAME or host:NAME) and what it connects to"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    fmt = format_for(args.output)  # a bad suffix fails before any work
+    topology = load(args.topology)
+    if args.highlight == "findings":
+        analysis = analyse(topology)
+        reach = analysis.reachability or analyse_reachability(topology)
+        findings = analysis.findings
+    else:
+        reach = analyse_reachability(topology)
+        findings = ()
+    dot = render_dot(topology, reach, findings, highlight=args.highlight, host=args.host)
+    atomic_write(Path(args.output), render(dot, fmt))
+    return 0

@@ -1,0 +1,799 @@
+"""Graphviz DOT for a design review: model + reachability + findings -> DOT text.
+
+Pure and deterministic: the same topology gives byte-identical DOT (everything is iterated in
+sorted order; no timestamps, no dict or set order). The drawing, left to right:
+
+- guests grouped by zone, and the privileged domain's interfaces (orange octagons), inside one
+  cluster per host titled ``HOST (hypervisor) — privileged domain: dom0|vmkernel|management OS``;
+- virtual switches as tables, one row per port group (ESXi) or per VLAN in use (Hyper-V, Xen),
+  then the host's physical NICs at the cluster's right edge;
+- physical switches, routers and endpoints outside the hosts, links labelled with their VLANs
+  (trunks with their ranges and native VLAN);
+- one fill colour per L2 segment an attachment sends untagged frames into, with a legend;
+- with ``highlight="findings"``, every ``guest-reaches-management`` and
+  ``guest-can-tag-management-vlan`` finding as a red dashed edge guest -> management interface,
+  labelled with the services (or the VLANs the guest can tag).
+
+More than ``collapse_over`` guests on one port group (or, without port groups, one vswitch and
+VLAN) are drawn as one node per zone, "37 guests"; a guest that carries a highlighted finding is
+always drawn on its own, so every red edge has a real source.
+
+Every user-supplied name goes into HTML-like labels (escaped) or into percent-encoded node
+identifiers, never raw into DOT syntax: names may hold quotes, backslashes, spaces or slashes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import quote
+
+from netseg.errors import SelectorError
+from netseg.graph.l2 import UNTAGGED
+from netseg.graph.reach import Reachability
+from netseg.model.topology import (
+    Endpoint,
+    GuestNic,
+    Host,
+    ManagementInterface,
+    PortRef,
+    RouterInterface,
+    SwitchPort,
+    Topology,
+    VlanMode,
+    VSwitch,
+)
+from netseg.rules.finding import Finding
+
+Highlight = Literal["findings", "none"]
+
+HIGHLIGHT_RULES = ("guest-reaches-management", "guest-can-tag-management-vlan")
+COLLAPSE_OVER = 12
+"""More guests than this on one port group collapse into one node per zone."""
+
+#: Pastel fills readable under black text (ColorBrewer Set3 and Pastel1, without the reds that
+#: would blur with the red of findings and the orange of management interfaces).
+PALETTE = (
+    "#8dd3c7",
+    "#ffffb3",
+    "#bebada",
+    "#80b1d3",
+    "#b3de69",
+    "#fccde5",
+    "#bc80bd",
+    "#ccebc5",
+    "#ffed6f",
+    "#a6cee3",
+    "#d9d9d9",
+    "#decbe4",
+)
+TAGGING_FILL = "#ffffff"  # attachments that only send tagged frames belong to no one segment
+MANAGEMENT_FILL = "#ffb366"
+MANAGEMENT_BORDER = "#c0392b"
+FINDING_RED = "#d62728"
+FONT = "Helvetica"
+
+UPSTREAM = "upstream"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+# --- escaping ------------------------------------------------------------------------------
+
+
+def node_id(ref: str) -> str:
+    """A quoted DOT identifier for an entity reference.
+
+    Percent-encoding keeps it readable for ordinary names and free of the characters DOT
+    treats specially in quoted strings (a trailing backslash would swallow the closing quote).
+    """
+    return '"' + quote(ref, safe=":/._-+@,()") + '"'
+
+
+def text(value: object) -> str:
+    """Text for an HTML-like label: entities escaped, control characters (which the label
+    parser rejects) replaced."""
+    return html.escape(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(value)), quote=True)
+
+
+def _attrs(**kw: str | None) -> str:
+    """``[k=v, …]`` in the given order; values starting with ``<`` are HTML labels, others
+    are quoted (callers only pass values without quotes or backslashes)."""
+    parts = []
+    for k, v in kw.items():
+        if v is None:
+            continue
+        if v.startswith("<"):
+            parts.append(f"{k}={v}")
+        else:
+            parts.append(f'{k}="{v}"')
+    return "[" + ", ".join(parts) + "]"
+
+
+def _html(inner: str) -> str:
+    return "<" + inner + ">"
+
+
+# --- descriptions --------------------------------------------------------------------------
+
+
+def port_config(port: SwitchPort) -> str:
+    """``access 99`` or ``trunk 10-99 (native 1)``: what a link carries, seen from a port."""
+    if port.mode == "access":
+        return f"access VLAN {port.vlan}"
+    native = "no native" if port.native is None else f"native {port.native}"
+    qinq = ", QinQ" if port.qinq else ""
+    return f"trunk {port.allowed} ({native}{qinq})"
+
+
+def vlan_mode(mode: VlanMode) -> str:
+    if mode.kind == "access":
+        return "untagged" if mode.vlan == 0 else f"VLAN {mode.vlan}"
+    if mode.kind == "transparent":
+        return "untagged (guest tags pass)"
+    native = "no native" if mode.native is None else f"native {mode.native or 'untagged'}"
+    return f"trunk {mode.trunk} ({native})"
+
+
+def _pg_vlan(source: int | str, mode: VlanMode) -> str:
+    if source == 4095:
+        return "4095 (guest tagging)"
+    if mode.kind == "trunk":
+        return f"trunk {mode.trunk}"
+    return "untagged" if mode.vlan == 0 else f"VLAN {mode.vlan}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# --- the diagram model ---------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    port: str
+    name: str
+    vlan: str
+    segment: int | None
+
+
+@dataclass
+class _VSwitchNode:
+    id: str
+    vswitch: VSwitch
+    rows: dict[str, _Row] = field(default_factory=dict)  # key: port group name or VLAN text
+
+
+@dataclass(frozen=True)
+class _Collapsed:
+    id: str
+    count: int
+    zone: str
+    where: str
+
+
+class _Builder:
+    def __init__(
+        self,
+        topology: Topology,
+        reach: Reachability,
+        findings: Sequence[Finding],
+        highlight: Highlight,
+        host: str | None,
+        collapse_over: int,
+    ) -> None:
+        self.t = topology
+        self.reach = reach
+        self.l2 = reach.layer2
+        self.collapse_over = collapse_over
+        self.hosts = self._pick_hosts(host)
+        self.single = host is not None
+        self.highlighted = self._highlighted(findings) if highlight == "findings" else {}
+        self.colours = self._segment_colours()
+        self.used_segments: set[int] = set()
+        self.lines: list[str] = []
+
+    # -- selection ----------------------------------------------------------------------
+    def _pick_hosts(self, selector: str | None) -> list[Host]:
+        hosts = sorted(self.t.hosts, key=lambda h: h.name)
+        if selector is None:
+            return hosts
+        name = selector.removeprefix("host:")
+        for h in hosts:
+            if h.name == name:
+                return [h]
+        known = ", ".join(h.name for h in hosts) or "none"
+        raise SelectorError(f"--host: no host {name!r} in the topology (hosts: {known})")
+
+    def _highlighted(self, findings: Sequence[Finding]) -> dict[tuple[str, str], list[str]]:
+        """(guest name, management ref) -> label lines, from the highlighted rules."""
+        out: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for f in findings:
+            if f.rule not in HIGHLIGHT_RULES or f.object is None or f.waived:
+                continue
+            guest, _, nic = f.subject.removeprefix("guest:").rpartition("/")
+            if f.rule == "guest-reaches-management":
+                what = ", ".join(f.evidence.get("services", [])) or "any"
+            else:
+                vlans = ", ".join(f.evidence.get("vlans", []))
+                what = f"can tag {vlans}" if vlans else "can tag frames"
+            line = f"{nic}: {what}" if len(self.t.guest(guest).nics) > 1 else what
+            lines = out[(guest, f.object)]
+            if line not in lines:
+                lines.append(line)
+        return out
+
+    # -- colours ------------------------------------------------------------------------
+    def _primary(self, ref: str) -> int | None:
+        """The segment an attachment sends untagged frames into (None: only tagged, or
+        several)."""
+        a = self.reach.attachment(ref)
+        untagged = sorted({j.segment for j in a.joins if not j.tagged})
+        return untagged[0] if len(untagged) == 1 else None
+
+    def _segment_colours(self) -> dict[int, str]:
+        """Colours by rank among every segment an attachment sits in untagged, over the whole
+        topology, so a one-host drawing uses the same colours as the full one."""
+        segs: set[int] = set()
+        for a in self.reach.attachments:
+            seg = self._primary(a.ref)
+            if seg is not None:
+                segs.add(seg)
+        return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sorted(segs))}
+
+    def _fill(self, segment: int | None) -> str:
+        if segment is None or segment not in self.colours:
+            return TAGGING_FILL
+        self.used_segments.add(segment)
+        return self.colours[segment]
+
+    def _vs_segment(self, host: str, vswitch: str, mode: VlanMode) -> int | None:
+        if mode.kind == "trunk":
+            return None
+        atom = UNTAGGED if mode.vlan == 0 else self.l2.atoms.atom(mode.vlan)
+        return self.l2.segment_of_node.get(("vs", host, vswitch, atom))
+
+    # -- output helpers -----------------------------------------------------------------
+    def emit(self, line: str, depth: int = 1) -> None:
+        self.lines.append("  " * depth + line)
+
+    # -- hosts --------------------------------------------------------------------------
+    def build(self) -> str:
+        title = f"{self.t.name}" + (f" — host {self.hosts[0].name}" if self.single else "")
+        self.lines = [
+            "digraph netseg {",
+            "  "
+            + "graph "
+            + _attrs(
+                rankdir="LR",
+                newrank="true",
+                compound="true",
+                fontname=FONT,
+                fontsize="12",
+                nodesep="0.25",
+                ranksep="0.7",
+                labelloc="t",
+                label=_html(f"<B>{text(title)}</B>"),
+            )
+            + ";",
+            "  node " + _attrs(fontname=FONT, fontsize="10", shape="box") + ";",
+            "  edge "
+            + _attrs(fontname=FONT, fontsize="9", color="#555555", arrowhead="none")
+            + ";",
+        ]
+        drawn_guests: set[str] = set()
+        mgmt_ids: set[str] = set()
+        switches: set[str] = set()
+        for h in self.hosts:
+            drawn_guests |= self._host(h, mgmt_ids, switches)
+        self._physical(switches)
+        self._highlights(drawn_guests, mgmt_ids)
+        self._legend()
+        self.lines.append("}")
+        return "\n".join(self.lines) + "\n"
+
+    def _host(self, h: Host, mgmt_ids: set[str], switches: set[str]) -> set[str]:
+        hid = f"host:{h.name}"
+        title = (
+            f"{h.name} ({h.hypervisor.value}) — privileged domain: {h.hypervisor.privileged_domain}"
+        )
+        self.emit(f"subgraph {node_id('cluster_' + hid)} {{")
+        self.emit(
+            "graph "
+            + _attrs(
+                label=_html(f"<B>{text(title)}</B>"),
+                style="rounded",
+                color="#4a4a4a",
+                penwidth="1.5",
+                labeljust="l",
+            )
+            + ";",
+            2,
+        )
+        vsnodes = {
+            v.name: _VSwitchNode(node_id(f"vswitch:{h.name}/{v.name}"), v)
+            for v in sorted(h.vswitches, key=lambda v: v.name)
+        }
+        for node in vsnodes.values():
+            for pg in sorted(node.vswitch.portgroups, key=lambda p: p.name):
+                node.rows[pg.name] = _Row(
+                    f"p{len(node.rows)}",
+                    pg.name,
+                    _pg_vlan(pg.vlan_source, pg.vlan),
+                    self._vs_segment(h.name, node.vswitch.name, pg.vlan),
+                )
+        edges: list[str] = []
+
+        def row_of(vswitch: str, portgroup: str | None, mode: VlanMode) -> str:
+            node = vsnodes[vswitch]
+            key = portgroup if portgroup is not None else "\0" + vlan_mode(mode)
+            row = node.rows.get(key)
+            if row is None:
+                row = _Row(
+                    f"p{len(node.rows)}",
+                    "",
+                    vlan_mode(mode),
+                    self._vs_segment(h.name, vswitch, mode),
+                )
+                node.rows[key] = row
+            return f"{node.id}:{row.port}:w"
+
+        # guests, grouped by zone; crowded port groups collapsed
+        guests = sorted(self.t.guests_on(h.name), key=lambda g: g.name)
+        on_point: dict[tuple[str, str], list[GuestNic]] = defaultdict(list)
+        for g in guests:
+            for nic in g.nics:
+                on_point[self._point(nic)].append(nic)
+        crowded = {p for p, nics in on_point.items() if len(nics) > self.collapse_over}
+        hot = {guest for guest, _ in self.highlighted}
+        collapsed: dict[str, list[_Collapsed]] = defaultdict(list)
+        kept: dict[str, list[str]] = defaultdict(list)  # zone -> guest names
+        hidden: set[str] = set()
+        for g in guests:
+            if g.nics and g.name not in hot and all(self._point(n) in crowded for n in g.nics):
+                hidden.add(g.name)
+            else:
+                kept[g.zone].append(g.name)
+        for point in sorted(crowded):
+            by_zone: dict[str, int] = defaultdict(int)
+            for nic in on_point[point]:
+                if nic.guest in hidden:
+                    by_zone[self.t.guest(nic.guest).zone] += 1
+            vswitch, pgkey = point
+            for zone, count in sorted(by_zone.items()):
+                cid = node_id(f"collapsed:{h.name}/{vswitch}/{pgkey}/{zone}")
+                collapsed[zone].append(_Collapsed(cid, count, zone, pgkey.lstrip("\0")))
+                nic = next(n for n in on_point[point] if n.guest in hidden)
+                edges.append(
+                    f"{cid} -> {row_of(nic.vswitch, nic.portgroup, nic.vlan)} "
+                    + _attrs(style="bold")
+                    + ";"
+                )
+        for zone in sorted(set(kept) | set(collapsed)):
+            self.emit(f"subgraph {node_id(f'cluster_zone:{h.name}/{zone}')} {{", 2)
+            self.emit(
+                "graph "
+                + _attrs(
+                    label=_html(f"zone <B>{text(zone)}</B>"),
+                    style="filled,rounded",
+                    fillcolor="#f4f4f4",
+                    color="#bbbbbb",
+                )
+                + ";",
+                3,
+            )
+            for name in kept.get(zone, []):
+                guest = self.t.guest(name)
+                self.emit(self._guest_node(guest.name, guest.nics), 3)
+                for nic in guest.nics:
+                    label = nic.name if len(guest.nics) > 1 else None
+                    edges.append(
+                        f"{node_id('guest:' + guest.name)} -> "
+                        f"{row_of(nic.vswitch, nic.portgroup, nic.vlan)} "
+                        + _attrs(label=_html(text(label)) if label else None)
+                        + ";"
+                    )
+            for c in collapsed.get(zone, []):
+                label = f"<B>{text(_plural(c.count, 'guest'))}</B><BR/>on {text(c.where)}"
+                self.emit(
+                    f"{c.id} "
+                    + _attrs(
+                        label=_html(label),
+                        shape="box3d",
+                        style="filled",
+                        fillcolor="#eeeeee",
+                    )
+                    + ";",
+                    3,
+                )
+            self.emit("}", 2)
+
+        # the privileged domain's interfaces
+        if h.management:
+            pd = h.hypervisor.privileged_domain
+            self.emit(f"subgraph {node_id(f'cluster_management:{h.name}')} {{", 2)
+            self.emit(
+                "graph "
+                + _attrs(
+                    label=_html(f"<I>{text(pd)}</I>"),
+                    style="filled,rounded",
+                    fillcolor="#fff1e6",
+                    color="#e0a070",
+                )
+                + ";",
+                3,
+            )
+            for m in sorted(h.management, key=lambda m: m.name):
+                mid = node_id(m.ref)
+                mgmt_ids.add(m.ref)
+                self.emit(f"{mid} " + self._management_attrs(m) + ";", 3)
+                if m.nic is not None:
+                    edges.append(f"{mid} -> {node_id(f'nic:{h.name}/{m.nic}')};")
+                elif m.vswitch is not None and m.vswitch in vsnodes:
+                    edges.append(f"{mid} -> {row_of(m.vswitch, m.portgroup, m.vlan)};")
+            self.emit("}", 2)
+
+        # virtual router appliances: their rows exist before the vswitch tables are drawn
+        appliance: list[tuple[RouterInterface, str]] = []
+        for r in sorted(self.t.routers, key=lambda r: r.name):
+            for i in sorted(r.interfaces, key=lambda i: i.name):
+                if i.host == h.name and i.vswitch in vsnodes:
+                    appliance.append((i, row_of(i.vswitch, i.portgroup, i.vlan_mode)))
+
+        # virtual switches
+        for node in vsnodes.values():
+            self.emit(f"{node.id} " + self._vswitch_attrs(node) + ";", 2)
+            for up in node.vswitch.uplinks:
+                label = f"VLAN {up.vlan}" if up.vlan is not None else None
+                edges.append(
+                    f"{node.id}:h:e -> {node_id(f'nic:{h.name}/{up.nic}')} "
+                    + _attrs(label=_html(text(label)) if label else None)
+                    + ";"
+                )
+
+        # physical NICs: the cluster's right edge
+        nic_ids = []
+        for n in sorted(h.nics, key=lambda n: n.name):
+            nid = node_id(f"nic:{h.name}/{n.name}")
+            nic_ids.append(nid)
+            self.emit(
+                f"{nid} "
+                + _attrs(
+                    label=_html(text(n.name)),
+                    shape="cds",
+                    style="filled",
+                    fillcolor="#dfe6ee",
+                    color="#34495e",
+                )
+                + ";",
+                2,
+            )
+        if nic_ids:
+            self.emit("{ rank=same; " + " ".join(nic_ids) + " }", 2)
+        self.emit("}")
+
+        for e in edges:
+            self.emit(e)
+        for n in sorted(h.nics, key=lambda n: n.name):
+            sw = n.switch if n.switch is not None else UPSTREAM
+            switches.add(sw)
+            label = None
+            if n.switch is not None and n.port is not None:
+                sw_obj = next((s for s in self.t.switches if s.name == n.switch), None)
+                if sw_obj is not None and sw_obj.has_port(n.port):
+                    label = f"{n.port}: {port_config(sw_obj.port(n.port))}"
+                else:
+                    label = n.port
+            self.emit(
+                f"{node_id(f'nic:{h.name}/{n.name}')} -> {node_id('switch:' + sw)} "
+                + _attrs(
+                    label=_html(text(label)) if label else None, color="#222222", penwidth="1.5"
+                )
+                + ";"
+            )
+        for i, row in appliance:
+            self.emit(
+                f"{node_id(f'router:{i.router}')} -> {row} "
+                + _attrs(label=_html(text(self._iface_label(i))), dir="none", constraint="false")
+                + ";"
+            )
+        return {g for names in kept.values() for g in names}
+
+    def _point(self, nic: GuestNic) -> tuple[str, str]:
+        return (
+            nic.vswitch,
+            nic.portgroup if nic.portgroup is not None else "\0" + vlan_mode(nic.vlan),
+        )
+
+    def _guest_node(self, name: str, nics: Iterable[GuestNic]) -> str:
+        nics = list(nics)
+        segs = {self._primary(n.ref) for n in nics}
+        seg = next(iter(segs)) if len(segs) == 1 else None
+        addresses = [str(a) for n in nics for a in n.addresses]
+        label = f"<B>{text(name)}</B>"
+        if addresses:
+            label += "<BR/>" + "<BR/>".join(text(a) for a in addresses[:3])
+        if any(n.vlan.tags for n in nics):
+            label += "<BR/><I>tags frames</I>"
+        return (
+            f"{node_id('guest:' + name)} "
+            + _attrs(
+                label=_html(label),
+                style="filled,rounded",
+                fillcolor=self._fill(seg),
+            )
+            + ";"
+        )
+
+    def _management_attrs(self, m: ManagementInterface) -> str:
+        seg = self._primary(m.ref)
+        swatch = self._fill(seg)
+        roles = ", ".join(sorted(m.services))
+        label = (
+            '<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2" CELLPADDING="1"><TR>'
+            f'<TD BGCOLOR="{swatch}" WIDTH="10"> </TD><TD><B>{text(m.name)}</B></TD></TR>'
+        )
+        extra = [str(a) for a in m.addresses] + ([roles] if roles != "management" else [])
+        for e in extra:
+            label += f'<TR><TD></TD><TD><FONT POINT-SIZE="8">{text(e)}</FONT></TD></TR>'
+        label += "</TABLE>"
+        return _attrs(
+            label=_html(label),
+            shape="octagon",
+            style="filled",
+            fillcolor=MANAGEMENT_FILL,
+            color=MANAGEMENT_BORDER,
+            penwidth="2",
+        )
+
+    def _vswitch_attrs(self, node: _VSwitchNode) -> str:
+        v = node.vswitch
+        head = f"<B>{text(v.name)}</B> <FONT POINT-SIZE='8'>({text(v.type)})</FONT>".replace(
+            "'", '"'
+        )
+        notes = []
+        if v.domain != "dom0":
+            notes.append(f"run by {v.domain}")
+        if v.type == "bridge" and not v.vlan_filtering:
+            notes.append("no VLAN filtering")
+        if v.allow_management_os:
+            notes.append("shared with management OS")
+        if notes:
+            head += '<BR/><FONT POINT-SIZE="8">' + text(", ".join(notes)) + "</FONT>"
+        rows = [
+            '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">',
+            f'<TR><TD PORT="h" COLSPAN="2" BGCOLOR="#d5dbe3">{head}</TD></TR>',
+        ]
+        for row in node.rows.values():
+            fill = self._fill(row.segment)
+            if row.name:
+                rows.append(
+                    f'<TR><TD PORT="{row.port}" ALIGN="LEFT" BGCOLOR="{fill}">{text(row.name)}</TD>'
+                    f'<TD BGCOLOR="{fill}">{text(row.vlan)}</TD></TR>'
+                )
+            else:
+                rows.append(
+                    f'<TR><TD PORT="{row.port}" COLSPAN="2" BGCOLOR="{fill}">{text(row.vlan)}</TD></TR>'
+                )
+        if not node.rows:
+            rows.append('<TR><TD COLSPAN="2"><I>no ports</I></TD></TR>')
+        rows.append("</TABLE>")
+        return _attrs(label=_html("".join(rows)), shape="plain")
+
+    # -- outside the hosts --------------------------------------------------------------
+    def _iface_label(self, i: RouterInterface) -> str:
+        parts = [i.name]
+        if i.vlan is not None:
+            parts.append(f"VLAN {i.vlan}")
+        elif i.host is not None:
+            parts.append(vlan_mode(i.vlan_mode))
+        if i.address is not None:
+            parts.append(str(i.address))
+        return " · ".join(parts)
+
+    def _physical(self, wanted: set[str]) -> None:
+        """Switches the drawn hosts reach (all of them for a full drawing, the ones cabled to
+        the host and their links for ``--host``), then routers and endpoints on them."""
+        switches = {s.name: s for s in self.t.switches}
+        if self.single:
+            names = {w for w in wanted if w}
+            # the host's switches and the switches linked to them: where its routers sit
+            for link in self.t.links:
+                if link.a.switch in names or link.b.switch in names:
+                    names |= {link.a.switch, link.b.switch}
+        else:
+            names = set(switches)
+            if any(n.switch is None for h in self.hosts for n in h.nics):
+                names.add(UPSTREAM)
+        for name in sorted(names):
+            if name == UPSTREAM and name not in switches:
+                self.emit(
+                    f"{node_id('switch:' + UPSTREAM)} "
+                    + _attrs(
+                        label=_html("<I>upstream</I><BR/>(implicit: NICs with no switch)"),
+                        style="dashed,rounded",
+                    )
+                    + ";"
+                )
+            elif name in switches:
+                self.emit(
+                    f"{node_id('switch:' + name)} "
+                    + _attrs(
+                        label=_html(f"<B>{text(name)}</B>"),
+                        shape="box",
+                        style="filled",
+                        fillcolor="#cfd8dc",
+                        color="#263238",
+                        penwidth="1.5",
+                        height="0.6",
+                    )
+                    + ";"
+                )
+        for link in sorted(self.t.links, key=lambda lk: (str(lk.a), str(lk.b))):
+            if link.a.switch not in names or link.b.switch not in names:
+                continue
+            self.emit(
+                f"{node_id('switch:' + link.a.switch)} -> {node_id('switch:' + link.b.switch)} "
+                + _attrs(
+                    label=_html(text(self._link_label(link.a, link.b))),
+                    color="#222222",
+                    penwidth="2",
+                )
+                + ";"
+            )
+        for r in sorted(self.t.routers, key=lambda r: r.name):
+            on = [
+                i
+                for i in sorted(r.interfaces, key=lambda i: i.name)
+                if (i.switch is not None and i.switch in names)
+                or (i.host is not None and i.host in {h.name for h in self.hosts})
+            ]
+            if not on:
+                continue
+            acl = f"{len(r.acl)} ACL lines, default {r.default}"
+            self.emit(
+                f"{node_id('router:' + r.name)} "
+                + _attrs(
+                    label=_html(
+                        f'<B>{text(r.name)}</B><BR/><FONT POINT-SIZE="8">{text(acl)}</FONT>'
+                    ),
+                    shape="box3d",
+                    style="filled",
+                    fillcolor="#e6e0f0",
+                )
+                + ";"
+            )
+            for i in on:
+                if i.switch is None:
+                    continue  # appliance interfaces were drawn with their host
+                self.emit(
+                    f"{node_id('switch:' + i.switch)} -> {node_id('router:' + r.name)} "
+                    + _attrs(label=_html(text(self._svi_label(i))))
+                    + ";"
+                )
+        for e in sorted(self.t.endpoints, key=lambda e: e.name):
+            if e.switch not in names:
+                continue
+            self.emit(f"{node_id(e.ref)} " + self._endpoint_attrs(e) + ";")
+            self.emit(
+                f"{node_id('switch:' + e.switch)} -> {node_id(e.ref)} "
+                + _attrs(label=_html(text(self._endpoint_label(e))))
+                + ";"
+            )
+
+    def _svi_label(self, i: RouterInterface) -> str:
+        label = self._iface_label(i)
+        if i.port is not None and i.switch is not None:
+            sw = next((s for s in self.t.switches if s.name == i.switch), None)
+            if sw is not None and sw.has_port(i.port):
+                label = f"{i.port}: {port_config(sw.port(i.port))} · {label}"
+        return label
+
+    def _link_label(self, a: PortRef, b: PortRef) -> str:
+        sa = next((s for s in self.t.switches if s.name == a.switch), None)
+        sb = next((s for s in self.t.switches if s.name == b.switch), None)
+        ca = port_config(sa.port(a.port)) if sa is not None and sa.has_port(a.port) else "?"
+        cb = port_config(sb.port(b.port)) if sb is not None and sb.has_port(b.port) else "?"
+        if ca == cb:
+            return f"{a.port} – {b.port}: {ca}"
+        return f"{a.port}: {ca} – {b.port}: {cb}"
+
+    def _endpoint_label(self, e: Endpoint) -> str:
+        if e.port is not None:
+            sw = next((s for s in self.t.switches if s.name == e.switch), None)
+            if sw is not None and sw.has_port(e.port):
+                return f"{e.port}: {port_config(sw.port(e.port))}"
+            return e.port
+        return f"VLAN {e.vlan}" if e.vlan is not None else ""
+
+    def _endpoint_attrs(self, e: Endpoint) -> str:
+        seg = self._primary(e.ref)
+        label = f"<B>{text(e.name)}</B><BR/>zone {text(e.zone)}"
+        for a in e.addresses[:2]:
+            label += f"<BR/>{text(a)}"
+        return _attrs(
+            label=_html(label), shape="component", style="filled", fillcolor=self._fill(seg)
+        )
+
+    # -- findings and legend ------------------------------------------------------------
+    def _highlights(self, guests: set[str], mgmt: set[str]) -> None:
+        for (guest, ref), lines in sorted(self.highlighted.items()):
+            if guest not in guests or ref not in mgmt:
+                continue  # one end is not in this drawing (--host)
+            label = "<BR/>".join(text(line) for line in lines)
+            self.emit(
+                f"{node_id('guest:' + guest)} -> {node_id(ref)} "
+                + _attrs(
+                    # next to the guest, not mid-edge: edges of several guests to one
+                    # interface converge, and mid-edge labels stacked on top of each other
+                    taillabel=_html(f'<FONT COLOR="{FINDING_RED}">{label}</FONT>'),
+                    labeldistance="2.5",
+                    labelangle="-25",
+                    color=FINDING_RED,
+                    fontcolor=FINDING_RED,
+                    style="dashed",
+                    penwidth="2",
+                    arrowhead="normal",
+                    constraint="false",
+                    **{"class": "finding"},
+                )
+                + ";"
+            )
+
+    def _legend(self) -> None:
+        rows = [
+            '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">',
+            '<TR><TD COLSPAN="2"><B>Segments</B> (fill colour)</TD></TR>',
+        ]
+        for seg in sorted(self.used_segments):
+            label = self.reach.segments[seg].label
+            rows.append(
+                f'<TR><TD BGCOLOR="{self.colours[seg]}" WIDTH="18"> </TD>'
+                f'<TD ALIGN="LEFT">{seg}: {text(label)}</TD></TR>'
+            )
+        rows.append(
+            f'<TR><TD BGCOLOR="{TAGGING_FILL}"> </TD><TD ALIGN="LEFT">sends tagged frames only, '
+            "or several segments</TD></TR>"
+        )
+        rows.append(
+            f'<TR><TD BGCOLOR="{MANAGEMENT_FILL}"> </TD><TD ALIGN="LEFT">privileged-domain '
+            "interface (swatch: its segment)</TD></TR>"
+        )
+        if self.highlighted:
+            rows.append(
+                f'<TR><TD><FONT COLOR="{FINDING_RED}">- - →</FONT></TD><TD ALIGN="LEFT">'
+                "guest reaches or can tag into management</TD></TR>"
+            )
+        rows.append("</TABLE>")
+        self.emit("subgraph cluster_legend {")
+        self.emit("graph " + _attrs(label="", style="invis") + ";", 2)
+        self.emit("legend " + _attrs(label=_html("".join(rows)), shape="plain") + ";", 2)
+        self.emit("}")
+
+
+def render_dot(
+    topology: Topology,
+    reachability: Reachability,
+    findings: Sequence[Finding] = (),
+    *,
+    highlight: Highlight = "findings",
+    host: str | None = None,
+    collapse_over: int = COLLAPSE_OVER,
+) -> str:
+    """The DOT text of ``topology``.
+
+    ``findings`` are the design findings (from :func:`netseg.analysis.analyse`); with
+    ``highlight="findings"`` the unwaived guest-reaches-management and
+    guest-can-tag-management-vlan ones are drawn as red dashed edges. ``host`` (a host name or
+    ``host:NAME``) draws one host and what it connects to; an unknown host raises
+    :class:`~netseg.errors.SelectorError`.
+    """
+    return _Builder(topology, reachability, findings, highlight, host, collapse_over).build()
+
+
+__all__ = ["COLLAPSE_OVER", "HIGHLIGHT_RULES", "PALETTE", "node_id", "render_dot"]
