@@ -27,9 +27,9 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from netseg.errors import SelectorError
@@ -147,6 +147,16 @@ def _pg_vlan(source: int | str, mode: VlanMode) -> str:
     return "untagged" if mode.vlan == 0 else f"VLAN {mode.vlan}"
 
 
+def _services_label(evidence: Mapping[str, Any]) -> str:
+    """The violating services, short: everything but a few allowed ones reads as
+    ``any except tcp/443`` rather than the six-item complement."""
+    services = [str(s) for s in evidence.get("services", [])] or ["any"]
+    allowed = [str(s) for s in evidence.get("allowed", [])]
+    if evidence.get("reachable") == ["any"] and allowed and len(allowed) < len(services):
+        return "any except " + ", ".join(allowed)
+    return ", ".join(services)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -218,7 +228,7 @@ class _Builder:
                 continue
             guest, _, nic = f.subject.removeprefix("guest:").rpartition("/")
             if f.rule == "guest-reaches-management":
-                what = ", ".join(f.evidence.get("services", [])) or "any"
+                what = _services_label(f.evidence)
             else:
                 vlans = ", ".join(f.evidence.get("vlans", []))
                 what = f"can tag {vlans}" if vlans else "can tag frames"

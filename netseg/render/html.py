@@ -384,6 +384,8 @@ SCRIPT = """
     rule.value='';waived.checked=false;out.unwaived=apply();waived.checked=true;apply();
     out.matrix_cells=document.querySelectorAll('#zone-matrix td.cell').length;
     out.svg=document.querySelectorAll('#diagram svg').length;
+    out.resources=performance.getEntriesByType('resource').length;
+    out.csp_violations=window.netsegBlocked||0;
     var p=document.getElementById('selftest');p.textContent=JSON.stringify(out);p.dataset.done='1';
   }
 })();
@@ -429,7 +431,10 @@ def render_report(
         # Nothing may be fetched: no network access is needed to view the report.
         '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">",
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body><main>",
+        f"<title>{esc(title)}</title><style>{CSS}</style>",
+        # counts fetches the policy above refused (the browser test expects none)
+        "<script>window.netsegBlocked=0;document.addEventListener('securitypolicyviolation',"
+        "function(){window.netsegBlocked++;});</script></head><body><main>",
         f"<header><h1>{esc(title)}</h1>",
         f'<div class="muted"><code>{esc(topology.file)}</code> · {esc(counts)}'
         + (f" · netseg {esc(version)}" if version else "")

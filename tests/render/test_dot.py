@@ -1,0 +1,233 @@
+"""The DOT a design review gets: golden drawings of every worked example, determinism, the
+collapse of crowded port groups, red finding edges, safe escaping, one-host drawings."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import netseg
+from netseg.analysis import analyse
+from netseg.errors import SelectorError
+from netseg.render.dot import render_dot
+from tests.render.diagram_sample import MIXED, crowd, mixed
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLDEN = ROOT / "tests" / "data" / "golden" / "dot"
+EXAMPLES = sorted(
+    p for p in (ROOT / "topologies").glob("*") if p.suffix in (".yaml", ".yml", ".json")
+)
+HAVE_DOT = shutil.which("dot") is not None
+
+
+def draw(topology: netseg.Topology, **kw: object) -> str:
+    analysis = analyse(topology)
+    return render_dot(topology, analysis.reachability, analysis.findings, **kw)  # type: ignore[arg-type]
+
+
+def example_dot(path: Path) -> str:
+    return draw(netseg.load(path))
+
+
+def check_golden(name: str, dot: str) -> None:
+    golden = GOLDEN / f"{name}.dot"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(dot, encoding="utf-8")
+    assert golden.exists(), f"no golden {golden}; run with UPDATE_GOLDEN=1"
+    assert dot == golden.read_text(encoding="utf-8"), (
+        f"{name}: the DOT changed; review it, then UPDATE_GOLDEN=1 to accept"
+    )
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_worked_example_matches_golden(path: Path) -> None:
+    check_golden(path.stem, example_dot(path))
+
+
+def test_every_golden_has_a_worked_example() -> None:
+    """A removed or renamed example leaves no stale golden behind."""
+    names = {p.stem for p in EXAMPLES} | {"fixture-mixed"}
+    stale = sorted(p.name for p in GOLDEN.glob("*.dot") if p.stem not in names)
+    assert not stale
+
+
+def test_fixture_matches_golden() -> None:
+    check_golden("fixture-mixed", draw(mixed()))
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="Graphviz dot not installed")
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_worked_example_lays_out(path: Path) -> None:
+    proc = subprocess.run(["dot", "-Tsvg"], input=example_dot(path).encode(), capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert b"Warning" not in proc.stderr, proc.stderr.decode()
+
+
+def test_same_topology_gives_identical_dot() -> None:
+    assert draw(mixed()) == draw(mixed())
+
+
+def test_declaration_order_does_not_change_the_drawing() -> None:
+    """Guests listed in another order draw the same: iteration is sorted, not by position."""
+    head, _, guests = MIXED.partition("guests:\n")
+    lines = guests.strip("\n").split("\n")
+    reordered = head + "guests:\n" + "\n".join(reversed(lines)) + "\n"
+    assert draw(netseg.loads(reordered, file="tests/mixed.yaml")) == draw(mixed())
+
+
+def test_host_cluster_titles_name_the_privileged_domain() -> None:
+    dot = draw(mixed())
+    assert "esx01 (esxi) — privileged domain: vmkernel" in dot
+    assert "xen1 (xen) — privileged domain: dom0" in dot
+    assert "hv01 (hyperv) — privileged domain: management OS" in dot
+
+
+def test_management_interfaces_are_orange_octagons() -> None:
+    dot = draw(mixed())
+    line = next(ln for ln in dot.splitlines() if ln.strip().startswith('"management:esx01/vmk0" ['))
+    assert 'shape="octagon"' in line and 'fillcolor="#ffb366"' in line
+
+
+def test_trunk_links_show_range_and_native_vlan() -> None:
+    dot = draw(mixed())
+    assert "Eth1/1: trunk 10-99 (native 1)" in dot
+    assert "Eth1/2: access VLAN 99" in dot
+    assert "Eth1/48 – Eth1/48: trunk 5-99 (native 1)" in dot
+
+
+def test_legend_lists_each_coloured_segment_once() -> None:
+    dot = draw(mixed())
+    legend = next(ln for ln in dot.splitlines() if ln.strip().startswith("legend ["))
+    labels = re.findall(r'<TD ALIGN="LEFT">(\d+): ', legend)
+    assert labels == sorted(set(labels), key=int) and labels
+
+
+# --- highlighted findings ----------------------------------------------------------------
+
+
+def finding_edges(dot: str) -> list[str]:
+    return [ln.strip() for ln in dot.splitlines() if 'class="finding"' in ln]
+
+
+def test_guest_reaching_management_is_a_red_dashed_edge_with_services() -> None:
+    edges = finding_edges(draw(mixed()))
+    web01 = [e for e in edges if e.startswith('"guest:web01" -> "management:esx01/vmk0"')]
+    assert len(web01) == 1
+    assert 'style="dashed"' in web01[0] and 'color="#d62728"' in web01[0]
+    assert ">any<" in web01[0]
+
+
+def test_guest_that_can_tag_the_management_vlan_is_highlighted() -> None:
+    edges = finding_edges(draw(mixed()))
+    ids = next(e for e in edges if e.startswith('"guest:ids" -> "management:esx01/vmk0"'))
+    assert "can tag VLAN 99" in ids
+    assert "any except tcp/443" in ids  # its L2 reach, shorter than the complement
+
+
+def test_waived_findings_are_not_highlighted() -> None:
+    edges = finding_edges(draw(mixed()))
+    waived = [e for e in edges if e.startswith('"guest:waived-vm" -> "management:xen1/xenbr0"')]
+    # guest-reaches-management is waived; only the unwaived VLAN tagging finding remains
+    assert all("any" not in e.split("taillabel")[1].split("</FONT>")[0] for e in waived)
+
+
+def test_highlight_none_draws_no_finding_edges() -> None:
+    assert finding_edges(draw(mixed()))
+    assert finding_edges(draw(mixed(), highlight="none")) == []
+
+
+# --- crowds ------------------------------------------------------------------------------
+
+
+def guest_nodes(dot: str) -> list[str]:
+    return re.findall(r'^\s*"guest:([^"]+)" \[', dot, re.M)
+
+
+def test_twelve_guests_on_a_port_group_are_drawn_one_by_one() -> None:
+    dot = draw(crowd(12))
+    assert len(guest_nodes(dot)) == 12
+    assert "collapsed:" not in dot
+
+
+def test_thirteen_guests_on_a_port_group_collapse_into_one_node() -> None:
+    dot = draw(crowd(13))
+    assert guest_nodes(dot) == []
+    assert "<B>13 guests</B><BR/>on prod" in dot
+
+
+def test_collapse_keeps_guests_with_highlighted_findings_visible() -> None:
+    dot = draw(crowd(40, reaching=2))
+    assert guest_nodes(dot) == ["vm0000", "vm0001"]
+    assert "<B>38 guests</B><BR/>on prod" in dot
+    assert len(finding_edges(dot)) == 2
+
+
+def test_collapse_keeps_zones_apart() -> None:
+    dot = draw(crowd(30, zones=2))
+    assert dot.count("<B>15 guests</B><BR/>on prod") == 2
+    assert '"cluster_zone:esx01/z0"' in dot and '"cluster_zone:esx01/z1"' in dot
+
+
+# --- names, hosts ------------------------------------------------------------------------
+
+
+def test_hostile_names_are_escaped() -> None:
+    dot = draw(mixed())
+    assert "web02 &lt;b&gt;&amp;amp;" in dot
+    assert "db &quot;01&quot;" in dot
+    assert "mixed &quot;lab&quot; &lt;&amp;&gt;" in dot
+    # identifiers never carry a raw quote or backslash
+    for ident in re.findall(r'"((?:guest|cluster_zone|vswitch|nic):[^"]*)"', dot):
+        assert "\\" not in ident and "<" not in ident
+
+
+@pytest.mark.skipif(not HAVE_DOT, reason="Graphviz dot not installed")
+def test_hostile_names_lay_out() -> None:
+    proc = subprocess.run(["dot", "-Tsvg"], input=draw(mixed()).encode(), capture_output=True)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "tool\\" in proc.stdout.decode() and "a/b c" in proc.stdout.decode()
+
+
+def test_one_host_draws_its_switches_routers_and_endpoints_only() -> None:
+    dot = draw(mixed(), host="hv01")
+    assert '"cluster_host:hv01"' in dot
+    assert '"cluster_host:esx01"' not in dot and "core-fw" not in dot
+    assert '"switch:upstream"' in dot
+    dot = draw(mixed(), host="host:esx01")
+    assert '"cluster_host:xen1"' not in dot
+    for drawn in ('"switch:tor1" [', '"switch:core" [', '"router:core-fw" [', '"endpoint:jump1" ['):
+        assert drawn in dot
+
+
+def test_one_host_drawing_keeps_the_full_drawings_colours() -> None:
+    full = draw(mixed())
+    one = draw(mixed(), host="esx01")
+    pattern = r'"guest:web01" \[.*?fillcolor="(#[0-9a-f]{6})"'
+    assert re.search(pattern, full).group(1) == re.search(pattern, one).group(1)  # type: ignore[union-attr]
+
+
+def test_unknown_host_names_the_known_ones() -> None:
+    with pytest.raises(SelectorError, match=r"no host 'esx9'.*esx01, hv01, xen1"):
+        draw(mixed(), host="esx9")
+
+
+# --- the gallery ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_gallery_is_up_to_date(path: Path) -> None:
+    """docs/gallery/NAME.svg records the hash of the DOT it was drawn from; regenerate with
+    `python scripts/gallery.py` when this fails."""
+    svg = ROOT / "docs" / "gallery" / f"{path.stem}.svg"
+    assert svg.exists(), f"{svg} missing: run scripts/gallery.py"
+    recorded = re.search(r"netseg-dot-sha256: ([0-9a-f]{64})", svg.read_text(encoding="utf-8"))
+    assert recorded is not None, f"{svg} has no DOT hash: run scripts/gallery.py"
+    current = hashlib.sha256(example_dot(path).encode("utf-8")).hexdigest()
+    assert recorded.group(1) == current, f"{svg} is stale: run scripts/gallery.py"
