@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from netseg.analysis import analyse
 from netseg.cli.common import atomic_write
 from netseg.graph import analyse_reachability
 from netseg.render.diagram import format_for, render
-from netseg.render.dot import render_dot
+from netseg.render.dot import highlight_findings, render_dot
 from netseg.topology import load
 
 HELP = "Graphviz diagram of a topology; the format follows the suffix of -o (.svg .png .pdf .dot)"
@@ -39,13 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     fmt = format_for(args.output)  # a bad suffix fails before any work
     topology = load(args.topology)
-    if args.highlight == "findings":
-        analysis = analyse(topology)
-        reach = analysis.reachability or analyse_reachability(topology)
-        findings = analysis.findings
-    else:
-        reach = analyse_reachability(topology)
-        findings = ()
+    reach = analyse_reachability(topology)
+    findings = highlight_findings(topology, reach) if args.highlight == "findings" else []
     dot = render_dot(topology, reach, findings, highlight=args.highlight, host=args.host)
     atomic_write(Path(args.output), render(dot, fmt))
     return 0

@@ -15,7 +15,7 @@ import pytest
 import netseg
 from netseg.analysis import analyse
 from netseg.errors import SelectorError
-from netseg.render.dot import render_dot
+from netseg.render.dot import HIGHLIGHT_RULES, highlight_findings, render_dot
 from tests.render.diagram_sample import MIXED, crowd, mixed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -231,3 +231,20 @@ def test_gallery_is_up_to_date(path: Path) -> None:
     assert recorded is not None, f"{svg} has no DOT hash: run scripts/gallery.py"
     current = hashlib.sha256(example_dot(path).encode("utf-8")).hexdigest()
     assert recorded.group(1) == current, f"{svg} is stale: run scripts/gallery.py"
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_highlight_findings_match_the_full_analysis(path: Path) -> None:
+    """The diagram's shortcut finds exactly what the full analysis reports for its rules."""
+    topology = netseg.load(path)
+    analysis = analyse(topology)
+    full = [f for f in analysis.findings if f.rule in HIGHLIGHT_RULES]
+    assert highlight_findings(topology, analysis.reachability) == full
+
+
+def test_highlight_findings_respect_waivers() -> None:
+    topology = mixed()
+    analysis = analyse(topology)
+    full = [f for f in analysis.findings if f.rule in HIGHLIGHT_RULES]
+    assert any(f.waived for f in full)
+    assert highlight_findings(topology, analysis.reachability) == full
