@@ -437,7 +437,8 @@ INTERPRETATION: tuple[str, ...] = (
     "the addresses, per host, one finding per pair of domains.",
     "`unused-resource` covers virtual switches without uplink or attachment, port groups "
     "that no guest, management or router interface uses, and NICs that are no uplink, "
-    "carry no management interface and belong to no driver domain.",
+    "carry no management interface and belong to no driver domain. A distributed switch's "
+    "port group is unused only when no host uses it, and is reported once.",
 )
 
 

@@ -683,6 +683,13 @@ def dom0_runs_guest_bridge(topology: Topology, idx: _Index) -> Iterator[Finding]
 
 
 def unused_resource(topology: Topology, idx: _Index) -> Iterator[Finding]:
+    # A distributed switch spans hosts: its port group is unused only when no host uses it,
+    # and is then reported once, at its first declaration.
+    distributed_used: set[tuple[str, str]] = set()
+    for (_host, vs_name, pg_name), users in idx.portgroup_users.items():
+        if users:
+            distributed_used.add((vs_name, pg_name))
+    distributed_reported: set[tuple[str, str]] = set()
     for host in topology.hosts:
         used_nics: set[str] = set()
         for vs in host.vswitches:
@@ -698,13 +705,19 @@ def unused_resource(topology: Topology, idx: _Index) -> Iterator[Finding]:
                     vs.location,
                 )
             for pg in vs.portgroups:
-                if not idx.portgroup_users.get((host.name, vs.name, pg.name)):
-                    yield _finding(
-                        "unused-resource",
-                        _portgroup_ref(host.name, vs.name, pg.name),
-                        f"port group {pg.name} on {host.name}/{vs.name} is used by nothing",
-                        pg.location,
-                    )
+                if idx.portgroup_users.get((host.name, vs.name, pg.name)):
+                    continue
+                if vs.type == "distributed":
+                    key_pg = (vs.name, pg.name)
+                    if key_pg in distributed_used or key_pg in distributed_reported:
+                        continue
+                    distributed_reported.add(key_pg)
+                yield _finding(
+                    "unused-resource",
+                    _portgroup_ref(host.name, vs.name, pg.name),
+                    f"port group {pg.name} on {host.name}/{vs.name} is used by nothing",
+                    pg.location,
+                )
         used_nics.update(m.nic for m in host.management if m.nic is not None)
         for dd in host.driver_domains:
             used_nics.update(dd.nics)

@@ -589,3 +589,41 @@ def test_one_portgroup_finding_names_all_its_guests() -> None:
     (f,) = findings(doc, "forged-transmits-allowed")
     assert f.evidence["guests"] == ["web01", "web02", "web03", "web04", "web05"]
     assert "web01, web02, web03 and 2 more" in f.message
+
+
+def test_distributed_port_group_is_unused_only_when_no_host_uses_it() -> None:
+    text = """\
+netseg: 1
+name: dvs
+hosts:
+  - name: esx01
+    hypervisor: esxi
+    firewall: {default: deny}
+    nics: [{name: vmnic0, switch: tor1, port: Eth1/1}]
+    vswitches:
+      - &dvs
+        name: dvs-prod
+        type: distributed
+        uplinks: [vmnic0]
+        portgroups:
+          - {name: web, vlan: 10}
+          - {name: spare, vlan: 20}
+  - name: esx02
+    hypervisor: esxi
+    firewall: {default: deny}
+    nics: [{name: vmnic0, switch: tor1, port: Eth1/2}]
+    vswitches: [*dvs]
+switches:
+  - name: tor1
+    ports:
+      - {name: Eth1/1, mode: trunk, allowed: "10-20", native: none}
+      - {name: Eth1/2, mode: trunk, allowed: "10-20", native: none}
+guests:
+  - {name: web01, host: esx02, nics: [{portgroup: web}]}
+"""
+    unused = [
+        f.subject
+        for f in hardening_findings(netseg.loads(text, file="dvs.yaml"))
+        if f.rule == "unused-resource"
+    ]
+    assert unused == ["portgroup:esx01/dvs-prod/spare"]
