@@ -10,10 +10,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+import netseg
+from netseg.analysis import analyse
 from netseg.model.topology import Location
 from netseg.render.sarif import artifact_uri, render_sarif
 from netseg.rules.catalogue import CATALOGUE
-from tests.conftest import DATA
+from tests.conftest import DATA, REPO, example_topologies
 from tests.render.sample import sample
 
 SCHEMA = json.loads((DATA / "sarif" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
@@ -99,3 +101,16 @@ def test_artifact_uri_is_relative_and_encoded(tmp_path: Path) -> None:
     inside = tmp_path / "topologies" / "t.yaml"
     assert artifact_uri(str(inside), base=tmp_path) == "topologies/t.yaml"
     assert artifact_uri("/elsewhere/t.yaml", base=tmp_path) == "file:///elsewhere/t.yaml"
+
+
+@pytest.mark.parametrize("path", example_topologies(), ids=lambda p: p.stem)
+def test_every_example_topology_gives_valid_sarif(path: Path) -> None:
+    a = analyse(netseg.load(path))
+    doc = json.loads(render_sarif(a.topology, a.findings, base=REPO))
+    errors = list(jsonschema.Draft4Validator(SCHEMA).iter_errors(doc))
+    assert not errors, errors[0].message
+    results = doc["runs"][0]["results"]
+    assert len(results) == len(a.findings)
+    for r in results:
+        uri = r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri.startswith("topologies/") and (REPO / uri).is_file()
