@@ -412,8 +412,8 @@ INTERPRETATION: tuple[str, ...] = (
     "`management-firewall-missing` fires for every host without `firewall`.",
     "`management-firewall-permissive`: `default: allow`; an allow from `any` or from a "
     "prefix of length 0; from a zone that is not privileged; or from a prefix that contains "
-    "the address of a guest or of an endpoint in a non-privileged zone (an administrators' "
-    "subnet is the intended use; one that admits guests is not). One finding per host, at "
+    "a guest's address (an administrators' subnet, jump hosts included, is the intended "
+    "use; one that admits guests is not). One finding per host, at "
     "the first permissive line, listing every reason.",
     "`management-on-guest-switch` fires whatever the VLANs: sharing the virtual switch "
     "itself is the finding.",

@@ -221,24 +221,22 @@ def shared_pci_bus(topology: Topology, idx: _Index) -> Iterator[Finding]:
 
 
 class _Addresses:
-    """Addresses of guests and non-privileged endpoints, sorted for prefix look-ups."""
+    """Guests' addresses, sorted for prefix look-ups.
+
+    Physical endpoints are left out on purpose: an allow from the administrators' subnet
+    (jump hosts) is what a management firewall is for, even when their zone is not privileged.
+    """
 
     def __init__(self, topology: Topology) -> None:
-        privileged = topology.privileged_zones
         v4: list[int] = []
         v6: list[int] = []
         for n in topology.guest_nics():
             for a in n.addresses:
                 (v4 if a.version == 4 else v6).append(int(a.ip))
-        for e in topology.endpoints:
-            if e.zone in privileged:
-                continue
-            for a in e.addresses:
-                (v4 if a.version == 4 else v6).append(int(a.ip))
         self._sorted = {4: sorted(v4), 6: sorted(v6)}
         self._cache: dict[Network, bool] = {}
 
-    def admits_unprivileged(self, prefix: Network) -> bool:
+    def admits_guests(self, prefix: Network) -> bool:
         found = self._cache.get(prefix)
         if found is None:
             values = self._sorted[prefix.version]
@@ -288,10 +286,10 @@ def management_firewall_permissive(topology: Topology, idx: _Index) -> Iterator[
                 else:
                     if addresses is None:
                         addresses = _Addresses(topology)
-                    if addresses.admits_unprivileged(src.prefix):
+                    if addresses.admits_guests(src.prefix):
                         reason = (
                             f"allows {line.services} from {src.prefix}, which holds guests' "
-                            f"or non-privileged endpoints' addresses"
+                            f"addresses"
                         )
             if reason is not None:
                 reasons.append(f"{reason} (line {line.location.line})")

@@ -255,6 +255,21 @@ def firewall(default: str = "deny", *allow: dict[str, Any]) -> Change:
     return lambda doc: H(doc).update(firewall={"default": default, "allow": list(allow)})
 
 
+def add_jump_host(doc: dict[str, Any]) -> None:
+    """A physical jump host of a non-privileged zone, in the administrators' subnet."""
+    doc["zones"]["admin"] = {}
+    doc["switches"][0]["ports"].append({"name": "Eth1/20", "mode": "access", "vlan": 50})
+    doc["endpoints"] = [
+        {
+            "name": "jump01",
+            "zone": "admin",
+            "switch": "tor1",
+            "port": "Eth1/20",
+            "address": "203.0.113.10/24",
+        }
+    ]
+
+
 def drop_firewall(doc: dict[str, Any]) -> None:
     del H(doc)["firewall"]
 
@@ -315,6 +330,20 @@ CASES = [
         firewall("deny", {"from": "203.0.113.0/24", "services": "tcp/22"}),
         "host:esx01",
         "from a prefix holding guests",
+    ),
+    Case(
+        "management-firewall-permissive",
+        esxi,
+        both(
+            add_jump_host,
+            firewall("deny", {"from": "198.51.100.0/24", "services": "tcp/22"}),
+        ),
+        both(
+            add_jump_host,
+            firewall("deny", {"from": "203.0.113.0/24", "services": "tcp/22"}),
+        ),
+        "host:esx01",
+        "jump host subnet is fine",
     ),
     Case(
         "management-on-guest-switch",
