@@ -1,0 +1,147 @@
+"""Reading capture files into conversation and event tables, accounting for every frame.
+
+For every file: ``frames == decoded + undecodable + unsupported``, the last two broken down by
+reason (undecodable) and link type (unsupported), with the first few frame numbers of each, and
+the total equals what Wireshark counts. :func:`tabulate_captures` is the one call the replay
+command needs; :func:`tabulate_file` is the unit of work a worker runs, and the
+:class:`CaptureTables` of several workers :meth:`~CaptureTables.merge` into the same result.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from netseg.capture.conversations import SAMPLES, ConversationTable, EventTable
+from netseg.capture.decode import DECODED, REASONS, UNDECODABLE, UNSUPPORTED, decode_batch
+from netseg.capture.reader import CHUNK_SIZE, CaptureReader, capture_files
+from netseg.errors import CaptureError
+
+__all__ = ["CaptureTables", "FileAccount", "tabulate_captures", "tabulate_file"]
+
+
+@dataclass
+class FileAccount:
+    """What one file held. ``error`` is set when the file could not be read at all."""
+
+    file: str
+    index: int
+    format: str = ""
+    compressed: bool = False
+    frames: int = 0
+    decoded: int = 0
+    undecodable: dict[str, int] = field(default_factory=dict)
+    undecodable_frames: dict[str, list[int]] = field(default_factory=dict)  # first few per reason
+    unsupported: dict[int, int] = field(default_factory=dict)  # by link type
+    unsupported_frames: dict[int, list[int]] = field(default_factory=dict)
+    cut_short: bool = False  # the last record was cut short by the end of the file: not a frame
+    damage: str | None = None  # the file is unreadable after some point (frames before count)
+    error: str | None = None
+
+    @property
+    def undecodable_total(self) -> int:
+        return sum(self.undecodable.values())
+
+    @property
+    def unsupported_total(self) -> int:
+        return sum(self.unsupported.values())
+
+    @property
+    def balanced(self) -> bool:
+        return self.frames == self.decoded + self.undecodable_total + self.unsupported_total
+
+
+@dataclass
+class CaptureTables:
+    """Conversations, events and per-file accounts of a set of captures."""
+
+    files: list[FileAccount] = field(default_factory=list)
+    conversations: ConversationTable = field(default_factory=ConversationTable)
+    events: EventTable = field(default_factory=EventTable)
+
+    @property
+    def frames(self) -> int:
+        return sum(f.frames for f in self.files)
+
+    @property
+    def decoded(self) -> int:
+        return sum(f.decoded for f in self.files)
+
+    def merge(self, other: CaptureTables) -> CaptureTables:
+        """Both sets of files; file indices must come from the same overall list of files."""
+        return CaptureTables(
+            sorted([*self.files, *other.files], key=lambda f: f.index),
+            self.conversations.merge(other.conversations),
+            self.events.merge(other.events),
+        )
+
+
+def _note(counts: dict, frames: dict, key: object, numbers: np.ndarray) -> None:  # type: ignore[type-arg]
+    counts[key] = counts.get(key, 0) + len(numbers)
+    kept = frames.setdefault(key, [])
+    if len(kept) < SAMPLES:
+        kept.extend(numbers[: SAMPLES - len(kept)].tolist())
+
+
+def tabulate_file(
+    path: str | os.PathLike[str],
+    index: int = 0,
+    *,
+    chunk_size: int = CHUNK_SIZE,
+    progress: Callable[[int], None] | None = None,
+) -> CaptureTables:
+    """Read, decode and aggregate one file; ``index`` is its position among the replay's files.
+
+    A file that cannot be read gives an account with ``error`` set and nothing else.
+    """
+    account = FileAccount(str(path), index)
+    out = CaptureTables([account])
+    reader = CaptureReader(Path(path), chunk_size=chunk_size)
+    try:
+        for batch in reader.batches():
+            d = decode_batch(batch)
+            out.conversations.add_batch(d, index)
+            out.events.add_batch(d, index)
+            account.frames += len(batch)
+            st = d.status
+            account.decoded += int(np.count_nonzero(st == DECODED))
+            for code in np.unique(d.reason[st == UNDECODABLE]).tolist():
+                which = batch.frame_no[(st == UNDECODABLE) & (d.reason == code)]
+                _note(account.undecodable, account.undecodable_frames, REASONS[code], which)
+            for lt in np.unique(batch.linktype[st == UNSUPPORTED]).tolist():
+                which = batch.frame_no[(st == UNSUPPORTED) & (batch.linktype == lt)]
+                _note(account.unsupported, account.unsupported_frames, int(lt), which)
+            if progress is not None:
+                progress(len(batch))
+    except CaptureError as e:
+        return CaptureTables([FileAccount(str(path), index, error=e.message)])
+    account.format = reader.format
+    account.compressed = reader.compressed
+    account.cut_short = reader.cut_short
+    account.damage = reader.damage
+    return out
+
+
+def tabulate_captures(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> CaptureTables:
+    """Every given capture (directories: every capture in them, in name order), one after another.
+
+    A file that cannot be read is recorded with its error and the others are still read.
+    """
+    result = CaptureTables()
+    for i, path in enumerate(capture_files(paths)):
+        part = tabulate_file(path, i, progress=progress)
+        if not result.files:
+            result = part
+            continue
+        result.files.extend(part.files)
+        result.conversations.update(part.conversations)
+        result.events.update(part.events)
+    return result

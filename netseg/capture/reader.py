@@ -1,0 +1,510 @@
+"""Reading pcap and pcapng files, plain or gzip-compressed, as batches of records.
+
+A capture is read in chunks (64 MiB by default) so that memory stays bounded whatever the size of
+the file. Each chunk yields one :class:`RecordBatch` per run of records: the chunk's bytes plus
+numpy columns giving, per record, where its frame data starts, its captured and original length,
+its timestamp in nanoseconds, its link type and its frame number (1-based, as Wireshark shows it).
+The only per-record Python work is walking the record lengths, which is inherently sequential;
+every other field is gathered with numpy over the record offsets.
+
+Wireshark's accounting is followed exactly: a record cut short by the end of the file is not a
+frame (``cut_short``), and a record header Wireshark rejects (an impossible length) ends the file
+there, with the frames before it still counted (``damage``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import numpy.typing as npt
+
+from netseg.errors import CaptureError
+
+__all__ = [
+    "LINKTYPE_ETHERNET",
+    "LINKTYPE_IPV4",
+    "LINKTYPE_IPV6",
+    "LINKTYPE_LINUX_SLL",
+    "LINKTYPE_LINUX_SLL2",
+    "LINKTYPE_RAW",
+    "PAD",
+    "CaptureReader",
+    "RawFrame",
+    "RecordBatch",
+    "capture_files",
+    "read_frames",
+]
+
+LINKTYPE_ETHERNET = 1
+LINKTYPE_RAW = 101
+LINKTYPE_LINUX_SLL = 113
+LINKTYPE_IPV4 = 228
+LINKTYPE_IPV6 = 229
+LINKTYPE_LINUX_SLL2 = 276
+
+#: Zero bytes appended to every batch buffer so that fixed-width gathers near the end of the last
+#: record never read past the array (the decoder masks them out by captured length).
+PAD = 128
+
+CHUNK_SIZE = 64 * 1024 * 1024
+
+# Wireshark refuses records larger than this for ordinary link types (wtap_max_snaplen_for_encap)
+# and stops reading the file there; a few link types allow more.
+_MAX_SNAPLEN = 262_144
+_MAX_SNAPLEN_LARGE = 128 * 1024 * 1024
+_LARGE_SNAPLEN_LINKTYPES = frozenset(
+    {189, 220, 231, 249, 259}
+)  # USB Linux/mmapped, DBUS, USBPcap, EBHSCR
+_MAX_BLOCK = 128 * 1024 * 1024 + 131_072 + 32  # pcapng: Wireshark's limit on one block
+
+_PCAP_MAGICS = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1_000, 16),
+    b"\xa1\xb2\xc3\xd4": (">", 1_000, 16),
+    b"\x4d\x3c\xb2\xa1": ("<", 1, 16),
+    b"\xa1\xb2\x3c\x4d": (">", 1, 16),
+    # Alexey Kuznetzov's "modified" pcap: 8 more bytes per record header.
+    b"\x34\xcd\xb2\xa1": ("<", 1_000, 24),
+    b"\xa1\xb2\xcd\x34": (">", 1_000, 24),
+}
+_PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+_EPB, _SPB, _PB, _IDB, _SHB = 6, 3, 2, 1, 0x0A0D0D0A
+
+I64 = npt.NDArray[np.int64]
+
+
+@dataclass(slots=True)
+class RecordBatch:
+    """A run of records from one file, with the bytes they live in.
+
+    ``buf`` holds the chunk (followed by :data:`PAD` zero bytes); ``data_off[i]`` is where record
+    *i*'s frame bytes start in it and ``caplen[i]`` how many were captured.
+    """
+
+    buf: npt.NDArray[np.uint8]
+    data_off: I64
+    caplen: I64
+    origlen: I64
+    ts_ns: I64
+    linktype: npt.NDArray[np.int32]
+    frame_no: I64
+
+    def __len__(self) -> int:
+        return len(self.data_off)
+
+    def frame_bytes(self, i: int) -> bytes:
+        start = int(self.data_off[i])
+        return self.buf[start : start + int(self.caplen[i])].tobytes()
+
+
+@dataclass(frozen=True, slots=True)
+class RawFrame:
+    """One record as it was captured: what the evidence writer copies unchanged."""
+
+    frame_no: int
+    linktype: int
+    ts_ns: int
+    orig_len: int
+    data: bytes
+
+
+@dataclass(slots=True)
+class _Interface:
+    linktype: int
+    snaplen: int
+    mult: int  # ts_ns = ts * mult // div + offset_ns
+    div: int
+    offset_ns: int
+
+
+@dataclass
+class CaptureReader:
+    """Reads one capture file as record batches; afterwards ``format``, ``cut_short``, ``damage``.
+
+    Raises :class:`~netseg.errors.CaptureError` when the file is not a capture or cannot be read.
+    """
+
+    path: Path
+    chunk_size: int = CHUNK_SIZE
+    format: str = ""
+    compressed: bool = False
+    cut_short: bool = False
+    damage: str | None = None
+    frames: int = 0
+    _names: str = field(default="", repr=False)
+    _stop_after: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._names = str(self.path)
+
+    def _fail(self, message: str) -> CaptureError:
+        return CaptureError(self._names, message)
+
+    def _open(self) -> BinaryIO:
+        try:
+            raw = open(self.path, "rb")  # noqa: SIM115 - closed by batches()
+        except IsADirectoryError:
+            raise self._fail("is a directory, not a capture file") from None
+        except OSError as e:
+            raise self._fail(f"cannot be read: {e.strerror or e}") from None
+        head = raw.read(2)
+        raw.seek(0)
+        if head == _GZIP_MAGIC:
+            self.compressed = True
+            return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return raw
+
+    def _read(self, stream: BinaryIO, size: int) -> bytes:
+        """Read up to ``size`` bytes; a damaged gzip stream ends the data like a cut-short file."""
+        try:
+            return stream.read(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            if self.frames == 0 and not self.format:
+                raise self._fail(f"gzip data cannot be decompressed: {e}") from None
+            self.damage = f"compressed data ends early or is corrupt: {e}"
+            return b""
+        except OSError as e:
+            raise self._fail(f"cannot be read: {e.strerror or e}") from None
+
+    def batches(self) -> Iterator[RecordBatch]:
+        stream = self._open()
+        try:
+            head = self._read(stream, 4)
+            if not head:
+                raise self._fail("empty file, not a capture")
+            if head in _PCAP_MAGICS:
+                self.format = "pcap"
+                yield from self._pcap(stream, head)
+            elif head == _PCAPNG_SHB:
+                self.format = "pcapng"
+                yield from self._pcapng(stream, head)
+            else:
+                raise self._fail(
+                    f"not a pcap or pcapng capture (starts with bytes {head.hex(' ')})"
+                    + (" after gzip decompression" if self.compressed else "")
+                )
+        finally:
+            stream.close()
+
+    # -- pcap ---------------------------------------------------------------------------------
+
+    def _pcap(self, stream: BinaryIO, magic: bytes) -> Iterator[RecordBatch]:
+        endian, ts_mult, hdr_len = _PCAP_MAGICS[magic]
+        rest = self._read(stream, 20)
+        if len(rest) < 20:
+            raise self._fail("pcap file header is cut short (the file has no frames)")
+        network = struct.unpack(endian + "I", rest[16:20])[0]
+        linktype = network & 0xFFFF
+        max_caplen = _MAX_SNAPLEN_LARGE if linktype in _LARGE_SNAPLEN_LINKTYPES else _MAX_SNAPLEN
+        caplen_at = struct.Struct(endian + "I").unpack_from
+        dt = np.dtype(endian + "u4")
+        carry = b""
+        while True:
+            chunk = self._read(stream, self.chunk_size)
+            if not chunk:
+                break
+            buf = carry + chunk if carry else chunk
+            n = len(buf)
+            offs: list[int] = []
+            append = offs.append
+            off = 0
+            stop = False
+            # The one sequential walk: minimal work per record.
+            while off + hdr_len <= n:
+                cl = caplen_at(buf, off + 8)[0]
+                if cl > max_caplen:
+                    self.damage = (
+                        f"record {self.frames + len(offs) + 1} claims {cl} captured bytes, more "
+                        f"than the maximum of {max_caplen}; the rest of the file is unreadable"
+                    )
+                    stop = True
+                    break
+                end = off + hdr_len + cl
+                if end > n:
+                    break
+                append(off)
+                off = end
+            if offs:
+                yield self._pcap_batch(buf, offs, dt, ts_mult, hdr_len, linktype)
+            carry = b"" if stop else buf[off:]
+            if stop:
+                return
+        if carry:
+            self.cut_short = True
+
+    def _pcap_batch(
+        self,
+        buf: bytes,
+        offs: list[int],
+        dt: np.dtype[np.uint32],
+        ts_mult: int,
+        hdr_len: int,
+        linktype: int,
+    ) -> RecordBatch:
+        arr = _padded(buf)
+        o = np.asarray(offs, dtype=np.int64)
+        hdr = np.lib.stride_tricks.sliding_window_view(arr, 16)[o]
+        fields = np.ascontiguousarray(hdr).view(dt).astype(np.int64)
+        ts = fields[:, 0] * 1_000_000_000 + fields[:, 1] * ts_mult
+        return self._batch(
+            arr, o + hdr_len, fields[:, 2], fields[:, 3], ts, np.full(len(o), linktype, np.int32)
+        )
+
+    def _batch(
+        self,
+        arr: npt.NDArray[np.uint8],
+        data_off: I64,
+        caplen: I64,
+        origlen: I64,
+        ts: I64,
+        lt: npt.NDArray[np.int32],
+    ) -> RecordBatch:
+        first = self.frames + 1
+        self.frames += len(data_off)
+        return RecordBatch(
+            arr,
+            data_off,
+            caplen,
+            origlen,
+            ts,
+            lt,
+            np.arange(first, first + len(data_off), dtype=np.int64),
+        )
+
+    # -- pcapng -------------------------------------------------------------------------------
+
+    def _pcapng(self, stream: BinaryIO, magic: bytes) -> Iterator[RecordBatch]:
+        carry = magic
+        endian = ""
+        interfaces: list[_Interface] = []
+        while True:
+            chunk = self._read(stream, self.chunk_size)
+            buf = carry + chunk if carry else chunk
+            if not buf:
+                break
+            at_eof = not chunk
+            n = len(buf)
+            off = 0
+            offs: list[int] = []
+            kinds: list[int] = []
+            stop = False
+            pair = struct.Struct(endian + "II").unpack_from if endian else None
+            while off + 12 <= n:
+                if buf[off : off + 4] == _PCAPNG_SHB:
+                    if offs:
+                        yield self._pcapng_batch(buf, offs, kinds, endian, interfaces)
+                        offs, kinds = [], []
+                        if self._stop_after:
+                            return
+                    bom = buf[off + 8 : off + 12]
+                    new = (
+                        "<"
+                        if bom == b"\x4d\x3c\x2b\x1a"
+                        else ">"
+                        if bom == b"\x1a\x2b\x3c\x4d"
+                        else ""
+                    )
+                    if not new:
+                        if self.frames == 0 and off == 0 and not endian:
+                            raise self._fail("pcapng section header has no valid byte-order magic")
+                        self.damage = (
+                            "a pcapng section header is corrupt; the rest of the file is unreadable"
+                        )
+                        stop = True
+                        break
+                    endian = new
+                    pair = struct.Struct(endian + "II").unpack_from
+                    interfaces = []
+                assert pair is not None
+                bt, bl = pair(buf, off)
+                if bl < 12 or bl % 4 or bl > _MAX_BLOCK:
+                    if off == 0 and self.frames == 0 and bt == _SHB:
+                        raise self._fail(f"pcapng section header has an impossible length {bl}")
+                    self.damage = f"a pcapng block has an impossible length {bl}; the rest of the file is unreadable"
+                    stop = True
+                    break
+                end = off + bl
+                if end > n:
+                    break
+                if bt in (_EPB, _SPB, _PB):
+                    offs.append(off)
+                    kinds.append(bt)
+                elif bt == _IDB:
+                    interfaces.append(_parse_idb(buf, off, bl, endian))
+                off = end
+            if offs:
+                yield self._pcapng_batch(buf, offs, kinds, endian, interfaces)
+                if self._stop_after:
+                    return
+            carry = b"" if stop else buf[off:]
+            if stop or at_eof:
+                break
+        if carry:
+            self.cut_short = True
+
+    def _pcapng_batch(
+        self,
+        buf: bytes,
+        offs: list[int],
+        kinds: list[int],
+        endian: str,
+        interfaces: list[_Interface],
+    ) -> RecordBatch:
+        arr = _padded(buf)
+        o = np.asarray(offs, dtype=np.int64)
+        raw = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(arr, 28)[o])
+        w = raw.view(np.dtype(endian + "u4")).astype(
+            np.int64
+        )  # type, len, iface, tshi, tslo, cap, orig
+        iface = w[:, 2].copy()
+        tsraw = (w[:, 3] << 32) | w[:, 4]
+        caplen = w[:, 5].copy()
+        origlen = w[:, 6].copy()
+        data_off = o + 28
+        block_len = w[:, 1]
+        k = np.asarray(kinds, dtype=np.int64)
+        if (k != _EPB).any():
+            for i in np.flatnonzero(k != _EPB).tolist():
+                b = int(o[i])
+                if kinds[i] == _SPB:
+                    orig = int(w[i, 2])
+                    snap = interfaces[0].snaplen if interfaces else 0
+                    room = int(block_len[i]) - 16
+                    iface[i] = 0
+                    tsraw[i] = 0
+                    origlen[i] = orig
+                    caplen[i] = min(orig, room, snap) if snap else min(orig, room)
+                    data_off[i] = b + 12
+                else:  # legacy packet block: 16-bit interface id, 16-bit drops
+                    iface[i] = struct.unpack_from(endian + "H", buf, b + 8)[0]
+        bad = (iface < 0) | (iface >= len(interfaces)) | (caplen > block_len - (data_off - o) - 4)
+        if bad.any():
+            # Wireshark stops at such a block: count what came before it.
+            first_bad = int(np.flatnonzero(bad)[0])
+            self.damage = (
+                f"record {self.frames + first_bad + 1} names an unknown interface or overruns its block; "
+                "the rest of the file is unreadable"
+            )
+            o, iface, tsraw, caplen, origlen, data_off = (
+                a[:first_bad] for a in (o, iface, tsraw, caplen, origlen, data_off)
+            )
+            self._stop_after = True
+        if len(o) == 0:
+            return self._batch(arr, data_off, caplen, origlen, tsraw, np.zeros(0, np.int32))
+        lt = np.asarray([i.linktype for i in interfaces], dtype=np.int32)[iface]
+        ts = _to_ns(tsraw, iface, interfaces)
+        return self._batch(arr, data_off, caplen, origlen, ts, lt)
+
+
+def _padded(buf: bytes) -> npt.NDArray[np.uint8]:
+    arr = np.empty(len(buf) + PAD, dtype=np.uint8)
+    arr[: len(buf)] = np.frombuffer(buf, dtype=np.uint8)
+    arr[len(buf) :] = 0
+    return arr
+
+
+def _parse_idb(buf: bytes, off: int, bl: int, endian: str) -> _Interface:
+    linktype, _, snaplen = struct.unpack_from(endian + "HHI", buf, off + 8)
+    resol = 6
+    offset_s = 0
+    pos, end = off + 16, off + bl - 4
+    while pos + 4 <= end:
+        code, length = struct.unpack_from(endian + "HH", buf, pos)
+        if code == 0:
+            break
+        value = buf[pos + 4 : pos + 4 + length]
+        if code == 9 and length >= 1:
+            resol = value[0]
+        elif code == 14 and length == 8:
+            offset_s = struct.unpack(endian + "q", value)[0]
+        pos += 4 + ((length + 3) & ~3)
+    if resol & 0x80:
+        mult, div = 1_000_000_000, 1 << min(resol & 0x7F, 62)
+    else:
+        units = 10 ** min(resol, 30)
+        mult, div = (
+            (1_000_000_000 // units, 1) if units <= 1_000_000_000 else (1, units // 1_000_000_000)
+        )
+    return _Interface(linktype, snaplen, mult, div, offset_s * 1_000_000_000)
+
+
+def _to_ns(tsraw: I64, iface: I64, interfaces: list[_Interface]) -> I64:
+    if all(i.div == 1 for i in interfaces):
+        mult = np.asarray([i.mult for i in interfaces], dtype=np.int64)[iface]
+        off = np.asarray([i.offset_ns for i in interfaces], dtype=np.int64)[iface]
+        with np.errstate(over="ignore"):
+            return tsraw * mult + off
+    # Binary or sub-nanosecond resolutions are rare: exact integer arithmetic per record.
+    out = [
+        (t * interfaces[i].mult // interfaces[i].div + interfaces[i].offset_ns)
+        & 0x7FFF_FFFF_FFFF_FFFF
+        for t, i in zip(tsraw.tolist(), iface.tolist(), strict=True)
+    ]
+    return np.asarray(out, dtype=np.int64)
+
+
+_CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".pcap.gz", ".pcapng.gz", ".cap.gz", ".gz")
+
+
+def capture_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """Expand the given paths: a directory means every capture file in it, in name order.
+
+    In a directory, files are taken when their name looks like a capture (``.pcap``, ``.pcapng``,
+    ``.cap``, optionally ``.gz``) or when they start with a pcap, pcapng or gzip magic number.
+    Files given explicitly are always taken (and fail clearly if they are not captures).
+    """
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            for child in sorted(path.iterdir(), key=lambda c: c.name):
+                if child.is_file() and (
+                    child.name.lower().endswith(_CAPTURE_SUFFIXES) or _has_magic(child)
+                ):
+                    out.append(child)
+        else:
+            out.append(path)
+    return out
+
+
+def _has_magic(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return head in _PCAP_MAGICS or head == _PCAPNG_SHB or head[:2] == _GZIP_MAGIC
+
+
+def read_frames(path: str | os.PathLike[str], frame_numbers: Iterable[int]) -> Iterator[RawFrame]:
+    """The original records of the given frame numbers (1-based), in file order.
+
+    Reads the file again: nothing of the frames is kept in memory between passes.
+    """
+    wanted = np.unique(np.asarray(sorted(set(frame_numbers)), dtype=np.int64))
+    if len(wanted) == 0:
+        return
+    reader = CaptureReader(Path(path))
+    for batch in reader.batches():
+        if len(batch) == 0:
+            continue
+        hit = np.flatnonzero(np.isin(batch.frame_no, wanted))
+        for i in hit.tolist():
+            yield RawFrame(
+                int(batch.frame_no[i]),
+                int(batch.linktype[i]),
+                int(batch.ts_ns[i]),
+                int(batch.origlen[i]),
+                batch.frame_bytes(i),
+            )
+        if int(batch.frame_no[-1]) >= int(wanted[-1]):
+            return
