@@ -17,45 +17,27 @@ overrides and ``policy.waivers``.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, cast
 
+from netseg.graph import Reachability, analyse_reachability
 from netseg.model.topology import Severity, Topology
 from netseg.rules.engine import apply_policy, failing
 from netseg.rules.finding import Finding
 from netseg.rules.hardening import hardening_findings
-
-_REACHABILITY = ("netseg.graph", "analyse_reachability")
-_SEGMENTATION = ("netseg.rules.segmentation", "segmentation_findings")
-
-
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """The reachability engine and segmentation rules live in their own packages; a build
-    without them still runs the hardening rules (and says so in ``Analysis.complete``)."""
-    try:
-        mod = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name is not None and module.startswith(exc.name):
-            return None
-        raise
-    fn = getattr(mod, name, None)
-    return cast(Callable[..., Any], fn) if callable(fn) else None
+from netseg.rules.segmentation import segmentation_findings
 
 
 @dataclass(frozen=True)
 class Analysis:
     """The design findings of one topology, sorted worst first.
 
-    ``reachability`` is the result the segmentation rules were computed from (None when the
-    reachability engine is unavailable, in which case ``complete`` is False).
+    ``reachability`` is the result the segmentation rules were computed from.
     """
 
     topology: Topology
     findings: tuple[Finding, ...]
-    reachability: Any = None
-    complete: bool = True
+    reachability: Reachability
 
     @property
     def waived(self) -> tuple[Finding, ...]:
@@ -93,31 +75,19 @@ class Analysis:
             head += f" ({counts})"
         if self.waived:
             head += f", {len(self.waived)} waived"
-        if not self.complete:
-            head += " [hardening rules only: reachability unavailable]"
         lines = [head]
         lines += [f"  {f.location}: {f}" for f in self.findings]
         return "\n".join(lines)
 
 
-def analyse(topology: Topology, reachability: Any = None) -> Analysis:
+def analyse(topology: Topology, reachability: Reachability | None = None) -> Analysis:
     """Every design finding of ``topology`` with the topology's policy applied.
 
     Pass ``reachability`` (from :func:`netseg.graph.analyse_reachability`) to reuse one that
     was already computed.
     """
     findings = hardening_findings(topology)
-    complete = True
-    segmentation = _optional(*_SEGMENTATION)
     if reachability is None:
-        engine = _optional(*_REACHABILITY)
-        if engine is not None and segmentation is not None:
-            reachability = engine(topology)
-    if segmentation is not None and reachability is not None:
-        findings.extend(segmentation(topology, reachability))
-    else:
-        complete = False
-    return Analysis(topology, tuple(apply_policy(topology, findings)), reachability, complete)
-
-
-__all__ = ["Analysis", "analyse"]
+        reachability = analyse_reachability(topology)
+    findings.extend(segmentation_findings(topology, reachability))
+    return Analysis(topology, tuple(apply_policy(topology, findings)), reachability)

@@ -28,12 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     topology = load(args.topology)
     analysis = analyse(topology)
-    if not analysis.complete:
-        print(
-            "netseg: warning: reachability analysis unavailable; only configuration-hardening "
-            "rules ran",
-            file=sys.stderr,
-        )
     fail_on = Severity(args.fail_on)
     findings = analysis.findings
     fmt = chosen_format(args)

@@ -440,10 +440,6 @@ def render_report(
         + (f" · netseg {esc(version)}" if version else "")
         + "</div>",
         f"<p>{esc(topology.description)}</p>" if topology.description else "",
-        ""
-        if analysis.complete
-        else '<p class="warn">Reachability analysis was unavailable: only the '
-        "configuration-hardening rules ran.</p>",
         "<nav>" + "".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in nav) + "</nav></header>",
         _summary(findings),
         _findings(findings),
