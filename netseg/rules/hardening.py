@@ -162,9 +162,9 @@ def _passthroughs(idx: _Index, host: Host) -> list[_Passthrough]:
             nic = host.nic(nic_name)
             devices.append(nic.pci if nic is not None and nic.pci else f"NIC {nic_name}")
         if devices:
-            out.append(
-                _Passthrough(host.ref, f"driver domain {dd.name}", tuple(devices), dd.location)
-            )
+            # a NIC handed over is often also listed by its PCI address: name each device once
+            unique = tuple(dict.fromkeys(devices))
+            out.append(_Passthrough(host.ref, f"driver domain {dd.name}", unique, dd.location))
     for g in idx.passthrough_guests.get(host.name, ()):
         out.append(_Passthrough(f"guest:{g.name}", f"guest {g.name}", g.passthrough, g.location))
     return out
