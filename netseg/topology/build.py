@@ -1306,9 +1306,30 @@ class Builder:
             for nic in h.nics:
                 plug(nic.switch, nic.port, f"NIC {h.name}/{nic.name}", nic.location)
         for r in routers:
+            # Router-on-a-stick: one router may put several 802.1Q subinterfaces on one port,
+            # each in its own VLAN; the port is still cabled to that router only.
+            vlans_on: dict[tuple[str | None, str], dict[int | None, str]] = {}
             for i in r.interfaces:
-                if i.port:
-                    plug(i.switch, i.port, f"router interface {r.name}/{i.name}", i.location)
+                if not i.port:
+                    continue
+                seen = vlans_on.setdefault((i.switch, i.port), {})
+                if seen:
+                    if i.vlan in seen:
+                        what = f"VLAN {i.vlan}" if i.vlan is not None else "untagged frames"
+                        self.p.items.append(
+                            (
+                                i.location.file,
+                                i.location.line,
+                                i.location.column,
+                                "",
+                                f"router {r.name} already has interface {seen[i.vlan]} for "
+                                f"{what} on port {i.switch}:{i.port}",
+                            )
+                        )
+                    seen[i.vlan] = i.name
+                    continue
+                seen[i.vlan] = i.name
+                plug(i.switch, i.port, f"router {r.name} (interface {i.name})", i.location)
         for e in endpoints:
             plug(e.switch, e.port, f"endpoint {e.name}", e.location)
 

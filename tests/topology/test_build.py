@@ -215,3 +215,38 @@ def test_duplicate_mac_across_attachments_is_refused() -> None:
     text = text.replace("- {vswitch: ovsbr0}", "- {vswitch: ovsbr0, mac: '00:16:3E:00:00:01'}")
     with pytest.raises(TopologyError, match="MAC 00:16:3e:00:00:01 is already used"):
         loads(text)
+
+
+ROUTER_ON_A_STICK = """
+netseg: 1
+name: ros
+switches:
+  - name: sw
+    ports:
+      - {name: Gi0/1, mode: trunk, allowed: "10,20", native: none}
+routers:
+  - name: r1
+    interfaces:
+      - {name: Gi0/0.10, switch: sw, port: Gi0/1, vlan: 10, address: 192.0.2.1/26}
+      - {name: Gi0/0.20, switch: sw, port: Gi0/1, vlan: 20, address: 192.0.2.65/26}
+hosts: []
+"""
+
+
+def test_router_on_a_stick_puts_subinterfaces_on_one_port() -> None:
+    router = loads(ROUTER_ON_A_STICK).routers[0]
+    assert [(i.port, i.vlan) for i in router.interfaces] == [("Gi0/1", 10), ("Gi0/1", 20)]
+
+
+def test_two_subinterfaces_in_one_vlan_on_one_port_are_refused() -> None:
+    with pytest.raises(TopologyError, match="already has interface Gi0/0.10 for VLAN 10"):
+        loads(ROUTER_ON_A_STICK.replace("port: Gi0/1, vlan: 20", "port: Gi0/1, vlan: 10"))
+
+
+def test_a_port_cabled_to_a_router_cannot_take_a_nic_too() -> None:
+    text = ROUTER_ON_A_STICK.replace(
+        "hosts: []",
+        "hosts: [{name: h, hypervisor: xen, nics: [{name: eth0, switch: sw, port: Gi0/1}]}]",
+    )
+    with pytest.raises(TopologyError, match="already cabled to NIC h/eth0"):
+        loads(text)
