@@ -239,7 +239,7 @@ def test_router_on_a_stick_puts_subinterfaces_on_one_port() -> None:
 
 
 def test_two_subinterfaces_in_one_vlan_on_one_port_are_refused() -> None:
-    with pytest.raises(TopologyError, match="already has interface Gi0/0.10 for VLAN 10"):
+    with pytest.raises(TopologyError, match=r"already has interface Gi0/0\.10 for VLAN 10"):
         loads(ROUTER_ON_A_STICK.replace("port: Gi0/1, vlan: 20", "port: Gi0/1, vlan: 10"))
 
 
