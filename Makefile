@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup system-deps lint bench bench-quick clean
+.PHONY: demo test setup system-deps lint bench bench-quick clean captures
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -32,3 +32,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# Regenerates the example captures (deterministic: the committed files only change with the script).
+captures: $(STAMP)
+	$(BIN)/python captures/generate.py
