@@ -228,14 +228,14 @@ def write_pcap(path: Path, frames: list[Packet], cut_last_at: int | None = None)
                 out.write_packet(
                     data[:cut_last_at],
                     sec=int(frame.time),
-                    usec=int(round((frame.time % 1) * 1e6)),
+                    usec=round((frame.time % 1) * 1e6),
                     wirelen=len(data),
                 )
             else:
                 out.write_packet(
                     data,
                     sec=int(frame.time),
-                    usec=int(round((frame.time % 1) * 1e6)),
+                    usec=round((frame.time % 1) * 1e6),
                     wirelen=len(data),
                 )
 
