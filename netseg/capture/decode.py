@@ -210,7 +210,8 @@ def _after_ethertype(
     is_ethernet = dst is not None
     if is_ethernet and etype < 0x0600:
         f["ethertype"] = None
-        if dst in (MAC_STP, MAC_PVST):
+        # A BPDU is a bridge-protocol frame whatever its destination (LLC SAP 0x42 is STP's).
+        if dst in (MAC_STP, MAC_PVST) or data[pos : pos + 3] == b"\x42\x42\x03":
             f["bridge"] = "stp"
         elif (
             dst == MAC_CISCO and data[pos : pos + 6] == b"\xaa\xaa\x03\x00\x00\x0c" and pos + 8 <= n

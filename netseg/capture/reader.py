@@ -18,7 +18,7 @@ import gzip
 import os
 import struct
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -142,6 +142,7 @@ class CaptureReader:
     frames: int = 0
     _names: str = field(default="", repr=False)
     _stop_after: bool = field(default=False, repr=False)
+    _raw: BinaryIO | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._names = str(self.path)
@@ -160,6 +161,7 @@ class CaptureReader:
         raw.seek(0)
         if head == _GZIP_MAGIC:
             self.compressed = True
+            self._raw = raw  # GzipFile does not close a file object it was given
             return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
         return raw
 
@@ -175,7 +177,7 @@ class CaptureReader:
         except OSError as e:
             raise self._fail(f"cannot be read: {e.strerror or e}") from None
 
-    def batches(self) -> Iterator[RecordBatch]:
+    def batches(self) -> Generator[RecordBatch, None, None]:
         stream = self._open()
         try:
             head = self._read(stream, 4)
@@ -194,6 +196,8 @@ class CaptureReader:
                 )
         finally:
             stream.close()
+            if self._raw is not None:
+                self._raw.close()
 
     # -- pcap ---------------------------------------------------------------------------------
 
@@ -494,7 +498,15 @@ def read_frames(path: str | os.PathLike[str], frame_numbers: Iterable[int]) -> I
     if len(wanted) == 0:
         return
     reader = CaptureReader(Path(path))
-    for batch in reader.batches():
+    batches = reader.batches()
+    try:
+        yield from _wanted(batches, wanted)
+    finally:
+        batches.close()
+
+
+def _wanted(batches: Iterator[RecordBatch], wanted: npt.NDArray[np.int64]) -> Iterator[RawFrame]:
+    for batch in batches:
         if len(batch) == 0:
             continue
         hit = np.flatnonzero(np.isin(batch.frame_no, wanted))

@@ -1,0 +1,143 @@
+"""Conversation and event tables: grouping, the initiator rule, and associative merging."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+from itertools import pairwise
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scapy.layers.inet import IP, UDP
+from scapy.layers.l2 import Dot1Q, Ether
+
+from netseg.capture import tabulate_captures
+from netseg.capture.conversations import ConversationTable, EventTable
+from netseg.capture.decode import decode_batch
+from tests.capture.frames import A4, A_MAC, B4, B_MAC, SAMPLES, reply_tcp, tcp
+from tests.capture.helpers import pcap_bytes, write
+from tests.capture.test_decode import batch_of
+
+
+def table(frames: list[bytes], file_index: int = 0, first_frame: int = 1) -> ConversationTable:
+    b = batch_of(frames)
+    b.frame_no += first_frame - 1
+    b.ts_ns += first_frame - 1
+    t = ConversationTable()
+    t.add_batch(decode_batch(b), file_index)
+    return t
+
+
+def snapshot(t: ConversationTable) -> list[object]:
+    return sorted(map(repr, t.conversations()))
+
+
+def udp(src: str, dst: str, sport: int, dport: int, vlan: int = 10) -> bytes:
+    macs = {A4: A_MAC, B4: B_MAC}
+    l2 = Ether(src=macs[src], dst=macs[dst]) / Dot1Q(vlan=vlan)
+    return bytes(l2 / IP(src=src, dst=dst) / UDP(sport=sport, dport=dport))
+
+
+def test_a_tcp_handshake_is_one_answered_conversation_from_the_syn_sender() -> None:
+    frames = [reply_tcp("SA"), tcp("S"), tcp("A"), reply_tcp("A")]
+    (conv,) = table(frames).conversations()
+    assert conv.initiator.ip == IPv4Address(A4) and conv.service_port == 443
+    assert (conv.frames_sent, conv.frames_returned, conv.answered) == (2, 2, True)
+    assert conv.syn_from_initiator and conv.vlan == 10
+    assert [r.frame for r in conv.sample_frames] == [1, 2, 3, 4]
+
+
+def test_unanswered_syns_from_several_client_ports_are_one_conversation() -> None:
+    (conv,) = table([tcp("S", sport=p) for p in (40000, 40001, 40002)]).conversations()
+    assert (conv.frames_sent, conv.answered) == (3, False)
+
+
+def test_first_frame_from_a_low_port_to_a_high_port_is_the_responder() -> None:
+    (conv,) = table([udp(B4, A4, 53, 5353), udp(A4, B4, 5353, 53)]).conversations()
+    assert conv.initiator.ip == IPv4Address(A4) and conv.service_port == 53
+
+
+def test_otherwise_the_first_sender_initiates() -> None:
+    (conv,) = table([udp(B4, A4, 40000, 50000), udp(A4, B4, 50000, 40000)]).conversations()
+    assert conv.initiator.ip == IPv4Address(B4) and conv.service_port == 40000
+
+
+def test_vlans_and_services_separate_conversations_and_non_ip_groups_by_ethertype() -> None:
+    t = table(
+        [
+            udp(A4, B4, 5000, 53, vlan=10),
+            udp(A4, B4, 5000, 53, vlan=20),
+            udp(A4, B4, 5000, 123),
+            SAMPLES["arp"],
+            SAMPLES["lldp"],
+        ]
+    )
+    convs = list(t.conversations())
+    assert len(convs) == 5
+    assert {c.ethertype for c in convs if c.proto is None} == {0x0806, 0x88CC}
+
+
+def test_events_are_counted_per_distinct_key_with_first_frames() -> None:
+    frames = [SAMPLES["arp"]] * 7 + [SAMPLES["dhcp-offer"], SAMPLES["triple-tag"], SAMPLES["stp"]]
+    events = EventTable()
+    events.add_batch(decode_batch(batch_of(frames)), 0)
+    got = {
+        (e.kind, e.detail if e.kind != "arp-claim" else None): (n, [r.frame for r in refs])
+        for e, n, refs in events.events()
+    }
+    assert got[("arp-claim", None)] == (7, [1, 2, 3, 4, 5])
+    assert got[("dhcp-server", "offer")] == (1, [8])
+    assert got[("multi-tag", ((0x8100, 1), (0x8100, 2), (0x8100, 3)))] == (1, [9])
+    assert got[("bridge-protocol", "stp")] == (1, [10])
+
+
+_frame_pool = [
+    *SAMPLES.values(),
+    tcp("S"),
+    reply_tcp("SA"),
+    tcp("A"),
+    reply_tcp("R"),
+    udp(B4, A4, 53, 999),
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(_frame_pool), min_size=1, max_size=30), st.data())
+def test_merging_chunks_in_any_grouping_and_order_equals_one_pass(
+    frames: list[bytes], data: st.DataObject
+) -> None:
+    whole = table(frames)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(frames)), max_size=4)))
+    bounds = [0, *cuts, len(frames)]
+    parts = [table(frames[a:b], 0, a + 1) for a, b in pairwise(bounds) if b > a]
+    left = ConversationTable()
+    for p in parts:
+        left = left.merge(p)
+    right = ConversationTable()
+    for p in data.draw(st.permutations(parts)):
+        right = p.merge(right)
+    assert snapshot(left) == snapshot(right) == snapshot(whole)
+    # Every decoded frame lands in exactly one conversation.
+    d = decode_batch(batch_of(frames))
+    assert (
+        sum(c.frames for c in whole.conversations())
+        == int((d.status == 0).sum())
+        == whole.total_frames()
+    )
+    refs = [r for c in whole.conversations() for r in c.sample_frames]
+    assert len(refs) == len(set(refs))
+
+
+def test_tables_from_two_files_merge_like_one_run(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.pcap", pcap_bytes([(1, tcp("S")), (2, SAMPLES["arp"])]))
+    b = write(tmp_path / "b.pcap", pcap_bytes([(3, reply_tcp("SA")), (4, b"")]))
+    result = tabulate_captures([a, b])
+    assert [(f.frames, f.decoded, f.undecodable) for f in result.files] == [
+        (2, 2, {}),
+        (2, 1, {"zero-length": 1}),
+    ]
+    conv = next(c for c in result.conversations.conversations() if c.proto == 6)
+    assert conv.answered and [(r.file_index, r.frame) for r in conv.sample_frames] == [
+        (0, 1),
+        (1, 1),
+    ]
