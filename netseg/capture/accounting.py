@@ -18,10 +18,13 @@ import numpy as np
 
 from netseg.capture.conversations import SAMPLES, ConversationTable, EventTable
 from netseg.capture.decode import DECODED, REASONS, UNDECODABLE, UNSUPPORTED, decode_batch
-from netseg.capture.reader import CHUNK_SIZE, CaptureReader, capture_files
+from netseg.capture.reader import CHUNK_SIZE, CaptureReader, RecordBatch, capture_files
 from netseg.errors import CaptureError
 
 __all__ = ["CaptureTables", "FileAccount", "tabulate_captures", "tabulate_file"]
+
+# Records decoded together: bounds the temporaries of the vectorised decoder.
+_DECODE_BATCH = 131_072
 
 
 @dataclass
@@ -102,21 +105,11 @@ def tabulate_file(
     out = CaptureTables([account])
     reader = CaptureReader(Path(path), chunk_size=chunk_size)
     try:
-        for batch in reader.batches():
-            d = decode_batch(batch)
-            out.conversations.add_batch(d, index)
-            out.events.add_batch(d, index)
-            account.frames += len(batch)
-            st = d.status
-            account.decoded += int(np.count_nonzero(st == DECODED))
-            for code in np.unique(d.reason[st == UNDECODABLE]).tolist():
-                which = batch.frame_no[(st == UNDECODABLE) & (d.reason == code)]
-                _note(account.undecodable, account.undecodable_frames, REASONS[code], which)
-            for lt in np.unique(batch.linktype[st == UNSUPPORTED]).tolist():
-                which = batch.frame_no[(st == UNSUPPORTED) & (batch.linktype == lt)]
-                _note(account.unsupported, account.unsupported_frames, int(lt), which)
+        for chunk in reader.batches():
+            for batch in chunk.split(_DECODE_BATCH):
+                _tabulate_batch(out, account, batch, index)
             if progress is not None:
-                progress(len(batch))
+                progress(len(chunk))
     except CaptureError as e:
         return CaptureTables([FileAccount(str(path), index, error=e.message)])
     account.format = reader.format
@@ -124,6 +117,23 @@ def tabulate_file(
     account.cut_short = reader.cut_short
     account.damage = reader.damage
     return out
+
+
+def _tabulate_batch(
+    out: CaptureTables, account: FileAccount, batch: RecordBatch, index: int
+) -> None:
+    d = decode_batch(batch)
+    out.conversations.add_batch(d, index)
+    out.events.add_batch(d, index)
+    account.frames += len(batch)
+    st = d.status
+    account.decoded += int(np.count_nonzero(st == DECODED))
+    for code in np.unique(d.reason[st == UNDECODABLE]).tolist():
+        which = batch.frame_no[(st == UNDECODABLE) & (d.reason == code)]
+        _note(account.undecodable, account.undecodable_frames, REASONS[code], which)
+    for lt in np.unique(batch.linktype[st == UNSUPPORTED]).tolist():
+        which = batch.frame_no[(st == UNSUPPORTED) & (batch.linktype == lt)]
+        _note(account.unsupported, account.unsupported_frames, int(lt), which)
 
 
 def tabulate_captures(

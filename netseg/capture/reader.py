@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -101,6 +101,20 @@ class RecordBatch:
     def __len__(self) -> int:
         return len(self.data_off)
 
+    def split(self, size: int) -> Iterator[RecordBatch]:
+        """Runs of at most ``size`` records sharing this buffer."""
+        for a in range(0, len(self), size):
+            b = a + size
+            yield RecordBatch(
+                self.buf,
+                self.data_off[a:b],
+                self.caplen[a:b],
+                self.origlen[a:b],
+                self.ts_ns[a:b],
+                self.linktype[a:b],
+                self.frame_no[a:b],
+            )
+
     def frame_bytes(self, i: int) -> bytes:
         start = int(self.data_off[i])
         return self.buf[start : start + int(self.caplen[i])].tobytes()
@@ -166,16 +180,43 @@ class CaptureReader:
         return raw
 
     def _read(self, stream: BinaryIO, size: int) -> bytes:
-        """Read up to ``size`` bytes; a damaged gzip stream ends the data like a cut-short file."""
+        """The file's first bytes (magic and header); a gzip that cannot start is not a capture."""
         try:
             return stream.read(size)
         except (EOFError, gzip.BadGzipFile, zlib.error) as e:
-            if self.frames == 0 and not self.format:
-                raise self._fail(f"gzip data cannot be decompressed: {e}") from None
-            self.damage = f"compressed data ends early or is corrupt: {e}"
-            return b""
+            raise self._fail(f"gzip data cannot be decompressed: {e}") from None
         except OSError as e:
             raise self._fail(f"cannot be read: {e.strerror or e}") from None
+
+    def _fill(
+        self, stream: BinaryIO, carry: bytes
+    ) -> tuple[npt.NDArray[np.uint8], memoryview, int]:
+        """One padded buffer holding ``carry`` then up to a chunk of new bytes, read in place.
+
+        Returns the array, a view of its data, and how many new bytes were read (0 at the end).
+        """
+        arr = np.empty(len(carry) + self.chunk_size + PAD, dtype=np.uint8)
+        arr[: len(carry)] = np.frombuffer(carry, dtype=np.uint8)
+        view = memoryview(arr)  # type: ignore[arg-type]
+        got = 0
+        while got < self.chunk_size:
+            try:
+                k = cast(Any, stream).readinto(
+                    view[len(carry) + got : len(carry) + self.chunk_size]
+                )
+            except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+                if self.frames == 0 and not self.format:
+                    raise self._fail(f"gzip data cannot be decompressed: {e}") from None
+                self.damage = f"compressed data ends early or is corrupt: {e}"
+                k = 0
+            except OSError as e:
+                raise self._fail(f"cannot be read: {e.strerror or e}") from None
+            if not k:
+                break
+            got += k
+        n = len(carry) + got
+        arr[n : n + PAD] = 0
+        return arr[: n + PAD], view[:n], got
 
     def batches(self) -> Generator[RecordBatch, None, None]:
         stream = self._open()
@@ -213,10 +254,9 @@ class CaptureReader:
         dt = np.dtype(endian + "u4")
         carry = b""
         while True:
-            chunk = self._read(stream, self.chunk_size)
-            if not chunk:
+            arr, buf, got = self._fill(stream, carry)
+            if not got:
                 break
-            buf = carry + chunk if carry else chunk
             n = len(buf)
             offs: list[int] = []
             append = offs.append
@@ -238,8 +278,8 @@ class CaptureReader:
                 append(off)
                 off = end
             if offs:
-                yield self._pcap_batch(buf, offs, dt, ts_mult, hdr_len, linktype)
-            carry = b"" if stop else buf[off:]
+                yield self._pcap_batch(arr, offs, dt, ts_mult, hdr_len, linktype)
+            carry = b"" if stop else bytes(buf[off:])
             if stop:
                 return
         if carry:
@@ -247,14 +287,13 @@ class CaptureReader:
 
     def _pcap_batch(
         self,
-        buf: bytes,
+        arr: npt.NDArray[np.uint8],
         offs: list[int],
         dt: np.dtype[np.uint32],
         ts_mult: int,
         hdr_len: int,
         linktype: int,
     ) -> RecordBatch:
-        arr = _padded(buf)
         o = np.asarray(offs, dtype=np.int64)
         hdr = np.lib.stride_tricks.sliding_window_view(arr, 16)[o]
         fields = np.ascontiguousarray(hdr).view(dt).astype(np.int64)
@@ -291,11 +330,10 @@ class CaptureReader:
         endian = ""
         interfaces: list[_Interface] = []
         while True:
-            chunk = self._read(stream, self.chunk_size)
-            buf = carry + chunk if carry else chunk
-            if not buf:
+            arr, buf, got = self._fill(stream, carry)
+            if not len(buf):
                 break
-            at_eof = not chunk
+            at_eof = not got
             n = len(buf)
             off = 0
             offs: list[int] = []
@@ -305,11 +343,11 @@ class CaptureReader:
             while off + 12 <= n:
                 if buf[off : off + 4] == _PCAPNG_SHB:
                     if offs:
-                        yield self._pcapng_batch(buf, offs, kinds, endian, interfaces)
+                        yield self._pcapng_batch(arr, buf, offs, kinds, endian, interfaces)
                         offs, kinds = [], []
                         if self._stop_after:
                             return
-                    bom = buf[off + 8 : off + 12]
+                    bom = bytes(buf[off + 8 : off + 12])
                     new = (
                         "<"
                         if bom == b"\x4d\x3c\x2b\x1a"
@@ -346,10 +384,10 @@ class CaptureReader:
                     interfaces.append(_parse_idb(buf, off, bl, endian))
                 off = end
             if offs:
-                yield self._pcapng_batch(buf, offs, kinds, endian, interfaces)
+                yield self._pcapng_batch(arr, buf, offs, kinds, endian, interfaces)
                 if self._stop_after:
                     return
-            carry = b"" if stop else buf[off:]
+            carry = b"" if stop else bytes(buf[off:])
             if stop or at_eof:
                 break
         if carry:
@@ -357,13 +395,13 @@ class CaptureReader:
 
     def _pcapng_batch(
         self,
-        buf: bytes,
+        arr: npt.NDArray[np.uint8],
+        buf: memoryview,
         offs: list[int],
         kinds: list[int],
         endian: str,
         interfaces: list[_Interface],
     ) -> RecordBatch:
-        arr = _padded(buf)
         o = np.asarray(offs, dtype=np.int64)
         raw = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(arr, 28)[o])
         w = raw.view(np.dtype(endian + "u4")).astype(
@@ -409,14 +447,7 @@ class CaptureReader:
         return self._batch(arr, data_off, caplen, origlen, ts, lt)
 
 
-def _padded(buf: bytes) -> npt.NDArray[np.uint8]:
-    arr = np.empty(len(buf) + PAD, dtype=np.uint8)
-    arr[: len(buf)] = np.frombuffer(buf, dtype=np.uint8)
-    arr[len(buf) :] = 0
-    return arr
-
-
-def _parse_idb(buf: bytes, off: int, bl: int, endian: str) -> _Interface:
+def _parse_idb(buf: memoryview, off: int, bl: int, endian: str) -> _Interface:
     linktype, _, snaplen = struct.unpack_from(endian + "HHI", buf, off + 8)
     resol = 6
     offset_s = 0
