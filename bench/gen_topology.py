@@ -259,6 +259,8 @@ def generate_topology(
             guest_switch: dict[str, Any] = {"name": "ovsbr0", "type": "ovs", "uplinks": ["eth1"]}
             if mistakes < 0.1:
                 guest_switch = {"name": "xenbr1", "type": "bridge", "uplinks": ["eth1"]}
+                # the port admits the host's own VLANs only, so injected tags stay among them
+                data_port["allowed"] = sorted(local_vlans)
             host["vswitches"] = [
                 {"name": "xenbr0", "type": "bridge", "uplinks": ["eth0"]},
                 guest_switch,

@@ -298,6 +298,10 @@ class Reachability:
         seen = sorted({j.segment for j in a.joins})
         return tuple(self.layer2.segments[s] for s in seen)
 
+    def tagged_in(self, a: Attachment, segment: int) -> bool:
+        """Whether ``a`` is in ``segment`` only by tagged frames (VGT, trunk, transparent)."""
+        return dict(self._segtags(a)).get(segment, False)
+
     def attachments_in(self, segment: int) -> list[Attachment]:
         return [a for a in self.attachments if any(j.segment == segment for j in a.joins)]
 

@@ -257,20 +257,28 @@ def zone_policy_violation(reach: Reachability) -> list[Finding]:
         if not violating:
             continue
         zone = dm[0].zone or ""
+        if v.mode == "l2" and not v.tagged and reach.tagged_in(dm[0], v.segment):
+            # Adjacent only because the destination listens tagged (VGT, trunk, transparent
+            # bridge): that guest's own findings report it, once, rather than every guest of
+            # every VLAN it taps reporting it.
+            continue
+        if dm[0].kind == "management":
+            sm = [s for s in sm if s.kind != "guest"]
+        # only a same-zone class (intra_zone: deny) can hold the source itself
+        inside = {id(d) for d in dm} if sm and sm[0].zone == zone else set()
         for s in sm:
-            if s.kind == "guest" and dm[0].kind == "management":
+            # a class's members behave alike: count them, never walk every pair
+            others = [d for d in dm[: EXAMPLES + 1] if d is not s][:EXAMPLES]
+            if not others:
                 continue
-            for d in dm:
-                if d is s:
-                    continue
-                entry = agg.get((s.ref, zone))
-                if entry is None:
-                    agg[(s.ref, zone)] = [s, violating, [d], 1, (d, v)]
-                else:
-                    entry[1] = entry[1] | violating
-                    if len(entry[2]) < EXAMPLES:
-                        entry[2].append(d)
-                    entry[3] += 1
+            count = len(dm) - (1 if id(s) in inside else 0)
+            entry = agg.get((s.ref, zone))
+            if entry is None:
+                agg[(s.ref, zone)] = [s, violating, others, count, (others[0], v)]
+            else:
+                entry[1] = entry[1] | violating
+                entry[2] = (entry[2] + others)[:EXAMPLES]
+                entry[3] += count
     order = {a.ref: i for i, a in enumerate(reach.attachments)}
     out = []
     for (_, zone), (s, services, examples, count, (d, v)) in sorted(
