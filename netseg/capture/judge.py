@@ -1,0 +1,732 @@
+"""Capture replay, second half: attribute conversations to the topology and judge them.
+
+The tables of :mod:`netseg.capture.accounting` know nothing of the design. Here every side of
+every conversation becomes an entity reference (by MAC; by IP behind a router's MAC or when
+the MAC is unknown), each distinct conversation is judged once against the policy and against
+the model's own reachability, and the frame-level rules (spoofing, rogue DHCP and router
+advertisements, double tags, wrong VLANs, bridge protocols, unknown MACs) run over the
+conversation and event tables. Work grows with distinct conversations, never with frames.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from netseg.capture.accounting import CaptureTables, tabulate_file
+from netseg.capture.conversations import Conversation, Event, FrameRef, Side
+from netseg.capture.decode import format_mac
+from netseg.capture.reader import capture_files
+from netseg.errors import SelectorError
+from netseg.graph import Reachability
+from netseg.graph.l3 import PrefixIndex, policy_allows
+from netseg.graph.l3 import Side as PolicySide
+from netseg.model.services import ServiceSet
+from netseg.model.topology import (
+    NOWHERE,
+    Address,
+    IPAddress,
+    Location,
+    Severity,
+    Topology,
+    VlanMode,
+)
+from netseg.rules.catalogue import CATALOGUE
+from netseg.rules.engine import apply_policy
+from netseg.rules.finding import Finding
+
+Verdict = Literal["allowed", "violation", "unattributed"]
+BROADCAST = "broadcast"
+_IP_PROTOCOLS = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6"}
+
+# --- capture points -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CapturePoint:
+    """Where a capture was taken: what an untagged frame means there.
+
+    ``untagged_vlan`` is the VLAN untagged frames belong to (None: unknown, or the untagged
+    domain of what is cabled there); ``qinq`` marks a provider port where stacked tags are
+    expected.
+    """
+
+    name: str
+    untagged_vlan: int | None = None
+    qinq: bool = False
+
+    def vlan_of(self, tag: int | None) -> int | None:
+        return tag if tag is not None else self.untagged_vlan
+
+
+NO_POINT = CapturePoint("")
+
+
+def capture_points(topology: Topology) -> list[str]:
+    """Every valid ``--at`` value, for the error message of an unknown one."""
+    out = [f"{s.name}:{p.name}" for s in topology.switches for p in s.ports]
+    for h in topology.hosts:
+        out += [f"{h.name}/{n.name}" for n in h.nics]
+        for v in h.vswitches:
+            out.append(f"{h.name}/{v.name}")
+            out += [f"{h.name}/{v.name}/{pg.name}" for pg in v.portgroups]
+    return out
+
+
+def resolve_capture_point(
+    topology: Topology, at: str | None, vlan: int | None = None
+) -> CapturePoint:
+    """The capture point ``--at`` names (capture-replay.md's table); SelectorError if unknown."""
+    if not at:
+        if vlan is not None:
+            raise SelectorError(
+                "--vlan needs --at HOST/VSWITCH (a mirror of a whole virtual switch)"
+            )
+        return NO_POINT
+    if ":" in at and "/" not in at.split(":", 1)[0]:
+        sw, _, port = at.partition(":")
+        for s in topology.switches:
+            if s.name == sw and s.has_port(port):
+                p = s.port(port)
+                return CapturePoint(at, p.untagged_vlan, p.qinq)
+    hosts = {h.name: h for h in topology.hosts}
+    host_name, _, rest = at.partition("/")
+    host = hosts.get(host_name)
+    if host is not None and rest:
+        if host.nic(rest) is not None and vlan is None:
+            # an uplink: untagged frames are the vswitch's untagged domain (no VLAN number)
+            return CapturePoint(at, _uplink_untagged(topology, host_name, rest))
+        vs = host.vswitch(rest)
+        if vs is not None:
+            return CapturePoint(at, vlan)
+        vs_name, _, pg_name = rest.partition("/")
+        vs = host.vswitch(vs_name)
+        pg = vs.portgroup(pg_name) if vs is not None else None
+        if pg is not None and vlan is None:
+            untagged = pg.vlan.vlan if pg.vlan.kind == "access" and pg.vlan.vlan else None
+            return CapturePoint(at, untagged)
+    import difflib
+
+    valid = capture_points(topology)
+    close = difflib.get_close_matches(at, valid, n=3, cutoff=0.5)
+    hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
+    if vlan is not None:
+        hint += "; --vlan applies to HOST/VSWITCH points only"
+    listing = ", ".join(valid[:40]) + (" …" if len(valid) > 40 else "")
+    raise SelectorError(f"unknown capture point {at!r}{hint}. Valid points: {listing}")
+
+
+def _uplink_untagged(topology: Topology, host: str, nic: str) -> int | None:
+    h = topology.host(host)
+    n = h.nic(nic)
+    if n is None or n.switch is None or n.port is None:
+        return None
+    # the physical port's native VLAN is what untagged frames on this wire are in
+    return topology.switch(n.switch).port(n.port).untagged_vlan
+
+
+# --- attribution ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """An attachment as the judge sees it."""
+
+    ref: str
+    kind: str  # guest | management | endpoint | router
+    zone: str | None
+    addresses: tuple[Address, ...]
+    mac: str | None
+    vlan: VlanMode | None
+    roles: frozenset[str]
+    location: Location
+
+
+@dataclass
+class Directory:
+    """MAC and IP look-ups over every attachment of a topology."""
+
+    by_mac: dict[int, Known] = field(default_factory=dict)
+    by_ip: dict[IPAddress, Known] = field(default_factory=dict)
+    management_ips: set[IPAddress] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, topology: Topology) -> Directory:
+        d = cls()
+        entries: list[Known] = []
+        for g in topology.guests:
+            for n in g.nics:
+                entries.append(
+                    Known(n.ref, "guest", g.zone, n.addresses, n.mac, n.vlan, g.roles, n.location)
+                )
+        for m in topology.management_interfaces():
+            entries.append(
+                Known(
+                    m.ref, "management", m.zone, m.addresses, m.mac, m.vlan, frozenset(), m.location
+                )
+            )
+        for e in topology.endpoints:
+            mode = VlanMode("access", vlan=e.vlan or _endpoint_vlan(topology, e.switch, e.port))
+            entries.append(
+                Known(e.ref, "endpoint", e.zone, e.addresses, e.mac, mode, e.roles, e.location)
+            )
+        for r in topology.routers:
+            for i in r.interfaces:
+                addrs = (i.address,) if i.address is not None else ()
+                mode = VlanMode("access", vlan=i.vlan) if i.vlan else i.vlan_mode
+                entries.append(
+                    Known(
+                        i.ref, "router", None, addrs, i.mac, mode, frozenset({"router"}), i.location
+                    )
+                )
+        for k in entries:
+            if k.mac is not None:
+                d.by_mac[int(k.mac.replace(":", ""), 16)] = k
+            for a in k.addresses:
+                d.by_ip.setdefault(a.ip, k)
+                if k.kind == "management":
+                    d.management_ips.add(a.ip)
+        return d
+
+
+def _endpoint_vlan(topology: Topology, switch: str, port: str | None) -> int:
+    if port is None:
+        return 0
+    p = topology.switch(switch).port(port)
+    return p.untagged_vlan or 0
+
+
+def _is_group(mac: int | None) -> bool:
+    return mac is not None and bool((mac >> 40) & 1)
+
+
+def _eui64(mac: int) -> ipaddress.IPv6Address:
+    b = bytearray(mac.to_bytes(6, "big"))
+    b[0] ^= 0x02
+    iid = bytes(b[:3]) + b"\xff\xfe" + bytes(b[3:])
+    return ipaddress.IPv6Address(b"\xfe\x80" + b"\x00" * 6 + iid)
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """One side of a conversation after attribution."""
+
+    ref: str  # entity reference, "broadcast", "mac:…" or an address
+    known: Known | None
+    by_ip: bool = False  # attributed by IP (routed, or the MAC is unknown)
+    mac_unknown: bool = False
+
+    @property
+    def attributed(self) -> bool:
+        return self.known is not None or self.ref == BROADCAST
+
+
+def attribute(side: Side, directory: Directory) -> Party:
+    mac, ip = side.mac, side.ip
+    if _is_group(mac):
+        return Party(BROADCAST, None)
+    known = directory.by_mac.get(mac) if mac is not None else None
+    if known is not None and known.kind == "router":
+        # a router forwards others' packets: the IP says who is behind it
+        if ip is None or any(a.ip == ip for a in known.addresses):
+            return Party(known.ref, known)
+        behind = directory.by_ip.get(ip)
+        return Party(behind.ref, behind, by_ip=True) if behind else Party(str(ip), None, by_ip=True)
+    if known is not None:
+        return Party(known.ref, known)
+    if ip is not None and ip in directory.by_ip:
+        k = directory.by_ip[ip]
+        return Party(k.ref, k, by_ip=True, mac_unknown=mac is not None)
+    if mac is not None:
+        return Party(f"mac:{format_mac(mac)}", None, mac_unknown=True)
+    return Party(str(ip) if ip is not None else "unknown", None)
+
+
+# --- judged conversations -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JudgedConversation:
+    conversation: Conversation
+    vlan: int | None
+    source: Party
+    destination: Party
+    service: ServiceSet
+    verdict: Verdict
+    rules: tuple[str, ...]
+
+    def to_json(self, files: Sequence[str]) -> dict[str, Any]:
+        c = self.conversation
+        return {
+            "vlan": self.vlan,
+            "src": self.source.ref,
+            "dst": self.destination.ref,
+            "src_addr": _addr(c.initiator),
+            "dst_addr": _addr(c.responder),
+            "service": service_text(c),
+            "frames": [c.frames_sent, c.frames_returned],
+            "bytes": [c.bytes_sent, c.bytes_returned],
+            "first": c.first_ts_ns / 1e9,
+            "last": c.last_ts_ns / 1e9,
+            "sample_frames": [frame_json(f, files) for f in c.sample_frames],
+            "answered": c.answered,
+            "verdict": self.verdict,
+            "rules": list(self.rules),
+        }
+
+
+def _addr(side: Side) -> str | None:
+    if side.ip is not None:
+        return str(side.ip)
+    return format_mac(side.mac) if side.mac is not None else None
+
+
+def frame_json(ref: FrameRef, files: Sequence[str]) -> dict[str, Any]:
+    return {
+        "file": files[ref.file_index] if ref.file_index < len(files) else "?",
+        "frame": ref.frame,
+    }
+
+
+def service_of(c: Conversation) -> ServiceSet:
+    name = _IP_PROTOCOLS.get(c.proto) if c.proto is not None else None
+    if name in ("tcp", "udp"):
+        return ServiceSet.single(name, c.service_port)
+    if name in ("icmp", "icmp6"):
+        return ServiceSet.single(name)
+    return ServiceSet.single("other")
+
+
+def service_text(c: Conversation) -> str:
+    name = _IP_PROTOCOLS.get(c.proto) if c.proto is not None else None
+    if name in ("tcp", "udp") and c.service_port is not None:
+        return f"{name}/{c.service_port}"
+    if name is not None:
+        return name
+    if c.proto is not None:
+        return f"ip-proto-{c.proto}"
+    if c.ethertype is not None:
+        return f"ethertype-0x{c.ethertype:04x}"
+    return "llc"
+
+
+# --- the result -----------------------------------------------------------------------------
+
+
+@dataclass
+class ReplayResult:
+    """Everything a replay found: per-file accounting, judged conversations, findings."""
+
+    topology: Topology
+    point: CapturePoint
+    tables: CaptureTables
+    conversations: list[JudgedConversation]
+    findings: list[Finding]
+
+    @property
+    def files(self) -> list[str]:
+        return [f.file for f in self.tables.files]
+
+    def violating(self) -> list[JudgedConversation]:
+        return [c for c in self.conversations if c.verdict == "violation"]
+
+    def failing(self, threshold: Severity | str) -> list[Finding]:
+        level = Severity(threshold).rank
+        return [f for f in self.findings if not f.waived and f.severity.rank >= level]
+
+    def totals(self) -> dict[str, int]:
+        files = self.tables.files
+        return {
+            "frames": sum(f.frames for f in files),
+            "decoded": sum(f.decoded for f in files),
+            "undecodable": sum(f.undecodable_total for f in files),
+            "unsupported": sum(f.unsupported_total for f in files),
+            "conversations": len(self.conversations),
+        }
+
+
+# --- judging --------------------------------------------------------------------------------
+
+
+class Judge:
+    def __init__(self, topology: Topology, reachability: Reachability, point: CapturePoint) -> None:
+        self.topology = topology
+        self.reach = reachability
+        self.point = point
+        self.directory = Directory.of(topology)
+        self.prefixes = PrefixIndex.of_topology(topology)
+        self.findings: list[Finding] = []
+        self.files: list[str] = []
+
+    # findings -------------------------------------------------------------------------------
+    def finding(
+        self,
+        rule: str,
+        message: str,
+        subject: str,
+        obj: str | None,
+        location: Location,
+        evidence: dict[str, Any],
+        severity: Severity | None = None,
+    ) -> None:
+        info = CATALOGUE[rule]
+        self.findings.append(
+            Finding(
+                rule,
+                severity or info.severity,
+                message,
+                subject,
+                obj,
+                location,
+                info.references,
+                evidence,
+            )
+        )
+
+    # policy ---------------------------------------------------------------------------------
+    def _policy_side(self, party: Party, ip: IPAddress | None) -> PolicySide:
+        k = party.known
+        zone = k.zone if k is not None else None
+        if ip is None:
+            return PolicySide(zone, frozenset(), known=False)
+        iface = ipaddress.ip_interface(f"{ip}/{ip.max_prefixlen}")
+        return PolicySide(zone, self.prefixes.match(iface))
+
+    def judge(self, c: Conversation) -> JudgedConversation:
+        d = self.directory
+        src = attribute(c.initiator, d)
+        dst = attribute(c.responder, d)
+        vlan = self.point.vlan_of(c.vlan)
+        service = service_of(c)
+        rules: list[str] = []
+        if not src.attributed or not dst.attributed:
+            verdict: Verdict = "unattributed"
+        elif dst.ref == BROADCAST or src.ref == BROADCAST:
+            verdict = "allowed"  # no single destination to judge against the zone policy
+        elif (src.known and src.known.kind == "router" and not src.by_ip) or (
+            dst.known and dst.known.kind == "router" and not dst.by_ip
+        ):
+            verdict = "allowed"  # traffic with a router's own address is infrastructure
+        else:
+            assert src.known is not None and dst.known is not None
+            allowed = policy_allows(
+                self.topology,
+                self._policy_side(src, c.initiator.ip),
+                self._policy_side(dst, c.responder.ip),
+                self.prefixes,
+            )
+            verdict = "allowed"
+            if src.known.ref != dst.known.ref and not service <= allowed:
+                verdict = "violation"
+                if src.known.kind == "guest" and dst.known.kind == "management":
+                    rules.append("observed-guest-to-management")
+                elif src.known.zone != dst.known.zone or self.topology.policy.intra_zone == "deny":
+                    rules.append("observed-zone-violation")
+                else:
+                    verdict = "allowed"
+            if c.answered and src.known.ref != dst.known.ref:
+                model = self.reach.services(src.known.ref, dst.known.ref)
+                if not service <= model:
+                    rules.append("observed-model-drift")
+                    verdict = "violation"
+        judged = JudgedConversation(c, vlan, src, dst, service, verdict, tuple(rules))
+        for rule in rules:
+            self._conversation_finding(rule, judged)
+        return judged
+
+    def _conversation_finding(self, rule: str, j: JudgedConversation) -> None:
+        c = j.conversation
+        src, dst = j.source, j.destination
+        svc = service_text(c)
+        frames = ", ".join(str(f.frame) for f in c.sample_frames)
+        where = src.known.location if src.known else NOWHERE
+        answered = "answered" if c.answered else "unanswered"
+        if rule == "observed-guest-to-management":
+            msg = f"{src.ref} sent to management interface {dst.ref} on {svc} ({answered}), which the policy does not allow; frames {frames}"
+        elif rule == "observed-zone-violation":
+            msg = (
+                f"{src.ref} (zone {src.known.zone if src.known else '?'}) sent to {dst.ref} "
+                f"(zone {dst.known.zone if dst.known else '?'}) on {svc} ({answered}), which the policy does not allow; frames {frames}"
+            )
+        else:
+            msg = f"{src.ref} -> {dst.ref} on {svc} was answered, but the model says it cannot get through: the design and the network disagree; frames {frames}"
+        self.finding(rule, msg, src.ref, dst.ref, where, {"conversation": j.to_json(self.files)})
+
+    # frame-level rules ----------------------------------------------------------------------
+    def frame_rules(self, judged: list[JudgedConversation], tables: CaptureTables) -> None:
+        self._unknown_sources(judged)
+        self._spoofed_sources(judged)
+        self._wrong_vlans(judged)
+        for event, count, refs in tables.events.events():
+            self._event(event, count, refs)
+
+    def _unknown_sources(self, judged: list[JudgedConversation]) -> None:
+        seen: dict[str, list[JudgedConversation]] = {}
+        for j in judged:
+            c = j.conversation
+            for party, side, sends in (
+                (j.source, c.initiator, True),
+                (j.destination, c.responder, c.frames_returned > 0),
+            ):
+                if sends and party.mac_unknown and side.mac is not None and not _is_group(side.mac):
+                    seen.setdefault(format_mac(side.mac), []).append(j)
+        for mac, convs in sorted(seen.items()):
+            refs = [f for j in convs for f in j.conversation.sample_frames][:5]
+            frames = sum(j.conversation.frames for j in convs)
+            ips = sorted(
+                {
+                    str(s.ip)
+                    for j in convs
+                    for s in (j.conversation.initiator, j.conversation.responder)
+                    if s.mac is not None and format_mac(s.mac) == mac and s.ip is not None
+                }
+            )
+            known_ip = [ip for ip in ips if ipaddress.ip_address(ip) in self.directory.by_ip]
+            note = (
+                f" using the address of {self.directory.by_ip[ipaddress.ip_address(known_ip[0])].ref}"
+                if known_ip
+                else ""
+            )
+            self.finding(
+                "observed-unknown-source",
+                f"frames from MAC {mac}, which is in no attachment of the topology{note} "
+                f"({frames} frames in {len(convs)} conversation{'s' if len(convs) != 1 else ''}); frames {', '.join(str(r.frame) for r in refs)}",
+                f"mac:{mac}",
+                None,
+                NOWHERE,
+                {
+                    "mac": mac,
+                    "addresses": ips,
+                    "conversations": [j.to_json(self.files) for j in convs[:5]],
+                    "frames": [frame_json(r, self.files) for r in refs],
+                },
+            )
+
+    def _is_own(self, k: Known, mac: int, ip: IPAddress) -> bool:
+        if ip.is_unspecified:
+            return True
+        if any(a.ip == ip for a in k.addresses):
+            return True
+        return ip.version == 6 and ip.is_link_local and ip == _eui64(mac)
+
+    def _spoof(
+        self,
+        k: Known,
+        mac: int,
+        ip: IPAddress,
+        refs: Sequence[FrameRef],
+        how: str,
+        evidence: dict[str, Any],
+    ) -> None:
+        owner = self.directory.by_ip.get(ip)
+        critical = ip in self.directory.management_ips
+        whose = f" ({owner.ref}'s address)" if owner else ""
+        frames = ", ".join(str(r.frame) for r in refs)
+        self.finding(
+            "observed-address-spoofing",
+            f"{k.ref} (MAC {format_mac(mac)}) {how} {ip}{whose}, which is not its own; frames {frames}",
+            k.ref,
+            owner.ref if owner else str(ip),
+            k.location,
+            {
+                "claimed_address": str(ip),
+                "frames": [frame_json(r, self.files) for r in refs],
+                **evidence,
+            },
+            Severity.CRITICAL if critical else None,
+        )
+
+    def _spoofed_sources(self, judged: list[JudgedConversation]) -> None:
+        found: dict[tuple[str, IPAddress], list[JudgedConversation]] = {}
+        senders: dict[tuple[str, IPAddress], tuple[Known, int]] = {}
+        for j in judged:
+            c = j.conversation
+            for side, sends in ((c.initiator, True), (c.responder, c.frames_returned > 0)):
+                if not sends or side.mac is None or side.ip is None:
+                    continue
+                k = self.directory.by_mac.get(side.mac)
+                if k is None or k.kind == "router" or self._is_own(k, side.mac, side.ip):
+                    continue
+                found.setdefault((k.ref, side.ip), []).append(j)
+                senders[(k.ref, side.ip)] = (k, side.mac)
+        for key, convs in sorted(found.items(), key=lambda t: (t[0][0], str(t[0][1]))):
+            k, mac = senders[key]
+            refs = [f for x in convs for f in x.conversation.sample_frames][:5]
+            evidence = {"conversation": convs[0].to_json(self.files)}
+            self._spoof(k, mac, key[1], refs, "sends from", evidence)
+
+    def _wrong_vlans(self, judged: list[JudgedConversation]) -> None:
+        found: dict[tuple[str, int | None], list[JudgedConversation]] = {}
+        for j in judged:
+            c = j.conversation
+            for side, sends in ((c.initiator, True), (c.responder, c.frames_returned > 0)):
+                if not sends or side.mac is None:
+                    continue
+                k = self.directory.by_mac.get(side.mac)
+                if k is None or k.vlan is None:
+                    continue
+                problem = self._vlan_problem(k.vlan, c.vlan)
+                if problem:
+                    found.setdefault((k.ref, c.vlan), []).append(j)
+        for (ref, tag), convs in sorted(found.items(), key=lambda t: (t[0][0], t[0][1] or 0)):
+            k = next(x for x in self.directory.by_mac.values() if x.ref == ref)
+            refs = [f for x in convs for f in x.conversation.sample_frames][:5]
+            assert k.vlan is not None
+            seen = (
+                f"tagged VLAN {tag}"
+                if tag is not None
+                else (
+                    f"untagged (VLAN {self.point.untagged_vlan} at {self.point.name})"
+                    if self.point.untagged_vlan is not None
+                    else f"untagged at {self.point.name}, where it must be tagged"
+                )
+            )
+            self.finding(
+                "observed-wrong-vlan",
+                f"{ref} sent frames {seen}, but its attachment carries {k.vlan}; frames {', '.join(str(r.frame) for r in refs)}",
+                ref,
+                None,
+                k.location,
+                {
+                    "vlan": tag,
+                    "expected": str(k.vlan),
+                    "conversation": convs[0].to_json(self.files),
+                    "frames": [frame_json(r, self.files) for r in refs],
+                },
+            )
+
+    def _vlan_problem(self, mode: VlanMode, tag: int | None) -> bool:
+        """Whether a frame with outer tag ``tag`` (None: untagged) cannot come from an
+        attachment in ``mode`` at this capture point."""
+        if mode.kind == "transparent":
+            return False
+        vlan = self.point.vlan_of(tag)
+        if mode.kind == "access":
+            if mode.vlan == 0:
+                return False  # untagged on its vswitch: the physical VLAN is the wire's
+            if vlan is None:
+                # untagged where the point gives no VLAN: it must have been tagged here
+                return bool(self.point.name) and tag is None
+            return vlan != mode.vlan
+        if vlan is None:
+            return False
+        return vlan not in mode.trunk and vlan != mode.native
+
+    def _event(self, event: Event, count: int, refs: tuple[FrameRef, ...]) -> None:
+        mac = event.mac
+        k = self.directory.by_mac.get(mac) if mac is not None else None
+        frames = ", ".join(str(r.frame) for r in refs)
+        who = (
+            k.ref if k is not None else (f"mac:{format_mac(mac)}" if mac is not None else "unknown")
+        )
+        loc = k.location if k is not None else NOWHERE
+        ev = {
+            "frames": [frame_json(r, self.files) for r in refs],
+            "count": count,
+            "vlan": event.vlan,
+        }
+        if (
+            event.kind in ("arp-claim", "nd-claim")
+            and event.address is not None
+            and mac is not None
+        ):
+            ip = event.address
+            if ip.is_unspecified or (k is not None and k.kind == "router"):
+                return
+            owner = self.directory.by_ip.get(ip)
+            claims_other = owner is not None and owner.ref != (k.ref if k else None)
+            if k is not None and not self._is_own(k, mac, ip):
+                self._spoof(
+                    k,
+                    mac,
+                    ip,
+                    refs,
+                    f"claims in {'ARP' if event.kind == 'arp-claim' else 'neighbour discovery'}",
+                    ev,
+                )
+            elif k is None and claims_other:
+                assert owner is not None
+                self.finding(
+                    "observed-address-spoofing",
+                    f"unknown MAC {format_mac(mac)} claims {ip} ({owner.ref}'s address); frames {frames}",
+                    who,
+                    owner.ref,
+                    NOWHERE,
+                    {"claimed_address": str(ip), **ev},
+                    Severity.CRITICAL if ip in self.directory.management_ips else None,
+                )
+        elif event.kind == "dhcp-server":
+            if k is None or "dhcp-server" not in k.roles:
+                self.finding(
+                    "observed-rogue-dhcp",
+                    f"DHCP {event.detail} from {who}, which has no role dhcp-server; frames {frames}",
+                    who,
+                    None,
+                    loc,
+                    {"server_address": str(event.address) if event.address else None, **ev},
+                )
+        elif event.kind == "router-advertisement":
+            if k is None or "router" not in k.roles:
+                self.finding(
+                    "observed-rogue-router-advertisement",
+                    f"IPv6 router advertisement from {who}, which has no role router; frames {frames}",
+                    who,
+                    None,
+                    loc,
+                    {"source_address": str(event.address) if event.address else None, **ev},
+                )
+        elif event.kind == "bridge-protocol":
+            if k is not None and k.kind == "guest":
+                self.finding(
+                    "observed-bridge-protocol",
+                    f"{str(event.detail).upper()} frames from {who}: guests should never speak switch protocols; frames {frames}",
+                    who,
+                    None,
+                    loc,
+                    {"protocol": event.detail, **ev},
+                )
+        elif event.kind == "multi-tag" and not self.point.qinq:
+            tags = "/".join(str(vid) for _, vid in (event.detail or ()))  # type: ignore[attr-defined]
+            self.finding(
+                "observed-double-tag",
+                f"{who} sent frames with stacked VLAN tags {tags} (double tagging hops VLANs); frames {frames}",
+                who,
+                None,
+                loc,
+                {"tags": [list(t) for t in (event.detail or ())], **ev},  # type: ignore[attr-defined]
+            )
+
+
+def judge_tables(
+    topology: Topology,
+    reachability: Reachability,
+    tables: CaptureTables,
+    point: CapturePoint = NO_POINT,
+) -> ReplayResult:
+    """Attribute and judge every conversation of ``tables`` once, then run the frame rules."""
+    judge = Judge(topology, reachability, point)
+    judge.files = [f.file for f in tables.files]
+    judged = [judge.judge(c) for c in tables.conversations.conversations()]
+    judge.frame_rules(judged, tables)
+    findings = apply_policy(topology, judge.findings)
+    return ReplayResult(topology, point, tables, judged, findings)
+
+
+def tabulate(paths: Iterable[str], workers: int = 1, progress: Any = None) -> CaptureTables:
+    """Read every capture, on ``workers`` processes; tables merge associatively, so the result
+    is the same whatever the split."""
+    files = capture_files(paths)
+    if workers <= 1 or len(files) <= 1:
+        result = CaptureTables()
+        for i, path in enumerate(files):
+            result = result.merge(tabulate_file(path, i, progress=progress))
+        return result
+    from concurrent.futures import ProcessPoolExecutor
+
+    result = CaptureTables()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(tabulate_file, files, range(len(files))):
+            result = result.merge(part)
+    return result

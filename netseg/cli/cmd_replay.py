@@ -1,0 +1,102 @@
+"""``netseg replay TOPOLOGY CAPTURE…``: judge real traffic against the intended segmentation."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from netseg.capture.replay import replay, write_evidence_file
+from netseg.cli.common import add_fail_on, add_format, chosen_format, colour_enabled, write_output
+from netseg.render.replay import render_replay_json, render_replay_text
+from netseg.topology import load
+
+HELP = "replay packet captures: attribute every frame, judge each conversation, show the frames"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("topology", metavar="TOPOLOGY")
+    parser.add_argument(
+        "captures", nargs="+", metavar="CAPTURE", help="pcap/pcapng files (.gz too) or directories"
+    )
+    parser.add_argument(
+        "--at",
+        metavar="POINT",
+        help="capture point: SWITCH:PORT, HOST/NIC, HOST/VSWITCH/PORTGROUP or HOST/VSWITCH",
+    )
+    parser.add_argument(
+        "--vlan", type=int, metavar="N", help="with --at HOST/VSWITCH: the VLAN of untagged frames"
+    )
+    parser.add_argument(
+        "--evidence",
+        metavar="FILE.pcapng",
+        help="write the frames of violating conversations, with comments",
+    )
+    parser.add_argument(
+        "--all-conversations",
+        action="store_true",
+        help="list every conversation, not only violating and unattributed ones",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes (files are split between them)",
+    )
+    add_format(parser, ["text", "json"])
+    add_fail_on(parser)
+
+
+class _Progress:
+    """Frames, rate and elapsed time on a terminal's standard error; nothing otherwise."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.frames = 0
+        self.start = time.monotonic()
+        self.last = 0.0
+
+    def __call__(self, frames: int) -> None:
+        self.frames += frames
+        now = time.monotonic()
+        if self.enabled and now - self.last > 0.2:
+            self.last = now
+            rate = self.frames / max(now - self.start, 1e-6)
+            sys.stderr.write(
+                f"\r{self.frames:,} frames  {rate:,.0f} frames/s  {now - self.start:.1f} s"
+            )
+            sys.stderr.flush()
+
+    def done(self) -> None:
+        if self.enabled and self.last:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.workers < 1:
+        print("netseg: --workers must be at least 1", file=sys.stderr)
+        return 2
+    topology = load(args.topology)
+    progress = _Progress()
+    result = replay(topology, args.captures, args.at, args.vlan, args.workers, progress=progress)
+    progress.done()
+    for account in result.tables.files:
+        if account.error:
+            print(f"{account.file}: {account.error}", file=sys.stderr)
+        elif account.cut_short:
+            print(
+                f"{account.file}: warning: the last record is cut short; it is not counted",
+                file=sys.stderr,
+            )
+    if args.evidence:
+        count = write_evidence_file(result, args.evidence)
+        print(f"evidence: {count} frames written to {args.evidence}", file=sys.stderr)
+    if chosen_format(args) == "json":
+        write_output(render_replay_json(result, args.all_conversations), args.output)
+    else:
+        colour = args.output is None and colour_enabled(sys.stdout)
+        write_output(render_replay_text(result, colour, args.fail_on), args.output)
+    if any(a.error for a in result.tables.files):
+        return 2
+    return 1 if result.failing(args.fail_on) else 0

@@ -1,0 +1,119 @@
+"""Rendering a capture replay: JSON per the contract, text for the administrator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from netseg import __version__
+from netseg.capture.judge import ReplayResult
+from netseg.model.topology import Severity
+from netseg.render.findings_json import finding_to_json, topology_to_json
+
+_LINKTYPES = {0: "null", 9: "ppp", 105: "802.11", 127: "802.11 radiotap", 113: "linux-sll"}
+
+
+def file_json(account: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "file": account.file,
+        "frames": account.frames,
+        "decoded": account.decoded,
+        "undecodable": dict(sorted(account.undecodable.items())),
+        "unsupported": {f"linktype-{lt}": n for lt, n in sorted(account.unsupported.items())},
+        "cut_short": account.cut_short,
+    }
+    if account.undecodable_frames:
+        out["undecodable_frames"] = {k: v for k, v in sorted(account.undecodable_frames.items())}
+    if account.damage:
+        out["damage"] = account.damage
+    if account.error:
+        out["error"] = account.error
+    return out
+
+
+def replay_document(result: ReplayResult, all_conversations: bool = False) -> dict[str, Any]:
+    files = result.files
+    shown = [c for c in result.conversations if all_conversations or c.verdict != "allowed"]
+    summary = {s.value: 0 for s in Severity}
+    for f in result.findings:
+        if not f.waived:
+            summary[f.severity.value] += 1
+    return {
+        "netseg": __version__,
+        "topology": topology_to_json(result.topology),
+        "capture_point": result.point.name or None,
+        "files": [file_json(a) for a in result.tables.files],
+        "totals": result.totals(),
+        "summary": summary,
+        "conversations": [c.to_json(files) for c in shown],
+        "findings": [finding_to_json(f) for f in result.findings],
+    }
+
+
+def render_replay_json(result: ReplayResult, all_conversations: bool = False) -> str:
+    return json.dumps(replay_document(result, all_conversations), indent=2) + "\n"
+
+
+def render_replay_text(result: ReplayResult, colour: bool = False, fail_on: str = "high") -> str:
+    def paint(text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if colour else text
+
+    lines = [f"netseg replay: {result.topology.name} ({result.topology.file})"]
+    if result.point.name:
+        lines.append(f"capture point: {result.point.name}")
+    lines.append("")
+    for a in result.tables.files:
+        if a.error:
+            lines.append(paint(f"  {a.file}: ERROR {a.error}", "1;31"))
+            continue
+        parts = [f"{a.frames} frames", f"{a.decoded} decoded"]
+        if a.undecodable_total:
+            reasons = ", ".join(f"{k} {v}" for k, v in sorted(a.undecodable.items()))
+            parts.append(f"{a.undecodable_total} undecodable ({reasons})")
+        if a.unsupported_total:
+            lts = ", ".join(f"link type {lt}: {n}" for lt, n in sorted(a.unsupported.items()))
+            parts.append(f"{a.unsupported_total} unsupported ({lts})")
+        lines.append(f"  {a.file}: " + ", ".join(parts))
+        if a.cut_short:
+            lines.append(
+                paint(
+                    "    warning: the last record is cut short (file copied while being written?); not counted as a frame",
+                    "33",
+                )
+            )
+        if a.damage:
+            lines.append(paint(f"    warning: {a.damage}", "33"))
+    t = result.totals()
+    lines.append(f"  {t['conversations']} conversations")
+    order = sorted(result.findings, key=lambda f: (-f.severity.rank, f.rule, f.subject))
+    active = [f for f in order if not f.waived]
+    if not active:
+        lines.append("")
+        lines.append("No findings: the traffic respects the intended segmentation.")
+    for sev in Severity:
+        group = [f for f in active if f.severity is sev]
+        if not group:
+            continue
+        lines.append("")
+        lines.append(paint(f"{sev.value.upper()} ({len(group)})", "1;31" if sev.rank >= 3 else "1"))
+        for f in group:
+            lines.append(f"  {f.rule}  {f.subject}" + (f" -> {f.object}" if f.object else ""))
+            lines.append(f"    {f.message}")
+    waived = [f for f in order if f.waived]
+    if waived:
+        lines.append("")
+        lines.append(f"WAIVED ({len(waived)})")
+        for f in waived:
+            lines.append(f"  {f.rule}  {f.subject}: {f.waiver_why}")
+    counts = {s.value: 0 for s in Severity}
+    for f in active:
+        counts[f.severity.value] += 1
+    failing = len(result.failing(fail_on))
+    lines.append("")
+    lines.append(
+        "Summary: "
+        + ", ".join(f"{n} {s}" for s, n in counts.items())
+        + f". {failing} at or above --fail-on {fail_on}: {'FAIL' if failing else 'PASS'}"
+    )
+    lines.append("Open a frame in Wireshark: Go > Go to Packet (Ctrl-G) and type its number.")
+    return "\n".join(lines) + "\n"
