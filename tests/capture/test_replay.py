@@ -1,0 +1,139 @@
+"""netseg replay on the example captures: golden results, every capture rule, evidence, workers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from netseg.capture.replay import replay, write_evidence_file
+from netseg.cli.main import main
+from netseg.errors import SelectorError
+from netseg.render.replay import replay_document
+from netseg.topology import load
+from tests.conftest import REPO, UPDATE_GOLDEN
+
+TOPOLOGY = "topologies/esxi-cluster.yaml"
+CASES = {
+    "esxi-incident": ("captures/esxi-incident.pcap", "tor1:Eth1/11"),
+    "esxi-management": ("captures/esxi-management.pcapng", "esx01/vSwitch0/Management Network"),
+}
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_example_capture_matches_golden(name: str) -> None:
+    capture, at = CASES[name]
+    doc = replay_document(replay(load(TOPOLOGY), [capture], at=at), all_conversations=True)
+    got = json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    golden = REPO / "tests" / "data" / "golden" / "replay" / f"{name}.json"
+    if UPDATE_GOLDEN or not golden.exists():
+        golden.write_text(got)
+    assert got == golden.read_text()
+
+
+def test_every_capture_rule_fires_on_the_incident_capture() -> None:
+    result = replay(load(TOPOLOGY), [CASES["esxi-incident"][0]], at="tor1:Eth1/11")
+    by_rule = {(f.rule, f.subject) for f in result.findings}
+    expected = {
+        ("observed-guest-to-management", "guest:web01/nic0"),
+        ("observed-zone-violation", "guest:web01/nic0"),
+        ("observed-model-drift", "guest:web01/nic0"),
+        ("observed-wrong-vlan", "guest:web01/nic0"),
+        ("observed-double-tag", "guest:web01/nic0"),
+        ("observed-address-spoofing", "guest:web02/nic0"),
+        ("observed-rogue-dhcp", "guest:app01/nic0"),
+        ("observed-rogue-router-advertisement", "guest:web01/nic0"),
+        ("observed-unknown-source", "mac:00:50:56:00:0b:ad"),
+        ("observed-bridge-protocol", "guest:app01/nic0"),
+        ("observed-bridge-protocol", "guest:proxy01/nic0"),
+    }
+    assert expected <= by_rule
+    arp = [
+        f
+        for f in result.findings
+        if f.rule == "observed-address-spoofing" and f.object == "management:esx01/vmk0"
+    ]
+    assert arp and arp[0].severity.value == "critical"
+    # allowed traffic stays allowed and nobody else is blamed
+    allowed = {
+        (c.source.ref, c.destination.ref) for c in result.conversations if c.verdict == "allowed"
+    }
+    assert ("guest:web02/nic0", "guest:web01/nic0") in allowed
+    assert ("guest:app01/nic0", "guest:db01/nic0") in allowed
+    subjects = {f.subject for f in result.findings}
+    assert "guest:db01/nic0" not in subjects and "guest:ids01/monitor" not in subjects
+
+
+def test_management_capture_judges_routed_and_direct_traffic() -> None:
+    topology = load(TOPOLOGY)
+    management = replay(topology, [CASES["esxi-management"][0]], at=CASES["esxi-management"][1])
+    rules = {f.rule for f in management.findings}
+    assert "observed-rogue-dhcp" not in rules and "observed-unknown-source" not in rules
+    # the routed jump host is attributed by IP and allowed
+    jump = [c for c in management.conversations if c.source.ref == "endpoint:jump01"]
+    assert jump and jump[0].verdict == "allowed"
+
+
+def test_accounting_balances_and_counts_the_cut_frame() -> None:
+    result = replay(load(TOPOLOGY), [CASES["esxi-incident"][0]])
+    account = result.tables.files[0]
+    assert account.frames == 31 and account.balanced
+    assert account.undecodable == {"truncated-ip": 1}
+
+
+def test_unknown_capture_point_lists_valid_ones() -> None:
+    with pytest.raises(SelectorError, match="tor1:Eth1/11"):
+        replay(load(TOPOLOGY), [CASES["esxi-incident"][0]], at="tor1:Eth9/9")
+
+
+def test_workers_give_identical_results(tmp_path: Path) -> None:
+    files = []
+    for i in range(3):
+        for name, (capture, _) in CASES.items():
+            target = tmp_path / f"{i}-{name}{Path(capture).suffix}"
+            shutil.copy(REPO / capture, target)
+            files.append(str(target))
+    topology = load(TOPOLOGY)
+    one = replay_document(replay(topology, files, workers=1), all_conversations=True)
+    two = replay_document(replay(topology, files, workers=2), all_conversations=True)
+    assert one == two
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+def test_evidence_is_read_back_by_tshark(tmp_path: Path) -> None:
+    result = replay(load(TOPOLOGY), [CASES["esxi-incident"][0]], at="tor1:Eth1/11")
+    out = tmp_path / "evidence.pcapng"
+    count = write_evidence_file(result, out)
+    assert count > 0
+    done = subprocess.run(
+        ["tshark", "-r", str(out), "-T", "fields", "-e", "frame.comment"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    comments = [line for line in done.stdout.splitlines() if line]
+    assert len(comments) == count
+    assert any("observed-guest-to-management" in c for c in comments)
+
+
+def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capture, at = CASES["esxi-incident"]
+    assert main(["replay", TOPOLOGY, capture, "--at", at]) == 1
+    assert main(["replay", TOPOLOGY, capture, "--at", at, "--fail-on", "critical"]) == 1
+    garbage = tmp_path / "garbage.pcap"
+    garbage.write_bytes(b"this is not a capture")
+    capsys.readouterr()
+    assert main(["replay", TOPOLOGY, str(garbage), capture, "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["files"][0]["error"] and doc["files"][1]["frames"] == 31
+    assert "Traceback" not in captured.err
+    assert main(["replay", TOPOLOGY, capture, "--at", "nowhere"]) == 2
