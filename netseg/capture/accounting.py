@@ -103,7 +103,7 @@ def tabulate_file(
     """
     account = FileAccount(str(path), index)
     out = CaptureTables([account])
-    reader = CaptureReader(Path(path), chunk_size=chunk_size)
+    reader = CaptureReader(Path(path), chunk_size=chunk_size, reuse_buffer=True)
     try:
         for chunk in reader.batches():
             for batch in chunk.split(_DECODE_BATCH):

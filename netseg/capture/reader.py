@@ -149,6 +149,10 @@ class CaptureReader:
 
     path: Path
     chunk_size: int = CHUNK_SIZE
+    #: Fill the same buffer for every chunk (a batch is then valid only until the next one is
+    #: requested). Saves the page faults of a fresh 64 MiB buffer per chunk, about a fifth of
+    #: the reading time; for callers that finish with each batch before asking for the next.
+    reuse_buffer: bool = False
     format: str = ""
     compressed: bool = False
     cut_short: bool = False
@@ -157,6 +161,7 @@ class CaptureReader:
     _names: str = field(default="", repr=False)
     _stop_after: bool = field(default=False, repr=False)
     _raw: BinaryIO | None = field(default=None, repr=False)
+    _buffer: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._names = str(self.path)
@@ -195,7 +200,12 @@ class CaptureReader:
 
         Returns the array, a view of its data, and how many new bytes were read (0 at the end).
         """
-        arr = np.empty(len(carry) + self.chunk_size + PAD, dtype=np.uint8)
+        size = len(carry) + self.chunk_size + PAD
+        arr = self._buffer if self._buffer is not None and len(self._buffer) >= size else None
+        if arr is None:
+            arr = np.empty(size, dtype=np.uint8)
+            if self.reuse_buffer:
+                self._buffer = arr
         arr[: len(carry)] = np.frombuffer(carry, dtype=np.uint8)
         view = memoryview(arr)  # type: ignore[arg-type]
         got = 0
@@ -250,51 +260,37 @@ class CaptureReader:
         network = struct.unpack(endian + "I", rest[16:20])[0]
         linktype = network & 0xFFFF
         max_caplen = _MAX_SNAPLEN_LARGE if linktype in _LARGE_SNAPLEN_LINKTYPES else _MAX_SNAPLEN
-        caplen_at = struct.Struct(endian + "I").unpack_from
         dt = np.dtype(endian + "u4")
         carry = b""
+        frac_limit = 1_000_000_000 // ts_mult
         while True:
             arr, buf, got = self._fill(stream, carry)
             if not got:
                 break
             n = len(buf)
-            offs: list[int] = []
-            append = offs.append
-            off = 0
-            stop = False
-            # The one sequential walk: minimal work per record.
-            while off + hdr_len <= n:
-                cl = caplen_at(buf, off + 8)[0]
-                if cl > max_caplen:
-                    self.damage = (
-                        f"record {self.frames + len(offs) + 1} claims {cl} captured bytes, more "
-                        f"than the maximum of {max_caplen}; the rest of the file is unreadable"
-                    )
-                    stop = True
-                    break
-                end = off + hdr_len + cl
-                if end > n:
-                    break
-                append(off)
-                off = end
-            if offs:
+            offs, off, bad_caplen = _walk_pcap(arr, n, endian, hdr_len, max_caplen, frac_limit)
+            if bad_caplen is not None:
+                self.damage = (
+                    f"record {self.frames + len(offs) + 1} claims {bad_caplen} captured bytes, "
+                    f"more than the maximum of {max_caplen}; the rest of the file is unreadable"
+                )
+            if len(offs):
                 yield self._pcap_batch(arr, offs, dt, ts_mult, hdr_len, linktype)
-            carry = b"" if stop else bytes(buf[off:])
-            if stop:
+            if bad_caplen is not None:
                 return
+            carry = bytes(buf[off:])
         if carry:
             self.cut_short = True
 
     def _pcap_batch(
         self,
         arr: npt.NDArray[np.uint8],
-        offs: list[int],
+        o: I64,
         dt: np.dtype[np.uint32],
         ts_mult: int,
         hdr_len: int,
         linktype: int,
     ) -> RecordBatch:
-        o = np.asarray(offs, dtype=np.int64)
         hdr = np.lib.stride_tricks.sliding_window_view(arr, 16)[o]
         fields = np.ascontiguousarray(hdr).view(dt).astype(np.int64)
         ts = fields[:, 0] * 1_000_000_000 + fields[:, 1] * ts_mult
@@ -445,6 +441,143 @@ class CaptureReader:
         lt = np.asarray([i.linktype for i in interfaces], dtype=np.int32)[iface]
         ts = _to_ns(tsraw, iface, interfaces)
         return self._batch(arr, data_off, caplen, origlen, ts, lt)
+
+
+def _walk_pcap(
+    arr: npt.NDArray[np.uint8],
+    n: int,
+    endian: str,
+    hdr_len: int,
+    max_caplen: int,
+    frac_limit: int,
+) -> tuple[I64, int, int | None]:
+    """The offsets of the complete pcap records in ``arr[:n]`` (which starts at a record).
+
+    Returns the offsets, where the unread rest starts, and the captured length of a record
+    Wireshark rejects when the walk stopped at one (None otherwise).
+
+    Records have variable length, so where each one starts depends on all before it. Walking them
+    one by one in Python costs about a microsecond per record; instead this *guesses and
+    verifies*. Candidates are the positions whose bytes look like a record header of this file: the
+    top byte of the seconds is the first record's (or one more), the fraction is below one second
+    and the captured length is allowed. Each candidate implies where the next record starts; a run
+    of candidates each starting exactly where its predecessor ends, from a known record start, is
+    the true chain of records, whatever other candidates (payload bytes that happen to look like a
+    header) lie elsewhere. Where the chain leaves the candidates (a timestamp that jumped, a
+    rejected length), one step is taken in Python, exactly as the plain walk would, and the runs
+    resume. A chunk with too many candidates (timestamps near zero in a zero-filled payload)
+    is walked in Python.
+    """
+    caplen_at = struct.Struct(endian + "I").unpack_from
+    view = memoryview(arr)  # type: ignore[arg-type]
+    last = n - hdr_len  # the last position where a whole record header fits
+    if last < 0:
+        return np.zeros(0, np.int64), 0, None
+    dt = np.dtype(endian + "u4")
+    top = 3 if endian == "<" else 0  # the most significant byte of the seconds
+    cand = _header_like(arr, top, last, int(arr[top]))
+    if len(cand) > n // 32:
+        return _walk_pcap_slowly(view, 0, n, hdr_len, max_caplen, caplen_at)
+    fields = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(arr, 16)[cand]).view(dt)
+    era = int(fields[0, 0]) >> 16 if len(cand) else 0
+    cand = cand[
+        ((fields[:, 0] >> 16) - np.uint32(era) <= 1)
+        & (fields[:, 1] < frac_limit)
+        & (fields[:, 2] <= max_caplen)
+    ]
+    fields = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(arr, 16)[cand]).view(dt)
+    nxt = cand + hdr_len + fields[:, 2].astype(np.int64)
+    del fields
+    breaks = np.flatnonzero(cand[1:] != nxt[:-1])  # a run of the chain ends at these indices
+    pieces: list[I64] = []
+    singles: list[int] = []
+    off = 0
+    c = len(cand)
+    while True:
+        i = int(cand.searchsorted(off))
+        if i < c and int(cand[i]) == off:
+            b = int(breaks.searchsorted(i))
+            j = int(breaks[b]) if b < len(breaks) else c - 1  # the run is cand[i..j]
+            # Records of the run that end inside the chunk are complete: a prefix of the run.
+            m = i + int(nxt[i : j + 1].searchsorted(n, side="right"))
+            if singles:
+                pieces.append(np.asarray(singles, dtype=np.int64))
+                singles = []
+            pieces.append(cand[i:m])
+            if m <= j:
+                return _joined(pieces), int(cand[m]), None
+            off = int(nxt[j])
+            continue
+        # The chain is off the candidates here: one plain step.
+        if off > last:
+            break
+        cl = caplen_at(view, off + 8)[0]
+        if cl > max_caplen:
+            if singles:
+                pieces.append(np.asarray(singles, dtype=np.int64))
+            return _joined(pieces), off, cl
+        end = off + hdr_len + cl
+        if end > n:
+            break
+        singles.append(off)
+        off = end
+    if singles:
+        pieces.append(np.asarray(singles, dtype=np.int64))
+    return _joined(pieces), off, None
+
+
+_SCAN = 256 * 1024
+
+
+def _header_like(arr: npt.NDArray[np.uint8], top: int, last: int, first: int) -> I64:
+    """Positions p <= last where ``arr[p + top]`` is ``first`` or ``first + 1`` (mod 256).
+
+    Scanned in cache-sized slices: whole-chunk temporaries cost more in page faults than in
+    arithmetic.
+    """
+    lead = np.empty(_SCAN, np.uint8)
+    hit = np.empty(_SCAN, np.bool_)
+    found: list[I64] = []
+    base = np.uint8(first)
+    for a in range(0, last + 1, _SCAN):
+        k = min(_SCAN, last + 1 - a)
+        np.subtract(arr[top + a : top + a + k], base, out=lead[:k])  # wraps: 0, 1 are the hits
+        np.less_equal(lead[:k], 1, out=hit[:k])
+        idx = np.flatnonzero(hit[:k])
+        if len(idx):
+            found.append(idx + a)
+    return _joined(found)
+
+
+def _joined(pieces: list[I64]) -> I64:
+    if not pieces:
+        return np.zeros(0, np.int64)
+    return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+
+def _walk_pcap_slowly(
+    view: memoryview,
+    off: int,
+    n: int,
+    hdr_len: int,
+    max_caplen: int,
+    caplen_at: Any,
+) -> tuple[I64, int, int | None]:
+    """The plain walk, record by record, from ``off``."""
+    offs: list[int] = []
+    append = offs.append
+    bad: int | None = None
+    while off + hdr_len <= n:
+        cl = caplen_at(view, off + 8)[0]
+        if cl > max_caplen:
+            bad = cl
+            break
+        end = off + hdr_len + cl
+        if end > n:
+            break
+        append(off)
+        off = end
+    return np.asarray(offs, dtype=np.int64), off, bad
 
 
 def _parse_idb(buf: memoryview, off: int, bl: int, endian: str) -> _Interface:
