@@ -30,6 +30,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check netseg tests bench
 	$(BIN)/mypy
 
+# Every figure of docs/performance.md in one run (inputs cached in ~/.cache/netseg-bench).
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick
+
 clean:
 	rm -rf $(VENV) build *.egg-info
 

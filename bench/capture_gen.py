@@ -18,7 +18,9 @@ import resource
 import struct
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 CACHE = Path(os.environ.get("NETSEG_BENCH_CACHE", Path.home() / ".cache" / "netseg-bench"))
 
@@ -35,7 +37,9 @@ def _ip6(i: int) -> bytes:
     return bytes.fromhex("20010db8000000000000000000000000")[:12] + i.to_bytes(4, "big")
 
 
-def _frame(vlan: int, smac: bytes, dmac: bytes, l3: bytes, etype: int) -> bytes:
+def _frame(vlan: int | None, smac: bytes, dmac: bytes, l3: bytes, etype: int) -> bytes:
+    if vlan is None:
+        return dmac + smac + struct.pack("!H", etype) + l3
     return dmac + smac + struct.pack("!HHH", 0x8100, vlan, etype) + l3
 
 
@@ -58,19 +62,71 @@ def _udp(sport: int, dport: int, data: int) -> bytes:
     return struct.pack("!HHHH", sport, dport, 8 + data, 0) + bytes(data)
 
 
+#: An endpoint of a generated topology: MAC, IPv4 address, IPv6 address and VLAN (None: untagged).
+Endpoint = tuple[bytes, bytes, bytes, int | None]
+
+
+def topology_endpoints(doc: dict[str, Any], count: int = 1000, seed: int = 1) -> list[Endpoint]:
+    """About ``count`` guests of a :func:`gen_topology.generate_topology` document, ten per VLAN.
+
+    Guests are taken in groups sharing a VLAN so that most generated conversations stay inside
+    one VLAN, as real east-west traffic mostly does. The VLAN is the NIC's own, else the one its
+    address belongs to (the generator gives every VLAN its own /20).
+    """
+    rng = random.Random(seed)
+    by_vlan: dict[int, list[Endpoint]] = {}
+    for guest in doc["guests"]:
+        nic = guest["nics"][0]
+        addr = nic["address"].split("/")[0]
+        o = [int(x) for x in addr.split(".")]
+        vlan = nic.get("vlan", (o[1] - 16) * 16 + o[2] // 16)
+        ip6 = bytes.fromhex("20010db8") + bytes(8) + bytes(o)
+        ep = (bytes.fromhex(nic["mac"].replace(":", "")), bytes(o), ip6, vlan)
+        by_vlan.setdefault(vlan, []).append(ep)
+    vlans = sorted(v for v, members in by_vlan.items() if len(members) >= 2)
+    chosen = rng.sample(vlans, k=min(len(vlans), max(1, count // 10)))
+    out: list[Endpoint] = []
+    for v in sorted(chosen):
+        out.extend(rng.sample(by_vlan[v], k=min(10, len(by_vlan[v]))))
+    return out
+
+
 def generate_capture(
-    path: str | os.PathLike[str], frames: int, conversations: int, seed: int
+    path: str | os.PathLike[str],
+    frames: int,
+    conversations: int,
+    seed: int,
+    endpoints: Sequence[Endpoint] | None = None,
 ) -> Path:
-    """Write the capture (if not already there with the same parameters) and return its path."""
+    """Write the capture and return its path; the same arguments always give the same bytes.
+
+    Without ``endpoints`` the endpoints are synthetic (10.x addresses); with them (see
+    :func:`topology_endpoints`), every conversation is between two of them, tagged with the
+    initiator's VLAN, and nearly always within one VLAN. Twice the ``frames`` with the same other
+    arguments gives the same conversations, each with about twice the frames.
+    """
     path = Path(path)
     rng = random.Random(seed)
-    endpoints = max(2, min(1000, conversations // 10 + 2))
+    if endpoints is None:
+        count = max(2, min(1000, conversations // 10 + 2))
+        eps: list[Endpoint] = [(_mac(i), _ip4(i), _ip6(i), 100 + i % 40) for i in range(count)]
+    else:
+        eps = list(endpoints)
+        count = len(eps)
+    peers: dict[int | None, list[int]] = {}
+    for i, ep in enumerate(eps):
+        peers.setdefault(ep[3], []).append(i)
     convs = []
     for _ in range(conversations):
-        a, b = rng.sample(range(endpoints), 2)
+        if endpoints is None:
+            a, b = rng.sample(range(count), 2)
+        else:
+            a = rng.randrange(count)
+            same = peers[eps[a][3]]
+            b = rng.choice([i for i in same if i != a]) if len(same) > 1 else (a + 1) % count
         kind = rng.choices(["tcp", "udp", "icmp", "tcp6"], [60, 25, 5, 10])[0]
         port = rng.choice([22, 53, 80, 443, 3306, 5432, 8080, 123, 389, 445])
-        convs.append((kind, 100 + (a % 40), a, b, port))
+        convs.append((kind, eps[a][3], a, b, port))
     tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(tmp, "wb") as out:
@@ -81,35 +137,35 @@ def generate_capture(
         while written < frames:
             r = rng.random()
             if r < 0.03:  # ARP request and reply
-                a, b = rng.sample(range(endpoints), 2)
+                a, b = rng.sample(range(count), 2)
+                arp_vlan = 100 if endpoints is None else eps[a][3]
                 batch = []
                 for op, s, d in ((1, a, b), (2, b, a)):
+                    ms, md = eps[s][0], eps[d][0]
                     arp = struct.pack(
-                        "!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, _mac(s), _ip4(s), _mac(d), _ip4(d)
+                        "!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, op, ms, eps[s][1], md, eps[d][1]
                     )
-                    batch.append(
-                        _frame(100, _mac(s), b"\xff" * 6 if op == 1 else _mac(d), arp, 0x0806)
-                    )
+                    batch.append(_frame(arp_vlan, ms, b"\xff" * 6 if op == 1 else md, arp, 0x0806))
             elif r < 0.032:  # malformed: zero length, IP header cut short
                 batch = [b"", _frame(100, _mac(1), _mac(2), b"\x45\x00\x00", 0x0800)]
             else:
                 kind, vlan, a, b, port = convs[rng.randrange(len(convs))]
                 sp = rng.randrange(32768, 61000)
-                ma, mb = _mac(a), _mac(b)
+                ma, mb = eps[a][0], eps[b][0]
                 if kind == "udp":
-                    q = _ipv4(_ip4(a), _ip4(b), 17, _udp(sp, port, 40))
-                    p = _ipv4(_ip4(b), _ip4(a), 17, _udp(port, sp, 120))
+                    q = _ipv4(eps[a][1], eps[b][1], 17, _udp(sp, port, 40))
+                    p = _ipv4(eps[b][1], eps[a][1], 17, _udp(port, sp, 120))
                     batch = [_frame(vlan, ma, mb, q, 0x0800), _frame(vlan, mb, ma, p, 0x0800)]
                 elif kind == "icmp":
-                    q = _ipv4(_ip4(a), _ip4(b), 1, b"\x08\x00\x00\x00" + bytes(60))
-                    p = _ipv4(_ip4(b), _ip4(a), 1, b"\x00\x00\x00\x00" + bytes(60))
+                    q = _ipv4(eps[a][1], eps[b][1], 1, b"\x08\x00\x00\x00" + bytes(60))
+                    p = _ipv4(eps[b][1], eps[a][1], 1, b"\x00\x00\x00\x00" + bytes(60))
                     batch = [_frame(vlan, ma, mb, q, 0x0800), _frame(vlan, mb, ma, p, 0x0800)]
                 else:
                     v6 = kind == "tcp6"
                     ip, et, sa, sb = (
-                        (_ipv6, 0x86DD, _ip6(a), _ip6(b))
+                        (_ipv6, 0x86DD, eps[a][2], eps[b][2])
                         if v6
-                        else (_ipv4, 0x0800, _ip4(a), _ip4(b))
+                        else (_ipv4, 0x0800, eps[a][1], eps[b][1])
                     )
                     seq = [
                         (0, 0x02, 0),

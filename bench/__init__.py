@@ -1,0 +1,1 @@
+"""The benchmark harness: ``python -m bench`` (full) or ``python -m bench --quick``."""
