@@ -80,8 +80,11 @@ def topology_endpoints(doc: dict[str, Any], count: int = 1000, seed: int = 1) ->
         addr = nic["address"].split("/")[0]
         o = [int(x) for x in addr.split(".")]
         vlan = nic.get("vlan", (o[1] - 16) * 16 + o[2] // 16)
-        ip6 = bytes.fromhex("20010db8") + bytes(8) + bytes(o)
-        ep = (bytes.fromhex(nic["mac"].replace(":", "")), bytes(o), ip6, vlan)
+        # The generated guests have no IPv6 addresses: their IPv6 traffic is link-local (EUI-64).
+        mac = bytes.fromhex(nic["mac"].replace(":", ""))
+        eui = bytes([mac[0] ^ 2]) + mac[1:3] + b"\xff\xfe" + mac[3:]
+        ip6 = bytes.fromhex("fe80000000000000") + eui
+        ep = (mac, bytes(o), ip6, vlan)
         by_vlan.setdefault(vlan, []).append(ep)
     vlans = sorted(v for v, members in by_vlan.items() if len(members) >= 2)
     chosen = rng.sample(vlans, k=min(len(vlans), max(1, count // 10)))
@@ -138,6 +141,9 @@ def generate_capture(
             r = rng.random()
             if r < 0.03:  # ARP request and reply
                 a, b = rng.sample(range(count), 2)
+                if endpoints is not None:  # ARP stays inside a VLAN
+                    same = peers[eps[a][3]]
+                    b = rng.choice([i for i in same if i != a]) if len(same) > 1 else b
                 arp_vlan = 100 if endpoints is None else eps[a][3]
                 batch = []
                 for op, s, d in ((1, a, b), (2, b, a)):
