@@ -197,7 +197,11 @@ class Reachability:
         self._acl_memo: dict[tuple[object, ...], AclDecision] = {}
         self._fw_memo: dict[tuple[object, ...], FirewallDecision] = {}
         self._policy_memo: dict[tuple[object, ...], ServiceSet] = {}
-        self._l3_memo: dict[tuple[object, ...], tuple[ServiceSet, _Route | None]] = {}
+        self._l3_memo: dict[
+            tuple[object, ...], tuple[tuple[ServiceSet, _Route | None], _Profile, _Profile]
+        ] = {}
+        self._segdicts: dict[int, tuple[dict[int, bool], object]] = {}
+        self._routed_memo: dict[tuple[object, ...], ServiceSet] = {}
         self._paths_memo: dict[tuple[str, str], list[list[str]]] = {}
         self._hops_memo: dict[tuple[Node, Node], tuple[Hop, ...]] = {}
         self._profile_memo: dict[int, tuple[_Profile, ...]] = {}
@@ -300,7 +304,7 @@ class Reachability:
 
     def tagged_in(self, a: Attachment, segment: int) -> bool:
         """Whether ``a`` is in ``segment`` only by tagged frames (VGT, trunk, transparent)."""
-        return dict(self._segtags(a)).get(segment, False)
+        return self._segdict(self._segtags(a)).get(segment, False)
 
     def attachments_in(self, segment: int) -> list[Attachment]:
         return [a for a in self.attachments if any(j.segment == segment for j in a.joins)]
@@ -474,34 +478,77 @@ class Reachability:
         self, zs: str | None, ps: _Profile, zd: str | None, pd: _Profile
     ) -> tuple[ServiceSet, _Route | None]:
         """Routed services from one source address profile to one destination profile."""
-        key = (zs, ps, zd, pd)
+        # keyed by identity (profiles are interned, and the entry keeps both alive): this is
+        # asked for every pair of source class and destination profile
+        key = (zs, id(ps), zd, id(pd))
         found = self._l3_memo.get(key)
         if found is not None:
-            return found
-        services = NONE
-        best: _Route | None = None
+            return found[0]
+        result: tuple[ServiceSet, _Route | None] = (NONE, None)
         if ps.version == pd.version:
-            src, dst = Side(zs, ps.match), Side(zd, pd.match)
-            for entry in sorted(ps.gateways):
-                for exit_ in sorted(pd.gateways):
-                    if entry[2] == exit_[2]:
-                        continue  # same segment: layer 2, not routed
-                    for path in self._router_paths(entry[0], exit_[0]):
-                        through = ANY
-                        decisions = []
-                        for rname in path:
-                            d = self._acl(self._routers[rname], src, dst)
-                            decisions.append(d)
-                            through = through & d.services
-                            if not through:
-                                break
-                        if through:
-                            if best is None:
-                                best = _Route(entry, tuple(path), exit_, tuple(decisions))
-                            services = services | through
-        result = (services, best)
-        self._l3_memo[key] = result
+            # The services depend only on the two sides and on which (entry router, exit
+            # router) pairs are usable; tens of thousands of profile pairs share a few
+            # hundred such keys, so the ACL walk is memoised on that.
+            routers = frozenset(
+                (entry[0], exit_[0])
+                for entry in ps.gateways
+                for exit_ in pd.gateways
+                if entry[2] != exit_[2]
+            )
+            services = self._routed_services(zs, ps.match, zd, pd.match, routers)
+            if services:
+                result = (services, self._first_route(zs, ps, zd, pd))
+        self._l3_memo[key] = (result, ps, pd)
         return result
+
+    def _routed_services(
+        self,
+        zs: str | None,
+        ms: frozenset[int],
+        zd: str | None,
+        md: frozenset[int],
+        routers: frozenset[tuple[str, str]],
+    ) -> ServiceSet:
+        key = (zs, ms, zd, md, routers)
+        found = self._routed_memo.get(key)
+        if found is None:
+            found = NONE
+            src, dst = Side(zs, ms), Side(zd, md)
+            for r1, r2 in sorted(routers):
+                for path in self._router_paths(r1, r2):
+                    through = self._along(path, src, dst)[0]
+                    if through:
+                        found = found | through
+            self._routed_memo[key] = found
+        return found
+
+    def _along(
+        self, path: list[str], src: Side, dst: Side
+    ) -> tuple[ServiceSet, tuple[AclDecision, ...]]:
+        """Services every router of ``path`` lets through, and the decisions up to the
+        first router that stops everything."""
+        through = ANY
+        decisions = []
+        for rname in path:
+            d = self._acl(self._routers[rname], src, dst)
+            decisions.append(d)
+            through = through & d.services
+            if not through:
+                break
+        return through, tuple(decisions)
+
+    def _first_route(self, zs: str | None, ps: _Profile, zd: str | None, pd: _Profile) -> _Route:
+        """The first (entry, exit, router path) in order that lets anything through."""
+        src, dst = Side(zs, ps.match), Side(zd, pd.match)
+        for entry in sorted(ps.gateways):
+            for exit_ in sorted(pd.gateways):
+                if entry[2] == exit_[2]:
+                    continue  # same segment: layer 2, not routed
+                for path in self._router_paths(entry[0], exit_[0]):
+                    through, decisions = self._along(path, src, dst)
+                    if through:
+                        return _Route(entry, tuple(path), exit_, decisions)
+        raise AssertionError("called only when some route lets services through")
 
     def _firewall(self, fw: Firewall | None, side: Side) -> FirewallDecision:
         key = (fw, side)
@@ -528,9 +575,21 @@ class Reachability:
             self._policy_memo[key] = found
         return found
 
+    def _segdict(self, segtags: tuple[tuple[int, bool], ...]) -> dict[int, bool]:
+        """``dict(segtags)``, once per interned value."""
+        found = self._segdicts.get(id(segtags))
+        if found is None:
+            found = self._segdicts[id(segtags)] = (dict(segtags), segtags)
+        return found[0]
+
     def _verdict(self, sc: _Class, dc: _Class) -> _Verdict | None:
-        dsegs = dict(dc.segtags)
-        shared = [(seg, tagged) for seg, tagged in sc.segtags if seg in dsegs]
+        # walk the shorter side: trunk and VGT classes are in hundreds of segments
+        if len(sc.segtags) <= len(dc.segtags):
+            dsegs = self._segdict(dc.segtags)
+            shared = [(seg, tagged) for seg, tagged in sc.segtags if seg in dsegs]
+        else:
+            ssegs = self._segdict(sc.segtags)
+            shared = [(seg, ssegs[seg]) for seg, _ in dc.segtags if seg in ssegs]
         if shared:
             seg, tagged = min(shared, key=lambda st: (st[1], st[0]))
             if dc.firewalled:
@@ -570,7 +629,7 @@ class Reachability:
                 route = route or first
         if not services or route is None:
             return None
-        tagged = dict(sc.segtags).get(route.entry[2], False)
+        tagged = self._segdict(sc.segtags).get(route.entry[2], False)
         return _make_verdict(
             services, self._allowed(sc, dc), "l3", route.entry[2], tagged, route, fw_used
         )
