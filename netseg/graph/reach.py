@@ -141,18 +141,15 @@ def _make_verdict(
     tagged: bool,
     route: _Route | None,
     firewall: FirewallDecision | None,
+    splits: dict[tuple[ServiceSet, ServiceSet], tuple[ServiceSet, ServiceSet]],
 ) -> _Verdict:
-    return _Verdict(
-        services,
-        allowed,
-        mode,
-        segment,
-        tagged,
-        route,
-        firewall,
-        services & allowed,
-        services - allowed,
-    )
+    """``splits`` memoises (permitted, violating) per (services, allowed): a few hundred
+    distinct values serve every class pair."""
+    key = (services, allowed)
+    split = splits.get(key)
+    if split is None:
+        split = splits[key] = (services & allowed, services - allowed)
+    return _Verdict(services, allowed, mode, segment, tagged, route, firewall, *split)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +197,11 @@ class Reachability:
         self._l3_memo: dict[
             tuple[object, ...], tuple[tuple[ServiceSet, _Route | None], _Profile, _Profile]
         ] = {}
-        self._segdicts: dict[int, tuple[dict[int, bool], object]] = {}
+        self._segdicts: dict[
+            int, tuple[dict[int, bool], frozenset[int], frozenset[int], object]
+        ] = {}
+        self._allowed_memo: dict[tuple[object, ...], tuple[ServiceSet, object, object]] = {}
+        self._verdict_sets: dict[tuple[ServiceSet, ServiceSet], tuple[ServiceSet, ServiceSet]] = {}
         self._routed_memo: dict[tuple[object, ...], ServiceSet] = {}
         self._paths_memo: dict[tuple[str, str], list[list[str]]] = {}
         self._hops_memo: dict[tuple[Node, Node], tuple[Hop, ...]] = {}
@@ -501,6 +502,18 @@ class Reachability:
         self._l3_memo[key] = (result, ps, pd)
         return result
 
+    def _routes(self, zs: str | None, ps: _Profile, zd: str | None, pd: _Profile) -> bool:
+        """Whether :meth:`_through` lets anything through (without building its route)."""
+        if ps.version != pd.version:
+            return False
+        routers = frozenset(
+            (entry[0], exit_[0])
+            for entry in ps.gateways
+            for exit_ in pd.gateways
+            if entry[2] != exit_[2]
+        )
+        return self._routed_services(zs, ps.match, zd, pd.match, routers) is not NONE
+
     def _routed_services(
         self,
         zs: str | None,
@@ -512,7 +525,7 @@ class Reachability:
         key = (zs, ms, zd, md, routers)
         found = self._routed_memo.get(key)
         if found is None:
-            found = NONE
+            found = NONE  # this very object when nothing gets through (see _routes)
             src, dst = Side(zs, ms), Side(zd, md)
             for r1, r2 in sorted(routers):
                 for path in self._router_paths(r1, r2):
@@ -564,6 +577,11 @@ class Reachability:
         return [Side(c.zone, p.match) for p in c.profiles]
 
     def _allowed(self, sc: _Class, dc: _Class) -> ServiceSet:
+        # classes of equal zone and profiles are many; the policy sees only these
+        ckey = (sc.zone, id(sc.profiles), sc.known, dc.zone, id(dc.profiles), dc.known)
+        cached = self._allowed_memo.get(ckey)
+        if cached is not None:
+            return cached[0]
         ms = frozenset().union(*(p.match for p in sc.profiles)) if sc.profiles else frozenset()
         md = frozenset().union(*(p.match for p in dc.profiles)) if dc.profiles else frozenset()
         src = Side(sc.zone, ms, sc.known)
@@ -573,25 +591,31 @@ class Reachability:
         if found is None:
             found = policy_allows(self.topology, src, dst, self.prefixes)
             self._policy_memo[key] = found
+        # the entry keeps the profile tuples alive, so their ids stay theirs
+        self._allowed_memo[ckey] = (found, sc.profiles, dc.profiles)
         return found
 
     def _segdict(self, segtags: tuple[tuple[int, bool], ...]) -> dict[int, bool]:
         """``dict(segtags)``, once per interned value."""
+        return self._segsets(segtags)[0]
+
+    def _segsets(
+        self, segtags: tuple[tuple[int, bool], ...]
+    ) -> tuple[dict[int, bool], frozenset[int], frozenset[int]]:
+        """(segment -> tagged only, segments, segments joined untagged), once per value."""
         found = self._segdicts.get(id(segtags))
         if found is None:
-            found = self._segdicts[id(segtags)] = (dict(segtags), segtags)
-        return found[0]
+            d = dict(segtags)
+            untagged = frozenset(sg for sg, tagged in segtags if not tagged)
+            found = self._segdicts[id(segtags)] = (d, frozenset(d), untagged, segtags)
+        return found[0], found[1], found[2]
 
     def _verdict(self, sc: _Class, dc: _Class) -> _Verdict | None:
-        # walk the shorter side: trunk and VGT classes are in hundreds of segments
-        if len(sc.segtags) <= len(dc.segtags):
-            dsegs = self._segdict(dc.segtags)
-            shared = [(seg, tagged) for seg, tagged in sc.segtags if seg in dsegs]
-        else:
-            ssegs = self._segdict(sc.segtags)
-            shared = [(seg, ssegs[seg]) for seg, _ in dc.segtags if seg in ssegs]
-        if shared:
-            seg, tagged = min(shared, key=lambda st: (st[1], st[0]))
+        common = self._segsets(sc.segtags)[1] & self._segsets(dc.segtags)[1]
+        if common:
+            # untagged first, then the lowest segment
+            untagged = common & self._segsets(sc.segtags)[2]
+            tagged, seg = (False, min(untagged)) if untagged else (True, min(common))
             if dc.firewalled:
                 services = NONE
                 fwd: FirewallDecision | None = None
@@ -602,8 +626,19 @@ class Reachability:
                     services = services | d.services
                 if not services:
                     return None
-                return _make_verdict(services, self._allowed(sc, dc), "l2", seg, tagged, None, fwd)
-            return _make_verdict(ANY, self._allowed(sc, dc), "l2", seg, tagged, None, None)
+                return _make_verdict(
+                    services,
+                    self._allowed(sc, dc),
+                    "l2",
+                    seg,
+                    tagged,
+                    None,
+                    fwd,
+                    self._verdict_sets,
+                )
+            return _make_verdict(
+                ANY, self._allowed(sc, dc), "l2", seg, tagged, None, None, self._verdict_sets
+            )
         services = NONE
         route: _Route | None = None
         fw_used: FirewallDecision | None = None
@@ -631,7 +666,14 @@ class Reachability:
             return None
         tagged = self._segdict(sc.segtags).get(route.entry[2], False)
         return _make_verdict(
-            services, self._allowed(sc, dc), "l3", route.entry[2], tagged, route, fw_used
+            services,
+            self._allowed(sc, dc),
+            "l3",
+            route.entry[2],
+            tagged,
+            route,
+            fw_used,
+            self._verdict_sets,
         )
 
     # --- paths -----------------------------------------------------------------------------
@@ -771,12 +813,16 @@ class Reachability:
         src_classes = self._classes(sources)
         dst_classes = self._classes(destinations)
         by_segment: dict[int, list[int]] = defaultdict(list)
-        by_l3: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        by_l3: dict[tuple[str | None, tuple[_Profile, ...]], list[int]] = defaultdict(list)
         for k, dc in enumerate(dst_classes):
             for seg, _ in dc.segtags:
                 by_segment[seg].append(k)
             if any(p.gateways for p in dc.profiles):
                 by_l3[(dc.zone, dc.profiles)].append(k)
+        groups = [(zd, dprofiles, ks) for (zd, dprofiles), ks in by_l3.items()]
+        # destination groups a (zone, address profile) can route to, asked once per profile
+        # rather than once per source class
+        routable: dict[tuple[str | None, int], list[int]] = {}
         for sc in src_classes:
             done: set[int] = set()
             for seg, _ in sc.segtags:
@@ -787,16 +833,21 @@ class Reachability:
                     v = self._verdict(sc, dst_classes[k])
                     if v is not None:
                         yield sc.members, dst_classes[k].members, v
-            if not any(p.gateways for p in sc.profiles):
-                continue
-            for (zd, dprofiles), ks in by_l3.items():
-                if not any(
-                    self._through(sc.zone, ps, zd, pd)[0]  # type: ignore[arg-type]
-                    for ps in sc.profiles
-                    for pd in dprofiles  # type: ignore[attr-defined]
-                ):
+            hits: list[int] = []
+            for ps in sc.profiles:
+                if not ps.gateways:
                     continue
-                for k in ks:
+                rkey = (sc.zone, id(ps))
+                found = routable.get(rkey)
+                if found is None:
+                    found = routable[rkey] = [
+                        gi
+                        for gi, (zd, dprofiles, _) in enumerate(groups)
+                        if any(self._routes(sc.zone, ps, zd, pd) for pd in dprofiles)
+                    ]
+                hits = found if not hits else sorted({*hits, *found})
+            for gi in hits:
+                for k in groups[gi][2]:
                     if k in done:
                         continue
                     v = self._verdict(sc, dst_classes[k])
