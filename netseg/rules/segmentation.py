@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from netseg.graph.l2 import UNTAGGED
@@ -251,7 +251,11 @@ def zone_policy_violation(reach: Reachability) -> list[Finding]:
     guest to a management interface are guest-reaches-management's."""
     sources = [a for a in reach.attachments if a.kind in ("guest", "endpoint")]
     destinations = [a for a in reach.attachments if a.kind in ("guest", "endpoint", "management")]
-    agg: dict[tuple[str, str], list[Any]] = {}
+    # Contributions per (source class, destination zone), in verdict order. A class's members
+    # behave alike, so each member's aggregate is the class's, except for members that are
+    # themselves among the destinations (left out of their own examples and count).
+    contributions: dict[tuple[int, str], list[_Contribution]] = {}
+    classes: dict[int, list[Attachment]] = {}
     for sm, dm, v in reach.class_verdicts(sources, destinations):
         violating = v.violating
         if not violating:
@@ -262,23 +266,44 @@ def zone_policy_violation(reach: Reachability) -> list[Finding]:
             # bridge): that guest's own findings report it, once, rather than every guest of
             # every VLAN it taps reporting it.
             continue
-        if dm[0].kind == "management":
-            sm = [s for s in sm if s.kind != "guest"]
-        # only a same-zone class (intra_zone: deny) can hold the source itself
-        inside = {id(d) for d in dm} if sm and sm[0].zone == zone else set()
+        # guests reaching a management interface are guest-reaches-management's
+        no_guests = dm[0].kind == "management"
+        classes[id(sm)] = sm
+        contributions.setdefault((id(sm), zone), []).append(
+            _Contribution(violating, dm, v, no_guests)
+        )
+    agg: dict[tuple[str, str], list[Any]] = {}
+    ids: dict[int, frozenset[int]] = {}
+
+    def ids_of(members: list[Attachment]) -> frozenset[int]:
+        found = ids.get(id(members))
+        if found is None:
+            found = ids[id(members)] = frozenset(id(a) for a in members)
+        return found
+
+    for (sid, zone), cs in contributions.items():
+        sm = classes[sid]
+        mine = ids_of(sm)
+        # members among some contribution's first destinations: folded one by one
+        special = {id(d) for c in cs for d in c.dm[: EXAMPLES + 1] if id(d) in mine}
+        # members a same-zone contribution contains: one less in its count
+        inside: dict[int, list[int]] = defaultdict(list)
+        for k, c in enumerate(cs):
+            if _same_zone(sm, c, zone):
+                for a in mine & ids_of(c.dm):
+                    inside[a].append(k)
+        generic = {g: _fold(cs, None, zone, sm, g, ids_of) for g in (False, True)}
         for s in sm:
-            # a class's members behave alike: count them, never walk every pair
-            others = [d for d in dm[: EXAMPLES + 1] if d is not s][:EXAMPLES]
-            if not others:
-                continue
-            count = len(dm) - (1 if id(s) in inside else 0)
-            entry = agg.get((s.ref, zone))
-            if entry is None:
-                agg[(s.ref, zone)] = [s, violating, others, count, (others[0], v)]
+            is_guest = s.kind == "guest"
+            if id(s) in special:
+                entry = _fold(cs, s, zone, sm, is_guest, ids_of)
             else:
-                entry[1] = entry[1] | violating
-                entry[2] = (entry[2] + others)[:EXAMPLES]
-                entry[3] += count
+                entry = generic[is_guest]
+                if entry is not None:
+                    count = entry[3] - sum(1 for k in inside.get(id(s), ()) if cs[k].applies(s))
+                    entry = [s, entry[1], entry[2], count, entry[4]]
+            if entry is not None:
+                agg[(s.ref, zone)] = entry
     order = {a.ref: i for i, a in enumerate(reach.attachments)}
     out = []
     for (_, zone), (s, services, examples, count, (d, v)) in sorted(
@@ -305,6 +330,61 @@ def zone_policy_violation(reach: Reachability) -> list[Finding]:
             )
         )
     return out
+
+
+class _Contribution:
+    """One class verdict towards a zone, as zone-policy-violation aggregates it."""
+
+    __slots__ = ("dm", "no_guests", "v", "violating")
+
+    def __init__(self, violating: ServiceSet, dm: list[Attachment], v: Any, no_guests: bool):
+        self.violating = violating
+        self.dm = dm
+        self.v = v
+        self.no_guests = no_guests
+
+    def applies(self, s: Attachment) -> bool:
+        return not (self.no_guests and s.kind == "guest")
+
+
+def _same_zone(sm: list[Attachment], c: _Contribution, zone: str) -> bool:
+    """Whether the contribution's sources (after leaving guests out for a management
+    destination) are of the destination zone: only then can a source be among them."""
+    first = next((s for s in sm if c.applies(s)), None)
+    return first is not None and first.zone == zone
+
+
+def _fold(
+    cs: list[_Contribution],
+    s: Attachment | None,
+    zone: str,
+    sm: list[Attachment],
+    is_guest: bool,
+    ids_of: Callable[[list[Attachment]], frozenset[int]],
+) -> list[Any] | None:
+    """The aggregate [source, services, examples, count, (first destination, verdict)] of one
+    member ``s`` over its class's contributions to one zone, or of a member found among no
+    destination (``s`` None; ``is_guest`` says which contributions apply)."""
+    entry: list[Any] | None = None
+    for c in cs:
+        if c.no_guests and is_guest:
+            continue
+        dm = c.dm
+        others = [d for d in dm[: EXAMPLES + 1] if d is not s][:EXAMPLES]
+        if not others:
+            continue
+        count = len(dm)
+        if s is not None and id(s) in ids_of(dm) and _same_zone(sm, c, zone):
+            count -= 1
+        if entry is None:
+            entry = [s, c.violating, others, count, (others[0], c.v)]
+        else:
+            if c.violating is not entry[1]:
+                entry[1] = entry[1] | c.violating
+            if len(entry[2]) < EXAMPLES:
+                entry[2] = (entry[2] + others)[:EXAMPLES]
+            entry[3] += count
+    return entry
 
 
 def native_vlan_carries_guests(
