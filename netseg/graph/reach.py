@@ -874,14 +874,20 @@ class Reachability:
         self,
         sources: str | Sequence[Attachment] = "guests",
         destinations: str | Sequence[Attachment] = "management",
+        *,
+        violating_only: bool = False,
     ) -> list[ReachablePair]:
         """Every reachable (source, destination) pair between two selections, in topology
-        order of sources then destinations. An attachment never pairs with itself."""
+        order of sources then destinations. An attachment never pairs with itself.
+        ``violating_only`` keeps the pairs with services the policy does not allow (without
+        building the paths of the others)."""
         srcs = self.select(sources) if isinstance(sources, str) else list(sources)
         dsts = self.select(destinations) if isinstance(destinations, str) else list(destinations)
         order = {a.ref: i for i, a in enumerate(self.attachments)}
         found: list[tuple[int, int, Attachment, Attachment, _Verdict]] = []
         for sm, dm, v in self.class_verdicts(srcs, dsts):
+            if violating_only and not v.violating:
+                continue
             for s in sm:
                 for d in dm:
                     if s is not d:

@@ -113,9 +113,7 @@ def guest_reaches_management(
     reach: Reachability, guests: Sequence[Attachment], management: Sequence[Attachment]
 ) -> list[Finding]:
     out = []
-    for p in reach.pairs(guests, management):
-        if not p.violating:
-            continue
+    for p in reach.pairs(guests, management, violating_only=True):
         s, d = reach.attachment(p.source), reach.attachment(p.destination)
         out.append(
             _finding(
