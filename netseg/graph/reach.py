@@ -210,6 +210,8 @@ class Reachability:
             tuple[int, int, int, int], list[tuple[str, str, int, Address, bool]]
         ] = {}
         self._self_memo: dict[str, Hop] = {}
+        self._plain_profiles: dict[tuple[object, ...], _Profile] = {}
+        self._joins_by_segment: dict[int, tuple[dict[int, Join], Attachment]] = {}
         self._segtags_intern: dict[tuple[tuple[int, bool], ...], tuple[tuple[int, bool], ...]] = {}
         self._profile_intern: dict[tuple[_Profile, ...], tuple[_Profile, ...]] = {}
         self._fw_intern: dict[str, tuple[Firewall | None, int]] = {}
@@ -373,18 +375,19 @@ class Reachability:
         return found
 
     def _gateways_for(
-        self, joins: tuple[Join, ...], addr: Address
+        self, segtags: tuple[tuple[int, bool], ...], addr: Address
     ) -> list[tuple[str, str, int, Address, bool]]:
         """Gateways in an attachment's segments for one subnet: (router, interface, segment,
         gateway address, whether the subnet alone decides, i.e. no per-address check)."""
         net = addr.network
         plen = net.prefixlen
-        # keyed by integers: hashing ipaddress objects dominates on 50,000 guests
-        key = (id(joins), addr.version, int(addr) >> (net.max_prefixlen - plen), plen)
+        # keyed by integers (hashing ipaddress objects dominates on 50,000 guests) and by the
+        # interned segment tuple, which thousands of attachments share
+        key = (id(segtags), addr.version, int(addr) >> (net.max_prefixlen - plen), plen)
         found = self._gw_memo.get(key)
         if found is None:
             found = []
-            for seg in sorted({j.segment for j in joins}):
+            for seg, _ in segtags:
                 for iface, gaddr in self._gateways.get(seg, ()):
                     gnet = gaddr.network
                     if gnet.version != net.version:
@@ -395,19 +398,35 @@ class Reachability:
             self._gw_memo[key] = found
         return found
 
+    def _profile(self, segtags: tuple[tuple[int, bool], ...], addr: Address) -> _Profile:
+        gateways = self._gateways_for(segtags, addr)
+        match = self.prefixes.match(addr)
+        if all(whole for *_, whole in gateways):
+            # The subnet alone decides which gateways serve it, unless the address is a
+            # gateway's own: one shared profile per (segments, subnet, match).
+            ip = int(addr)
+            if not any(int(gaddr) == ip for _, _, _, gaddr, _ in gateways):
+                net = addr.network
+                key = (id(segtags), addr.version, int(net.network_address), net.prefixlen, match)
+                found = self._plain_profiles.get(key)
+                if found is None:
+                    gws = frozenset((router, iface, seg) for router, iface, seg, _, _ in gateways)
+                    found = self._plain_profiles[key] = _Profile(addr.version, match, gws)
+                return found
+        out = []
+        for router, iface, seg, gaddr, whole in gateways:
+            if gaddr == addr:
+                continue  # the router's own interface
+            if whole or addr.ip in gaddr.network:
+                out.append((router, iface, seg))
+        return _Profile(addr.version, match, frozenset(out))
+
     def _profiles(self, a: Attachment) -> tuple[_Profile, ...]:
         found = self._profile_memo.get(id(a))
         if found is not None:
             return found
-        out: set[_Profile] = set()
-        for addr in a.addresses:
-            gws = []
-            for router, iface, seg, gaddr, whole in self._gateways_for(a.joins, addr):
-                if gaddr == addr:
-                    continue  # the router's own interface
-                if whole or addr.ip in gaddr.network:
-                    gws.append((router, iface, seg))
-            out.add(_Profile(addr.version, self.prefixes.match(addr), frozenset(gws)))
+        segtags = self._segtags(a)
+        out = {self._profile(segtags, addr) for addr in a.addresses}
         if len(out) == 1:
             result: tuple[_Profile, ...] = (out.pop(),)
         else:
@@ -685,14 +704,25 @@ class Reachability:
             self._hops_memo[key] = found
         return found
 
-    @staticmethod
-    def _join_in(a: Attachment, segment: int, prefer_untagged: bool = True) -> Join:
-        best = None
-        for j in a.joins:
-            if j.segment == segment and (best is None or (prefer_untagged and not j.tagged)):
-                best = j
-        assert best is not None
-        return best
+    def _join_in(self, a: Attachment, segment: int) -> Join:
+        """The join of ``a`` in ``segment``: its last untagged one, else its first."""
+        joins = a.joins
+        if len(joins) <= 8:
+            best = None
+            for j in joins:
+                if j.segment == segment and (best is None or not j.tagged):
+                    best = j
+            assert best is not None
+            return best
+        # trunk and VGT ports join hundreds of segments: index them once
+        found = self._joins_by_segment.get(id(a))
+        if found is None:
+            index: dict[int, Join] = {}
+            for j in joins:
+                if j.segment not in index or not j.tagged:
+                    index[j.segment] = j
+            found = self._joins_by_segment[id(a)] = (index, a)
+        return found[0][segment]
 
     def _self_hop(self, a: Attachment) -> Hop:
         found = self._self_memo.get(a.ref)
