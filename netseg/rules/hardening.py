@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from netseg.graph.reach import collector_paused
 from netseg.model.topology import (
     Guest,
     GuestNic,
@@ -768,10 +769,11 @@ HARDENING: Mapping[str, Callable[[Topology, _Index], Iterator[Finding]]] = {
 
 def hardening_findings(topology: Topology) -> list[Finding]:
     """Every configuration-hardening finding of ``topology``, at default severity, unsorted."""
-    idx = _index(topology)
     out: list[Finding] = []
-    for check in HARDENING.values():
-        out.extend(check(topology, idx))
+    with collector_paused():
+        idx = _index(topology)
+        for check in HARDENING.values():
+            out.extend(check(topology, idx))
     return out
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from netseg.graph.l2 import UNTAGGED
-from netseg.graph.reach import Attachment, Reachability, ReachablePair
+from netseg.graph.reach import Attachment, Reachability, ReachablePair, collector_paused
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Location, Severity, Topology
 from netseg.rules.finding import Finding
@@ -86,14 +86,15 @@ def segmentation_findings(topology: Topology, reach: Reachability) -> list[Findi
     guests = [a for a in reach.attachments if a.kind == "guest"]
     management = [a for a in reach.attachments if a.kind == "management"]
     findings: list[Finding] = []
-    findings += guest_reaches_management(reach, guests, management)
-    findings += guest_on_management_segment(reach, guests, management)
-    findings += guest_can_tag_management_vlan(reach, guests, management)
-    findings += guest_observes_management(topology, reach, guests, management)
-    findings += zone_policy_violation(reach)
-    findings += native_vlan_carries_guests(topology, reach, guests, management)
-    findings += vmotion_not_isolated(topology, reach, guests, management)
-    findings += storage_not_isolated(topology, reach, guests, management)
+    with collector_paused():
+        findings += guest_reaches_management(reach, guests, management)
+        findings += guest_on_management_segment(reach, guests, management)
+        findings += guest_can_tag_management_vlan(reach, guests, management)
+        findings += guest_observes_management(topology, reach, guests, management)
+        findings += zone_policy_violation(reach)
+        findings += native_vlan_carries_guests(topology, reach, guests, management)
+        findings += vmotion_not_isolated(topology, reach, guests, management)
+        findings += storage_not_isolated(topology, reach, guests, management)
     return findings
 
 
