@@ -6,8 +6,8 @@ carries ``why`` (the waiver's reason) and the document carries ``waived`` (how m
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from json.encoder import encode_basestring as _string  # the C escaper where available
 from typing import Any
 
 from netseg.model.topology import Topology
@@ -53,10 +53,101 @@ def check_document(topology: Topology, findings: Sequence[Finding]) -> dict[str,
 
 def render_json(topology: Topology, findings: Sequence[Finding]) -> str:
     """``netseg check --format json``: one document, keys in contract order, newline-ended."""
-    return (
-        json.dumps(check_document(topology, findings), indent=2, ensure_ascii=False, default=str)
-        + "\n"
-    )
+    return dumps_indented(check_document(topology, findings)) + "\n"
 
 
-__all__ = ["check_document", "finding_to_json", "render_json", "topology_to_json"]
+def dumps_indented(value: Any, indent: int = 2) -> str:
+    """Exactly ``json.dumps(value, indent=indent, ensure_ascii=False, default=str)``, faster.
+
+    With an indent, the standard library encodes in pure Python (its C encoder only writes
+    compact JSON): 1.7 s for the 38,000 findings of a 50,000-guest estate. This writer keeps
+    the same text but encodes strings with the C escaper, lists of strings (paths, examples)
+    in one join, and works on plain recursion rather than generators.
+    """
+    out: list[str] = []
+    _encode(value, out, "\n", " " * indent)
+    return "".join(out)
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == float("inf"):
+        return "Infinity"
+    if value == -float("inf"):
+        return "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, float):
+        return _float(key)
+    if key is True:
+        return "true"
+    if key is False:
+        return "false"
+    if key is None:
+        return "null"
+    if isinstance(key, int):
+        return int.__repr__(key)
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def _encode(o: Any, out: list[str], nl: str, step: str) -> None:
+    # the order of the tests is the standard encoder's (a str or int subclass encodes as such)
+    if isinstance(o, str):
+        out.append(_string(o))
+    elif o is None:
+        out.append("null")
+    elif o is True:
+        out.append("true")
+    elif o is False:
+        out.append("false")
+    elif isinstance(o, int):
+        out.append(int.__repr__(o))
+    elif isinstance(o, float):
+        out.append(_float(o))
+    elif isinstance(o, list | tuple):
+        if not o:
+            out.append("[]")
+            return
+        inner = nl + step
+        if all(type(item) is str for item in o):
+            out.append("[" + inner + ("," + inner).join(map(_string, o)) + nl + "]")
+            return
+        sep = "[" + inner
+        for item in o:
+            out.append(sep)
+            sep = "," + inner
+            _encode(item, out, inner, step)
+        out.append(nl + "]")
+    elif isinstance(o, dict):
+        if not o:
+            out.append("{}")
+            return
+        inner = nl + step
+        sep = "{" + inner
+        for k, v in o.items():
+            head = sep + _string(k if type(k) is str else _key(k)) + ": "
+            sep = "," + inner
+            # plain scalars inline: most values are, and a call per value is the cost
+            t = type(v)
+            if t is str:
+                out.append(head + _string(v))
+            elif v is None:
+                out.append(head + "null")
+            elif t is bool:
+                out.append(head + ("true" if v else "false"))
+            elif t is int:
+                out.append(head + int.__repr__(v))
+            else:
+                out.append(head)
+                _encode(v, out, inner, step)
+        out.append(nl + "}")
+    else:
+        _encode(str(o), out, nl, step)  # default=str
+
+
+__all__ = ["check_document", "dumps_indented", "finding_to_json", "render_json", "topology_to_json"]
