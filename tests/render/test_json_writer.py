@@ -4,7 +4,7 @@ library would (users diff and parse these reports; only the speed may differ).""
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from ipaddress import IPv4Address
 
 from hypothesis import given
@@ -22,9 +22,11 @@ SCALARS = (
 KEYS = st.text() | st.integers() | st.booleans() | st.none() | st.floats(allow_nan=False)
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=5)
-    | st.lists(inner, max_size=5).map(tuple)
-    | st.dictionaries(KEYS, inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=5).map(tuple)
+        | st.dictionaries(KEYS, inner, max_size=5)
+    ),
     max_leaves=40,
 )
 
@@ -38,7 +40,7 @@ def test_same_text_as_the_standard_encoder(value: object) -> None:
     assert dumps_indented(value) == standard(value)
 
 
-class Colour(str, Enum):
+class Colour(StrEnum):
     RED = "red"
 
 
@@ -46,7 +48,7 @@ def test_subclasses_and_other_objects_encode_as_the_standard_encoder_does() -> N
     value = {
         "colour": Colour.RED,
         "address": IPv4Address("192.0.2.1"),
-        "nested": [{"a": [True, None, 1.5, "é\n\"x\""], "b": {}}, [], ("t",)],
+        "nested": [{"a": [True, None, 1.5, 'é\n"x"'], "b": {}}, [], ("t",)],
         1: float("nan"),
     }
     assert dumps_indented(value) == standard(value)
