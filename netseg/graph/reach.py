@@ -143,15 +143,26 @@ def _make_verdict(
     tagged: bool,
     route: _Route | None,
     firewall: FirewallDecision | None,
-    splits: dict[tuple[ServiceSet, ServiceSet], tuple[ServiceSet, ServiceSet]],
+    splits: dict[tuple[int, int], tuple[ServiceSet, ServiceSet, ServiceSet, ServiceSet]],
 ) -> _Verdict:
     """``splits`` memoises (permitted, violating) per (services, allowed): a few hundred
     distinct values serve every class pair."""
-    key = (services, allowed)
+    # by identity (hashing service sets is slow): the values are memoised objects nearly
+    # always, and the entry keeps both alive
+    key = (id(services), id(allowed))
     split = splits.get(key)
     if split is None:
-        split = splits[key] = (services & allowed, services - allowed)
-    return _Verdict(services, allowed, mode, segment, tagged, route, firewall, *split)
+        split = splits[key] = (services & allowed, services - allowed, services, allowed)
+    return _Verdict(services, allowed, mode, segment, tagged, route, firewall, split[0], split[1])
+
+
+def _union(a: ServiceSet, b: ServiceSet) -> ServiceSet:
+    """``a | b`` without building a new set when one side is the empty constant."""
+    if a is NONE:
+        return b
+    if b is NONE:
+        return a
+    return a | b
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +214,9 @@ class Reachability:
             int, tuple[dict[int, bool], frozenset[int], frozenset[int], object]
         ] = {}
         self._allowed_memo: dict[tuple[object, ...], tuple[ServiceSet, object, object]] = {}
-        self._verdict_sets: dict[tuple[ServiceSet, ServiceSet], tuple[ServiceSet, ServiceSet]] = {}
+        self._verdict_sets: dict[
+            tuple[int, int], tuple[ServiceSet, ServiceSet, ServiceSet, ServiceSet]
+        ] = {}
         self._routed_memo: dict[tuple[object, ...], ServiceSet] = {}
         self._paths_memo: dict[tuple[str, str], list[list[str]]] = {}
         self._hops_memo: dict[tuple[Node, Node], tuple[Hop, ...]] = {}
@@ -213,6 +226,8 @@ class Reachability:
         ] = {}
         self._self_memo: dict[str, Hop] = {}
         self._plain_profiles: dict[tuple[object, ...], _Profile] = {}
+        self._segment_numbers: dict[int, tuple[tuple[int, ...], object]] = {}
+        self._class_keys: dict[int, tuple[tuple[object, ...], Attachment]] = {}
         self._joins_by_segment: dict[int, tuple[dict[int, Join], Attachment]] = {}
         self._segtags_intern: dict[tuple[tuple[int, bool], ...], tuple[tuple[int, bool], ...]] = {}
         self._profile_intern: dict[tuple[_Profile, ...], tuple[_Profile, ...]] = {}
@@ -306,6 +321,14 @@ class Reachability:
         a = self.attachment(ref)
         seen = sorted({j.segment for j in a.joins})
         return tuple(self.layer2.segments[s] for s in seen)
+
+    def segment_numbers(self, a: Attachment) -> tuple[int, ...]:
+        """``sorted(a.segments)``, computed once per distinct set of segments."""
+        segtags = self._segtags(a)
+        found = self._segment_numbers.get(id(segtags))
+        if found is None:
+            found = self._segment_numbers[id(segtags)] = (tuple(sg for sg, _ in segtags), segtags)
+        return found[0]
 
     def tagged_in(self, a: Attachment, segment: int) -> bool:
         """Whether ``a`` is in ``segment`` only by tagged frames (VGT, trunk, transparent)."""
@@ -460,15 +483,21 @@ class Reachability:
     def _classes(self, members: Iterable[Attachment]) -> list[_Class]:
         groups: dict[tuple[object, ...], list[Attachment]] = {}
         key: tuple[object, ...]
+        keys = self._class_keys
         for a in members:
-            key = (
-                a.kind,
-                a.zone,
-                id(self._segtags(a)),
-                id(self._profiles(a)),
-                bool(a.addresses),
-                self._firewall_id(a),
-            )
+            found = keys.get(id(a))
+            if found is None:
+                key = (
+                    a.kind,
+                    a.zone,
+                    id(self._segtags(a)),
+                    id(self._profiles(a)),
+                    bool(a.addresses),
+                    self._firewall_id(a),
+                )
+                keys[id(a)] = (key, a)  # the entry keeps the attachment, so its id stays its
+            else:
+                key = found[0]
             groups.setdefault(key, []).append(a)
         out = []
         for key, ms in groups.items():
@@ -644,7 +673,7 @@ class Reachability:
                     d = self._firewall(dc.firewall, side)
                     if fwd is None or (d.services and not fwd.services):
                         fwd = d
-                    services = services | d.services
+                    services = _union(services, d.services)
                 if not services:
                     return None
                 return _make_verdict(
@@ -671,7 +700,7 @@ class Reachability:
             for pd in dc.profiles:
                 got, r = self._through(sc.zone, ps, dc.zone, pd)
                 if got:
-                    through = through | got
+                    through = _union(through, got)
                     first = first or r
             if not through:
                 continue
@@ -681,7 +710,7 @@ class Reachability:
                 if through and fw_used is None:
                     fw_used = d
             if through:
-                services = services | through
+                services = _union(services, through)
                 route = route or first
         if not services or route is None:
             return None

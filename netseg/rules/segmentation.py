@@ -73,10 +73,12 @@ def _path(p: ReachablePair | None) -> list[str]:
     return [] if p is None else [h.ref for h in p.path]
 
 
-def _by_segment(attachments: Iterable[Attachment]) -> dict[int, list[Attachment]]:
+def _by_segment(
+    reach: Reachability, attachments: Iterable[Attachment]
+) -> dict[int, list[Attachment]]:
     out: dict[int, list[Attachment]] = defaultdict(list)
     for a in attachments:
-        for seg in sorted(a.segments):
+        for seg in reach.segment_numbers(a):
             out[seg].append(a)
     return out
 
@@ -139,10 +141,10 @@ def guest_reaches_management(
 def guest_on_management_segment(
     reach: Reachability, guests: Sequence[Attachment], management: Sequence[Attachment]
 ) -> list[Finding]:
-    mgmt_in = _by_segment(management)
+    mgmt_in = _by_segment(reach, management)
     out = []
     for g in guests:
-        for seg in sorted(g.segments):
+        for seg in reach.segment_numbers(g):
             here = mgmt_in.get(seg)
             if not here:
                 continue
@@ -171,7 +173,7 @@ def guest_on_management_segment(
 def guest_can_tag_management_vlan(
     reach: Reachability, guests: Sequence[Attachment], management: Sequence[Attachment]
 ) -> list[Finding]:
-    mgmt_in = _by_segment(management)
+    mgmt_in = _by_segment(reach, management)
     atoms = reach.layer2.atoms
     out = []
     for g in guests:
@@ -393,8 +395,8 @@ def native_vlan_carries_guests(
     management: Sequence[Attachment],
 ) -> list[Finding]:
     l2 = reach.layer2
-    guest_segs = {s for g in guests for s in g.segments}
-    mgmt_in = _by_segment(management)
+    guest_segs = {s for g in guests for s in reach.segment_numbers(g)}
+    mgmt_in = _by_segment(reach, management)
     out = []
     for sw in topology.switches:
         for port in sw.ports:
@@ -439,7 +441,7 @@ def native_vlan_carries_guests(
 def _shares(
     reach: Reachability, m: Attachment, others: dict[int, list[Attachment]]
 ) -> list[tuple[int, Attachment]]:
-    return [(seg, o) for seg in sorted(m.segments) for o in others.get(seg, ()) if o is not m]
+    return [(seg, o) for seg in reach.segment_numbers(m) for o in others.get(seg, ()) if o is not m]
 
 
 def vmotion_not_isolated(
@@ -448,8 +450,10 @@ def vmotion_not_isolated(
     guests: Sequence[Attachment],
     management: Sequence[Attachment],
 ) -> list[Finding]:
-    guest_in = _by_segment(guests)
-    mgmt_role = _by_segment(m for m in management if "management" in _services(topology, m))
+    guest_in = _by_segment(reach, guests)
+    mgmt_role = _by_segment(
+        reach, [m for m in management if "management" in _services(topology, m)]
+    )
     out = []
     for m in management:
         if "vmotion" not in _services(topology, m):
@@ -482,7 +486,7 @@ def storage_not_isolated(
     guests: Sequence[Attachment],
     management: Sequence[Attachment],
 ) -> list[Finding]:
-    guest_in = _by_segment(guests)
+    guest_in = _by_segment(reach, guests)
     out = []
     for m in management:
         roles = _services(topology, m) & STORAGE_SERVICES
