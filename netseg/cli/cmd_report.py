@@ -1,21 +1,26 @@
-"""``netseg report TOPOLOGY -o FILE.html``: one self-contained HTML review report."""
+"""``netseg report TOPOLOGY -o FILE.html [--capture FILE… --at POINT]``: one self-contained HTML
+review report."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import Any
 
 from netseg import __version__
 from netseg.analysis import analyse
+from netseg.capture.replay import replay
 from netseg.cli.common import atomic_write
 from netseg.errors import RenderError
 from netseg.graph import analyse_reachability
 from netseg.render.diagram import dot_available, render, svg_for_html
 from netseg.render.dot import render_dot
 from netseg.render.html import render_report
+from netseg.render.replay import replay_document
 from netseg.topology import load
 
-HELP = "one self-contained HTML review report: findings, zone matrix, diagram"
+HELP = "one self-contained HTML review report: findings, zone matrix, diagram, captures"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,12 +32,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="the report file (written atomically)",
     )
+    parser.add_argument(
+        "--capture",
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="pcap/pcapng files (.gz too) or directories to replay into the report",
+    )
+    parser.add_argument(
+        "--at",
+        metavar="POINT",
+        help="capture point of --capture: SWITCH:PORT, HOST/NIC, HOST/VSWITCH/PORTGROUP or "
+        "HOST/VSWITCH",
+    )
+    parser.add_argument(
+        "--vlan", type=int, metavar="N", help="with --at HOST/VSWITCH: the VLAN of untagged frames"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="worker processes for --capture"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if not args.capture and (args.at or args.vlan is not None):
+        print("netseg: --at and --vlan describe --capture files; give --capture", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print("netseg: --workers must be at least 1", file=sys.stderr)
+        return 2
     topology = load(args.topology)
     analysis = analyse(topology)
     reach = analysis.reachability or analyse_reachability(topology)
+    replayed: dict[str, Any] | None = None
+    unreadable = False
+    if args.capture:
+        # the design's reachability is reused: the capture is judged against the same model
+        result = replay(
+            topology, args.capture, args.at, args.vlan, args.workers, reachability=reach
+        )
+        for account in result.tables.files:
+            if account.error:
+                print(f"{account.file}: {account.error}", file=sys.stderr)
+                unreadable = True
+        # every conversation the replay would list: violations, unattributed ones
+        replayed = replay_document(result)
     svg = None
     if dot_available():
         dot = render_dot(topology, reach, analysis.findings)
@@ -40,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
             svg = svg_for_html(render(dot, "svg"))
         except RenderError:
             svg = None  # the report says there is no diagram; findings matter more
-    html = render_report(topology, analysis, reach, svg, version=__version__)
+    html = render_report(topology, analysis, reach, svg, replayed, version=__version__)
     atomic_write(Path(args.output), html)
-    return 0
+    # like replay: the report is written (the file's row says why it was not read), and the
+    # exit code says that an input could not be used
+    return 2 if unreadable else 0

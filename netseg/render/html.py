@@ -252,6 +252,10 @@ def _captures(replay: Mapping[str, Any]) -> str:
             if isinstance(und, Mapping) and isinstance(uns, Mapping)
             else ""
         )
+        if f.get("error"):
+            why = f"not read: {f['error']}"
+        elif f.get("cut_short"):
+            why = "; ".join(w for w in (why, "last record cut short (not counted)") if w)
         files.append(
             f"<tr><td><code>{esc(f.get('file', ''))}</code></td><td>{esc(f.get('frames', 0))}</td>"
             f"<td>{esc(f.get('decoded', 0))}</td><td>{_sum(und)}</td><td>{_sum(uns)}</td>"
@@ -268,9 +272,11 @@ def _captures(replay: Mapping[str, Any]) -> str:
     for c in replay.get("conversations", []):
         if c.get("verdict") != "violation":
             continue
-        frames = ", ".join(
-            f"{s.get('file', '')} #{s.get('frame', '')}" for s in c.get("sample_frames", [])
-        )
+        # the file once, then its frame numbers: what Wireshark's "Go to packet" wants
+        by_file: dict[str, list[str]] = {}
+        for sample in c.get("sample_frames", []):
+            by_file.setdefault(str(sample.get("file", "")), []).append(f"#{sample.get('frame')}")
+        frames = "; ".join(f"{f} {', '.join(n)}" for f, n in by_file.items())
         count = c.get("frames", [])
         count_text = " / ".join(str(n) for n in count) if isinstance(count, list) else str(count)
         src = c.get("src", "")
@@ -283,15 +289,46 @@ def _captures(replay: Mapping[str, Any]) -> str:
             f"<td>{esc(', '.join(c.get('rules', [])))}</td></tr>"
         )
     conv_body = "".join(convs) or '<tr><td colspan="7">No violating conversation.</td></tr>'
+    point = replay.get("capture_point")
+    where = (
+        f'<p class="muted">Captured at <code>{esc(point)}</code>.</p>'
+        if point
+        else '<p class="muted">No capture point given: frames are attributed by address only.</p>'
+    )
     return (
-        '<section id="captures"><h2>Captures</h2><h3>Accounting</h3>'
+        f'<section id="captures"><h2>Captures</h2>{where}<h3>Accounting</h3>'
         '<table id="capture-files"><thead><tr><th>file</th><th>frames</th><th>decoded</th>'
         "<th>undecodable</th><th>unsupported</th><th>why</th></tr></thead>"
         f"<tbody>{''.join(files)}{total_row}</tbody></table>"
+        f"{_observed(replay.get('findings', []))}"
         "<h3>Violating conversations</h3>"
         '<table id="capture-violations"><thead><tr><th>VLAN</th><th>from</th><th>to</th>'
         "<th>service</th><th>frames (→ / ←)</th><th>frame numbers</th><th>rules</th></tr>"
         f"</thead><tbody>{conv_body}</tbody></table></section>"
+    )
+
+
+def _observed(findings: Sequence[Mapping[str, Any]]) -> str:
+    """The replay's findings (capture-replay.md rules), most severe first, as the JSON gives
+    them; the frame numbers are in each message, ready for Wireshark's "Go to packet"."""
+    order = {s.value: i for i, s in enumerate(Severity)}
+    ranked = sorted(findings, key=lambda f: order.get(str(f.get("severity")), len(order)))
+    rows = []
+    for f in ranked:
+        sev = str(f.get("severity", ""))
+        waived = '<span class="waived">waived</span>' if f.get("waived") else ""
+        rows.append(
+            f'<tr><td><span class="sev sev-{esc(sev)}">{esc(sev)}</span>{waived}</td>'
+            f"<td><code>{esc(f.get('rule', ''))}</code></td>"
+            f"<td><code>{esc(f.get('subject', ''))}</code></td>"
+            f"<td><code>{esc(f.get('object') or '')}</code></td>"
+            f"<td>{esc(f.get('message', ''))}</td></tr>"
+        )
+    body = "".join(rows) or '<tr><td colspan="5">No finding in the captures.</td></tr>'
+    return (
+        "<h3>Observed findings</h3>"
+        '<table id="capture-findings"><thead><tr><th>severity</th><th>rule</th><th>subject</th>'
+        f"<th>object</th><th>message</th></tr></thead><tbody>{body}</tbody></table>"
     )
 
 
@@ -318,6 +355,7 @@ thead th{background:var(--head);position:sticky;top:0}
 #findings-table td:nth-child(1){width:92px}#findings-table td:nth-child(2){width:225px}
 #findings-table td:nth-child(3),#findings-table td:nth-child(4){width:170px}
 #findings-table td:nth-child(6){width:150px}
+#capture-findings td:nth-child(3),#capture-findings td:nth-child(4),#capture-violations td:nth-child(2),#capture-violations td:nth-child(3){min-width:150px}
 .svc{color:var(--muted);font-size:12px;margin-top:2px}
 .filters{display:flex;flex-wrap:wrap;gap:14px;align-items:center;margin:6px 0 10px}
 .filters fieldset{border:1px solid var(--line);border-radius:4px;padding:2px 8px;margin:0}
