@@ -422,6 +422,8 @@ SCRIPT = """
     rule.value='';waived.checked=false;out.unwaived=apply();waived.checked=true;apply();
     out.matrix_cells=document.querySelectorAll('#zone-matrix td.cell').length;
     out.svg=document.querySelectorAll('#diagram svg').length;
+    out.capture_findings=document.querySelectorAll('#capture-findings tbody tr').length;
+    out.capture_violations=document.querySelectorAll('#capture-violations tbody tr').length;
     out.resources=performance.getEntriesByType('resource').length;
     out.csp_violations=window.netsegBlocked||0;
     var p=document.getElementById('selftest');p.textContent=JSON.stringify(out);p.dataset.done='1';

@@ -86,6 +86,28 @@ def test_report_renders_filters_and_fetches_nothing(page: Path, tmp_path: Path) 
     assert result["csp_violations"] == 0
 
 
+def test_report_with_captures_renders_them(tmp_path: Path) -> None:
+    from netseg.cli.main import main
+
+    topology = str(ROOT / "topologies" / "esxi-cluster.yaml")
+    capture = str(ROOT / "captures" / "esxi-incident.pcap")
+    out = tmp_path / "incident.html"
+    args = ["--capture", capture, "--at", "tor1:Eth1/11"]
+    assert main(["report", topology, "-o", str(out), *args]) == 0
+    replay_json = tmp_path / "replay.json"
+    main(["replay", topology, *args[1:], "--format", "json", "-o", str(replay_json)])
+    expected = json.loads(replay_json.read_text(encoding="utf-8"))
+
+    proc = chromium(tmp_path / "profile", "--dump-dom", out.as_uri() + "#selftest")
+    match = re.search(r'<pre id="selftest" data-done="1">([^<]*)</pre>', proc.stdout)
+    assert match is not None, "the page's script did not run"
+    result = json.loads(match.group(1).replace("&quot;", '"'))
+    assert result["capture_findings"] == len(expected["findings"]) > 0
+    violating = [c for c in expected["conversations"] if c["verdict"] == "violation"]
+    assert result["capture_violations"] == len(violating) > 0
+    assert result["resources"] == 0 and result["csp_violations"] == 0
+
+
 def test_screenshot_at_1280(page: Path, tmp_path: Path) -> None:
     artifacts = ROOT / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
