@@ -18,7 +18,7 @@ import numpy as np
 
 from netseg.capture.conversations import SAMPLES, ConversationTable, EventTable
 from netseg.capture.decode import DECODED, REASONS, UNDECODABLE, UNSUPPORTED, decode_batch
-from netseg.capture.reader import CHUNK_SIZE, CaptureReader, RecordBatch, capture_files
+from netseg.capture.reader import CHUNK_SIZE, CaptureReader, RecordBatch, Span, capture_files
 from netseg.errors import CaptureError
 
 __all__ = ["CaptureTables", "FileAccount", "tabulate_captures", "tabulate_file"]
@@ -96,14 +96,16 @@ def tabulate_file(
     *,
     chunk_size: int = CHUNK_SIZE,
     progress: Callable[[int], None] | None = None,
+    span: Span | None = None,
 ) -> CaptureTables:
     """Read, decode and aggregate one file; ``index`` is its position among the replay's files.
 
-    A file that cannot be read gives an account with ``error`` set and nothing else.
+    A file that cannot be read gives an account with ``error`` set and nothing else. With
+    ``span``, only that part of the file (the account then counts only its frames).
     """
     account = FileAccount(str(path), index)
     out = CaptureTables([account])
-    reader = CaptureReader(Path(path), chunk_size=chunk_size, reuse_buffer=True)
+    reader = CaptureReader(Path(path), chunk_size=chunk_size, reuse_buffer=True, span=span)
     try:
         for chunk in reader.batches():
             for batch in chunk.split(_DECODE_BATCH):
