@@ -6,7 +6,8 @@
     ├── TopologyError        the topology file is unreadable or invalid (carries every Problem)
     ├── CaptureError         a capture file cannot be read at all
     ├── SelectorError        a --from/--to/--host selector or capture point matches nothing
-    └── RenderError          an output cannot be produced (e.g. Graphviz `dot` missing)
+    ├── RenderError          an output cannot be produced (e.g. Graphviz `dot` missing)
+    └── SchedulerError       a Dask scheduler (--scheduler) cannot be used or reached
 
 The CLI turns each into one clear message per problem and exit code 2; a traceback means a
 bug in netseg.
@@ -60,3 +61,8 @@ class SelectorError(NetsegError):
 
 class RenderError(NetsegError):
     """An output format cannot be produced on this machine."""
+
+
+class SchedulerError(NetsegError):
+    """Replay on a Dask cluster is impossible: Dask is not installed, or the scheduler is
+    unreachable."""

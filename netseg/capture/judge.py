@@ -11,14 +11,14 @@ conversation and event tables. Work grows with distinct conversations, never wit
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from netseg.capture.accounting import CaptureTables, tabulate_file
+from netseg.capture.accounting import CaptureTables
 from netseg.capture.conversations import Conversation, Event, FrameRef, Side
 from netseg.capture.decode import format_mac
-from netseg.capture.reader import capture_files
+from netseg.capture.parallel import tabulate as tabulate  # moved there; re-exported
 from netseg.errors import SelectorError
 from netseg.graph import Reachability
 from netseg.graph.l3 import PrefixIndex, policy_allows
@@ -712,21 +712,3 @@ def judge_tables(
     judge.frame_rules(judged, tables)
     findings = apply_policy(topology, judge.findings)
     return ReplayResult(topology, point, tables, judged, findings)
-
-
-def tabulate(paths: Iterable[str], workers: int = 1, progress: Any = None) -> CaptureTables:
-    """Read every capture, on ``workers`` processes; tables merge associatively, so the result
-    is the same whatever the split."""
-    files = capture_files(paths)
-    if workers <= 1 or len(files) <= 1:
-        result = CaptureTables()
-        for i, path in enumerate(files):
-            result = result.merge(tabulate_file(path, i, progress=progress))
-        return result
-    from concurrent.futures import ProcessPoolExecutor
-
-    result = CaptureTables()
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        for part in pool.map(tabulate_file, files, range(len(files))):
-            result = result.merge(part)
-    return result

@@ -5,8 +5,14 @@
     result = netseg.replay(topology, ["captures/esxi-incident.pcap"], at="tor1:Eth1/11")
     for finding in result.findings: ...
 
-Reading (possibly on several worker processes), judging each distinct conversation once, and
-the evidence file of violating frames.
+Reading (in-process, on worker processes or on a Dask cluster, split by file and by chunk of
+file: :mod:`netseg.capture.parallel`), judging each distinct conversation once, and the evidence
+file of violating frames. To overlap reading with loading the topology, start the reading first
+and pass it in::
+
+    with start_tabulation(paths, workers=2) as pending:
+        topology = load("big.json")
+        result = netseg.replay(topology, paths, tables=pending)
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from netseg.capture.accounting import CaptureTables
 from netseg.capture.decode import FrameFacts, decode_frame
 from netseg.capture.evidence import EvidenceFrame, write_evidence
 from netseg.capture.judge import (
@@ -22,8 +29,8 @@ from netseg.capture.judge import (
     ReplayResult,
     judge_tables,
     resolve_capture_point,
-    tabulate,
 )
+from netseg.capture.parallel import PendingTables, start_tabulation
 from netseg.capture.reader import CaptureReader, read_frames
 from netseg.errors import CaptureError
 from netseg.graph import Reachability, analyse_reachability
@@ -38,13 +45,28 @@ def replay(
     workers: int = 1,
     reachability: Reachability | None = None,
     progress: Callable[[int], None] | None = None,
+    *,
+    scheduler: str | None = None,
+    tables: CaptureTables | PendingTables | None = None,
 ) -> ReplayResult:
     """Read, attribute and judge captures against ``topology``. An unknown capture point raises
-    SelectorError; unreadable files are recorded in the result (``tables.files[i].error``)."""
+    SelectorError; unreadable files are recorded in the result (``tables.files[i].error``).
+
+    ``workers`` >= 2 reads on that many processes, ``scheduler`` (``tcp://host:port``) on a Dask
+    cluster; either way the reading runs while the reachability is computed. ``tables``: the
+    reading of these same ``paths``, already started (:func:`start_tabulation`) or done.
+    """
     point = resolve_capture_point(topology, at, vlan)
-    tables = tabulate([os.fspath(p) for p in paths], workers=workers, progress=progress)
-    reach = reachability if reachability is not None else analyse_reachability(topology)
-    return judge_tables(topology, reach, tables, point)
+    pending = tables
+    if pending is None:
+        pending = start_tabulation(paths, workers, scheduler=scheduler)
+    try:
+        reach = reachability if reachability is not None else analyse_reachability(topology)
+        read = pending if isinstance(pending, CaptureTables) else pending.result(progress)
+    finally:
+        if tables is None and isinstance(pending, PendingTables):
+            pending.close()
+    return judge_tables(topology, reach, read, point)
 
 
 def _belongs(f: FrameFacts, j: JudgedConversation) -> bool:

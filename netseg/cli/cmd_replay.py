@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from netseg.capture.parallel import start_tabulation
 from netseg.capture.replay import replay, write_evidence_file
 from netseg.cli.common import add_fail_on, add_format, chosen_format, colour_enabled, write_output
 from netseg.render.replay import render_replay_json, render_replay_text
@@ -42,7 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=1,
         metavar="N",
-        help="worker processes (files are split between them)",
+        help="worker processes: files, and chunks of large files, are split between them; "
+        "reading starts while the topology loads",
+    )
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="read on a Dask cluster (tcp://host:port of its scheduler; needs netseg[cluster]); "
+        "the capture paths must be visible on every worker",
     )
     add_format(parser, ["text", "json"])
     add_fail_on(parser)
@@ -77,10 +85,20 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("netseg: --workers must be at least 1", file=sys.stderr)
         return 2
-    topology = load(args.topology)
-    progress = _Progress()
-    result = replay(topology, args.captures, args.at, args.vlan, args.workers, progress=progress)
-    progress.done()
+    # Reading starts first (on workers or a cluster), so it overlaps loading the topology.
+    with start_tabulation(args.captures, args.workers, scheduler=args.scheduler) as pending:
+        topology = load(args.topology)
+        progress = _Progress()
+        result = replay(
+            topology,
+            args.captures,
+            args.at,
+            args.vlan,
+            args.workers,
+            progress=progress,
+            tables=pending,
+        )
+        progress.done()
     for account in result.tables.files:
         if account.error:
             print(f"{account.file}: {account.error}", file=sys.stderr)
