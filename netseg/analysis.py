@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from netseg.graph import Reachability, analyse_reachability
+from netseg.graph.reach import collector_paused
 from netseg.model.topology import Severity, Topology
 from netseg.rules.engine import apply_policy, failing
 from netseg.rules.finding import Finding
@@ -86,8 +87,10 @@ def analyse(topology: Topology, reachability: Reachability | None = None) -> Ana
     Pass ``reachability`` (from :func:`netseg.graph.analyse_reachability`) to reuse one that
     was already computed.
     """
-    findings = hardening_findings(topology)
-    if reachability is None:
-        reachability = analyse_reachability(topology)
-    findings.extend(segmentation_findings(topology, reachability))
-    return Analysis(topology, tuple(apply_policy(topology, findings)), reachability)
+    # paused throughout, policy and sorting included (see collector_paused)
+    with collector_paused():
+        findings = hardening_findings(topology)
+        if reachability is None:
+            reachability = analyse_reachability(topology)
+        findings.extend(segmentation_findings(topology, reachability))
+        return Analysis(topology, tuple(apply_policy(topology, findings)), reachability)
