@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from bisect import bisect_right
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -305,26 +305,12 @@ _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[{}]')
 
 
 def _parse_json(text: str, display: str) -> Any:
-    # Object positions in closing order match the order object_pairs_hook is called in.
-    opens: list[int] = []
-    closes: list[int] = []
-    for offset in _structural_braces(text):
-        if text[offset] == "{":
-            opens.append(offset)
-        elif opens:
-            closes.append(opens.pop())
-    line_starts = _line_starts(text)
-    positions = iter(closes)
-
-    def mark_of(offset: int) -> tuple[int, int]:
-        line = bisect_right(line_starts, offset)
-        return (line, offset - line_starts[line - 1] + 1)
+    marks = iter(_object_marks(text))
 
     def hook(pairs: list[tuple[str, Any]]) -> MDict:
         # Only the object's own mark: an invalid JSON file is re-read by the YAML composer for
         # exact key positions (see netseg.topology), so the fast path stays lean.
-        offset = next(positions, 0)
-        mark = mark_of(offset)
+        mark = next(marks, (1, 1))
         d = MDict(display, mark)
         d.update(pairs)
         if len(d) != len(pairs):
@@ -351,6 +337,24 @@ def _parse_json(text: str, display: str) -> Any:
     return value
 
 
+def _object_marks(text: str) -> list[tuple[int, int]]:
+    """(line, column) of every object's opening brace, in the order its closing brace comes,
+    which is the order ``object_pairs_hook`` is called in."""
+    opens: list[int] = []
+    closes: list[int] = []
+    for offset in _structural_braces(text):
+        if text[offset] == "{":
+            opens.append(offset)
+        elif opens:
+            closes.append(opens.pop())
+    # one vectorised search rather than a bisection per object (there are 100,000s)
+    starts = np.asarray(_line_starts(text), dtype=np.int64)
+    offsets = np.asarray(closes, dtype=np.int64)
+    lines = np.searchsorted(starts, offsets, side="right")
+    columns = offsets - starts[lines - 1] + 1
+    return list(zip(lines.tolist(), columns.tolist(), strict=True))
+
+
 def _structural_braces(text: str) -> list[int]:
     """Offsets of the braces outside strings, in order.
 
@@ -358,8 +362,6 @@ def _structural_braces(text: str) -> list[int]:
     scanned with numpy: a brace is outside strings when an even number of quotes precede it.
     Otherwise every string is matched by a regular expression (a second per 8 MB)."""
     if len(text) > 1 << 20 and "\\" not in text and text.isascii():
-        import numpy as np
-
         data = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
         inside = np.cumsum(data == ord('"'), dtype=np.int64) & 1
         braces = ((data == ord("{")) | (data == ord("}"))) & (inside == 0)
@@ -374,6 +376,10 @@ def _mlist(items: list[Any], display: str, mark: tuple[int, int]) -> MList:
 
 
 def _line_starts(text: str) -> list[int]:
+    if len(text) > 1 << 20 and text.isascii():
+        # offsets of bytes are offsets of characters here
+        data = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+        return [0, *(np.flatnonzero(data == ord("\n")) + 1).tolist()]
     starts = [0]
     find = text.find
     i = find("\n")

@@ -114,6 +114,9 @@ class Type:
     """A value type of the format: checks and converts a value, and describes itself."""
 
     doc = ""
+    # True when every non-empty ``str`` passes :meth:`check` unchanged, so that records can
+    # skip the call (and the position object it needs) for the most common field value
+    plain_text = False
 
     def check(self, value: Any, where: Where, problems: Problems) -> Any:
         raise NotImplementedError
@@ -126,6 +129,7 @@ class Str(Type):
     def __init__(self, pattern: str | None = None, hint: str = "") -> None:
         self.pattern = re.compile(pattern) if pattern else None
         self.hint = hint
+        self.plain_text = self.pattern is None
 
     def check(self, value: Any, where: Where, problems: Problems) -> Any:
         if type(value) is str and value and self.pattern is None:
@@ -419,6 +423,13 @@ class Record(Type):
     fields: dict[str, Field]
     doc: str = ""
     skip_required: bool = field(default=False)
+    # the fields' types by key, and the required keys: looked up for every record checked
+    _types: dict[str, Type] = field(init=False, repr=False, compare=False)
+    _required: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._types = {key: spec.type for key, spec in self.fields.items()}
+        self._required = tuple(key for key, spec in self.fields.items() if spec.required)
 
     def check(self, value: Any, where: Where, problems: Problems) -> Any:
         if not isinstance(value, MDict):
@@ -429,22 +440,25 @@ class Record(Type):
         # converted in place: the tree is netseg's own parse product, never the user's data
         out = value
         unknown = []
-        fields = self.fields
+        types = self._types
         for key, item in value.items():
-            spec = fields.get(key) if isinstance(key, str) else None
-            w = Where(value, key, parent=where)
-            if spec is None:
+            t = types.get(key) if isinstance(key, str) else None
+            if t is None:
                 problems.add(
-                    w, f"unknown key {key!r} in {self.name}{suggest(key, fields)}", at_key=True
+                    Where(value, key, parent=where),
+                    f"unknown key {key!r} in {self.name}{suggest(key, self.fields)}",
+                    at_key=True,
                 )
                 unknown.append(key)
                 continue
-            out[key] = spec.type.check(item, w, problems)
+            if type(item) is str and item and t.plain_text:
+                continue  # valid and unchanged (names, most text)
+            out[key] = t.check(item, Where(value, key, parent=where), problems)
         for key in unknown:
             del out[key]
         if not self.skip_required:
-            for key, spec in self.fields.items():
-                if spec.required and key not in value:
+            for key in self._required:
+                if key not in value:
                     problems.add(Where(value, None, where.path), f"missing required key {key!r}")
         return out
 
