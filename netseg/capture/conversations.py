@@ -61,7 +61,8 @@ SERVICE_PORTS = frozenset(
      6443, 6514, 8000, 8008, 8080, 8081, 8443, 8888, 9000, 9090, 9092, 9100, 9200, 9300, 9418,
      10250, 11211, 27017}
 )  # fmt: skip
-_SERVICE_PORTS_ARR = np.asarray(sorted(SERVICE_PORTS), dtype=np.int64)
+_SERVICE_LUT = np.zeros(65536, dtype=np.bool_)  # port -> is in SERVICE_PORTS (65535 is not)
+_SERVICE_LUT[sorted(SERVICE_PORTS)] = True
 
 
 def order_key(file_index: int, frame_no: int) -> int:
@@ -144,6 +145,22 @@ class ConversationTable:
     syn_order: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     syn_dir: npt.NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, np.int8))
     samples: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, SAMPLES), np.int64))
+    # The batch path's index: the 64-bit hash of every row's key, sorted (``_hashes``), the row
+    # of each (``_hash_rows``) and the key columns of every row (``_key_rows``, one row each) for
+    # the exact check. Covers the first ``_indexed`` rows; rows added through ``update`` are
+    # indexed when the next batch comes. ``_collided``: two keys ever shared a hash, and batches
+    # are then grouped exactly (by lexsort and the key dict) instead.
+    _hashes: npt.NDArray[np.uint64] = field(
+        default_factory=lambda: np.zeros(0, np.uint64), repr=False, compare=False
+    )
+    _hash_rows: npt.NDArray[np.int64] = field(
+        default_factory=lambda: np.zeros(0, np.int64), repr=False, compare=False
+    )
+    _key_rows: npt.NDArray[np.uint64] = field(
+        default_factory=lambda: np.zeros((0, _KEY_COLS), np.uint64), repr=False, compare=False
+    )
+    _indexed: int = field(default=0, repr=False, compare=False)
+    _collided: bool = field(default=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -253,13 +270,142 @@ class ConversationTable:
             self.samples.copy(),
         )
 
+    def _index(self) -> bool:
+        """Bring the hash index up to date; False when two keys share a hash."""
+        if self._collided:
+            return False
+        m = len(self.keys)
+        if self._indexed < m:
+            new = np.asarray(self.keys[self._indexed :], dtype=np.uint64).reshape(-1, _KEY_COLS)
+            h = _hash(new.T)
+            hashes = np.concatenate([self._hashes, h])
+            rows = np.concatenate([self._hash_rows, np.arange(self._indexed, m, dtype=np.int64)])
+            order = np.argsort(hashes, kind="stable")
+            self._hashes, self._hash_rows = hashes[order], rows[order]
+            self._key_rows = np.concatenate([self._key_rows, new])
+            self._indexed = m
+            if len(self._hashes) > 1 and (self._hashes[1:] == self._hashes[:-1]).any():
+                self._collided = True
+                return False
+        return True
+
+    def _batch_rows(
+        self, cols: npt.NDArray[np.uint64], h: npt.NDArray[np.uint64]
+    ) -> npt.NDArray[np.int64] | None:
+        """Each frame's row, adding rows for new keys; None on a hash collision."""
+        if not self._index():
+            return None
+        hashes = self._hashes
+        pos = np.searchsorted(hashes, h)
+        if len(hashes):
+            np.minimum(pos, len(hashes) - 1, out=pos)
+            hit = hashes[pos] == h
+        else:
+            hit = np.zeros(len(h), dtype=np.bool_)
+        if not hit.all():
+            miss = np.flatnonzero(~hit)
+            _, first = np.unique(h[miss], return_index=True)
+            first = np.sort(first)  # new rows in order of first frame, as the dict path adds them
+            fresh = cols[:, miss[first]].T.tolist()
+            self._rows_for([tuple(k) for k in fresh])
+            if not self._index():
+                return None
+            hashes = self._hashes
+            pos = np.searchsorted(hashes, h)
+        rows = self._hash_rows[pos]
+        # Exact check: every frame's key is its row's key.
+        if (self._key_rows[rows] != cols.T).any():
+            self._collided = True
+            return None
+        return rows
+
     def add_batch(self, d: DecodedBatch, file_index: int) -> None:
-        """Aggregate the decoded frames of one batch."""
-        sel = np.flatnonzero(d.status == DECODED)
-        if len(sel) == 0:
-            return
+        """Aggregate the decoded frames of one batch.
+
+        Each frame's key is hashed to 64 bits and looked up among the rows' hashes (sorted, by
+        binary search); the frame's key columns are then compared with its row's, so grouping is
+        exact. Sums, minima and maxima go straight into the table's columns (``bincount``,
+        ``minimum.at``); only rows that still lack sample frames look at the order of frames.
+        """
+        decoded = d.status == DECODED
+        if decoded.all():
+            sel = None
+        else:
+            sel = np.flatnonzero(decoded)
+            if len(sel) == 0:
+                return
         cols, direction = _frame_keys(d, sel)
         h = _hash(cols)
+        rows = self._batch_rows(cols, h)
+        if rows is None:
+            every = np.arange(len(d), dtype=np.int64) if sel is None else sel
+            self._add_exact(d, every, cols, direction, h, file_index)
+            return
+        rec = d.records
+
+        def pick(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+            return a if sel is None else a[sel]
+
+        k = len(rows)
+        m = len(self.keys)
+        w = rows * 2 + direction
+        self.frames += np.bincount(w, minlength=2 * m).reshape(m, 2)
+        olen = pick(rec.origlen)
+        self.bytes += np.bincount(w, weights=olen, minlength=2 * m).reshape(m, 2).astype(np.int64)
+        ts = pick(rec.ts_ns)
+        np.minimum.at(self.ts_first, rows, ts)
+        np.maximum.at(self.ts_last, rows, ts)
+        okey = np.int64(file_index) << np.int64(_FRAME_BITS) | pick(rec.frame_no)
+        # Frame numbers increase within a batch: a row's first frame here is its lowest index.
+        first = np.full(m, k, dtype=np.int64)
+        np.minimum.at(first, rows, np.arange(k, dtype=np.int64))
+        present = np.flatnonzero(first < k)
+        at = first[present]
+        earlier = okey[at] < self.first_order[present]
+        r, at = present[earlier], at[earlier]
+        if len(r):
+            sp, dp = pick(d.sport)[at], pick(d.dport)[at]
+            self.first_order[r] = okey[at]
+            self.first_dir[r] = direction[at]
+            self.first_reply_like[r] = (sp >= 0) & (sp < 1024) & (dp >= 1024)
+        flags = pick(d.tcp_flags)
+        syn = np.flatnonzero((flags >= 0) & ((flags & 0x12) == 0x02))
+        if len(syn):
+            g_syn, i = np.unique(rows[syn], return_index=True)
+            s_at = syn[i]
+            earlier = okey[s_at] < self.syn_order[g_syn]
+            self.syn_order[g_syn[earlier]] = okey[s_at[earlier]]
+            self.syn_dir[g_syn[earlier]] = direction[s_at[earlier]]
+        # Sample frames: only rows whose five are not all before this batch need a look.
+        need = self.samples[:, -1] > okey[0]
+        if need.any():
+            sub = np.flatnonzero(need[rows])
+            if len(sub):
+                order = np.argsort(rows[sub], kind="stable")
+                rs = rows[sub][order]
+                starts = np.flatnonzero(np.r_[True, rs[1:] != rs[:-1]])
+                ends = np.r_[starts[1:], len(rs)]
+                got = np.full((len(starts), SAMPLES), _NO_ORDER, dtype=np.int64)
+                ok_sorted = okey[sub][order]
+                for j in range(SAMPLES):
+                    pos = starts + j
+                    ok = pos < ends
+                    got[ok, j] = ok_sorted[pos[ok]]
+                g = rs[starts]
+                both = np.concatenate([self.samples[g], got], axis=1)
+                both.sort(axis=1)
+                self.samples[g] = both[:, :SAMPLES]
+
+    def _add_exact(
+        self,
+        d: DecodedBatch,
+        sel: npt.NDArray[np.int64],
+        cols: npt.NDArray[np.uint64],
+        direction: npt.NDArray[np.int64],
+        h: npt.NDArray[np.uint64],
+        file_index: int,
+    ) -> None:
+        """The batch grouped by sorting (hash, then lexsort on a collision) and the key dict."""
         order = np.argsort(h, kind="stable")
         hs = h[order]
         starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
@@ -358,25 +504,30 @@ class ConversationTable:
 
 
 def _frame_keys(
-    d: DecodedBatch, sel: npt.NDArray[np.int64]
+    d: DecodedBatch, sel: npt.NDArray[np.int64] | None
 ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """Key columns (sides ordered) and each frame's direction (0: A -> B)."""
-    sp = d.sport[sel].astype(np.int64)
-    dp = d.dport[sel].astype(np.int64)
+    """Key columns (sides ordered) and each frame's direction (0: A -> B), for the frames
+    ``sel`` (None: all)."""
+
+    def pick(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return a if sel is None else a[sel]
+
+    sp = pick(d.sport).astype(np.int64)
+    dp = pick(d.dport).astype(np.int64)
     has_ports = sp >= 0
     lo_s, lo_d = sp < 1024, dp < 1024
-    kn_s, kn_d = np.isin(sp, _SERVICE_PORTS_ARR), np.isin(dp, _SERVICE_PORTS_ARR)
+    kn_s, kn_d = _SERVICE_LUT[sp & 0xFFFF], _SERVICE_LUT[dp & 0xFFFF]
     server_is_dst = np.where(lo_s != lo_d, lo_d, np.where(kn_s != kn_d, kn_d, dp < sp))
-    smac, dmac = d.src_mac[sel], d.dst_mac[sel]
-    shi, slo, dhi, dlo = d.src_hi[sel], d.src_lo[sel], d.dst_hi[sel], d.dst_lo[sel]
+    smac, dmac = pick(d.src_mac), pick(d.dst_mac)
+    shi, slo, dhi, dlo = pick(d.src_hi), pick(d.src_lo), pick(d.dst_hi), pick(d.dst_lo)
     # Canonical order where no side owns the service: the smaller (mac, ip) is side A.
     src_greater = (smac > dmac) | ((smac == dmac) & ((shi > dhi) | ((shi == dhi) & (slo > dlo))))
     swap = np.where(has_ports & (sp != dp), ~server_is_dst, src_greater)
     port = np.where(has_ports, np.where(server_is_dst, dp, sp), -1)
-    ipver = d.ipver[sel].astype(np.int64)
-    etype = np.where(ipver > 0, -1, d.ethertype[sel].astype(np.int64))
-    cols = np.empty((_KEY_COLS, len(sel)), dtype=np.uint64)
-    cols[0] = d.outer_vid[sel].astype(np.int64).astype(np.uint64)
+    ipver = pick(d.ipver).astype(np.int64)
+    etype = np.where(ipver > 0, -1, pick(d.ethertype).astype(np.int64))
+    cols = np.empty((_KEY_COLS, len(sp)), dtype=np.uint64)
+    cols[0] = pick(d.outer_vid).astype(np.int64).astype(np.uint64)
     cols[1] = np.where(swap, dmac, smac)
     cols[2] = np.where(swap, smac, dmac)
     cols[3] = ipver.astype(np.uint64)
@@ -384,7 +535,7 @@ def _frame_keys(
     cols[5] = np.where(swap, dlo, slo)
     cols[6] = np.where(swap, shi, dhi)
     cols[7] = np.where(swap, slo, dlo)
-    cols[8] = d.proto[sel].astype(np.int64).astype(np.uint64)
+    cols[8] = pick(d.proto).astype(np.int64).astype(np.uint64)
     cols[9] = port.astype(np.uint64)
     cols[10] = etype.astype(np.uint64)
     return cols, swap.astype(np.int64)
@@ -438,8 +589,21 @@ _DHCP_SERVER = {2: "offer", 5: "ack", 6: "nak"}
 class EventTable:
     counts: dict[Event, int] = field(default_factory=dict)
     samples: dict[Event, tuple[int, ...]] = field(default_factory=dict)  # order keys
+    # ARP claims not yet made into events, keyed by integers (vlan, sender MAC, sender address,
+    # Ethernet source): [count, first order keys]. Building an Event (with its IPv4Address) per
+    # distinct claim per batch cost more than the rest of the batch's event work.
+    _arp: dict[tuple[int, int, int, int], list[Any]] = field(default_factory=dict, repr=False)
+
+    def _flush(self) -> None:
+        if not self._arp:
+            return
+        pending, self._arp = self._arp, {}
+        for (vid, sha, spa, src), (count, orders) in pending.items():
+            ev = Event("arp-claim", _vlan(vid), sha, IPv4Address(spa), src)
+            self.add(ev, count, orders)
 
     def __len__(self) -> int:
+        self._flush()
         return len(self.counts)
 
     def add(self, event: Event, count: int, orders: list[int]) -> None:
@@ -447,15 +611,18 @@ class EventTable:
         self.samples[event] = tuple(sorted((*self.samples.get(event, ()), *orders))[:SAMPLES])
 
     def update(self, other: EventTable) -> None:
+        other._flush()
         for e, c in other.counts.items():
             self.add(e, c, list(other.samples[e]))
 
     def merge(self, other: EventTable) -> EventTable:
+        self._flush()
         out = EventTable(dict(self.counts), dict(self.samples))
         out.update(other)
         return out
 
     def events(self) -> Iterator[tuple[Event, int, tuple[FrameRef, ...]]]:
+        self._flush()
         for e in sorted(self.counts, key=lambda e: self.samples[e][0]):
             yield e, self.counts[e], tuple(FrameRef.from_order(s) for s in self.samples[e])
 
@@ -467,36 +634,50 @@ class EventTable:
         extras = d.extras
         if extras and len(arp):
             arp = arp[~np.isin(arp, np.fromiter(extras, dtype=np.int64, count=len(extras)))]
-        arp_fast = arp
-        if len(arp_fast):
-            cols = np.stack(
-                [
-                    d.outer_vid[arp_fast].astype(np.int64).astype(np.uint64),
-                    d.arp_sha[arp_fast],
-                    d.arp_spa[arp_fast],
-                    d.src_mac[arp_fast],
-                ]
-            )
-            h = _hash(cols)
-            order = np.argsort(h, kind="stable")
-            hs = h[order]
-            starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
-            ends = np.r_[starts[1:], len(order)]
-            for s0, e0 in zip(starts.tolist(), ends.tolist(), strict=True):
-                members = arp_fast[order[s0 : min(e0, s0 + SAMPLES)]]
-                i = int(members[0])
-                count = e0 - s0
-                ev = Event(
-                    "arp-claim",
-                    _vlan(int(d.outer_vid[i])),
-                    int(d.arp_sha[i]),
-                    IPv4Address(int(d.arp_spa[i])),
-                    int(d.src_mac[i]),
-                )
-                self.add(ev, count, [base | int(fno[m]) for m in members.tolist()])
+        if len(arp):
+            self._add_arp(d, arp, base)
         for i, f in extras.items():
             for ev in frame_events(f):
                 self.add(ev, 1, [base | int(fno[i])])
+
+    def _add_arp(self, d: DecodedBatch, arp: npt.NDArray[np.int64], base: int) -> None:
+        vid = d.outer_vid[arp].astype(np.int64)
+        sha, spa, src = d.arp_sha[arp], d.arp_spa[arp], d.src_mac[arp]
+        cols = np.stack([vid.astype(np.uint64), sha, spa, src])
+        h = _hash(cols)
+        order = np.argsort(h, kind="stable")
+        hs = h[order]
+        starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
+        sorted_cols = cols[:, order]
+        gid = np.cumsum(np.r_[False, hs[1:] != hs[:-1]])
+        if (sorted_cols != sorted_cols[:, starts][:, gid]).any():
+            # A 64-bit hash collision: group exactly instead (never seen in practice).
+            order = np.lexsort(cols[::-1])
+            sorted_cols = cols[:, order]
+            starts = np.flatnonzero(np.r_[True, (sorted_cols[:, 1:] != sorted_cols[:, :-1]).any(0)])
+        ends = np.r_[starts[1:], len(order)]
+        okey = np.int64(base) | d.records.frame_no[arp[order]]
+        firsts = np.full((len(starts), SAMPLES), -1, dtype=np.int64)
+        for k in range(SAMPLES):
+            pos = starts + k
+            ok = pos < ends
+            firsts[ok, k] = okey[pos[ok]]
+        pending = self._arp
+        g = order[starts]
+        for key, count, orders in zip(
+            zip(vid[g].tolist(), sha[g].tolist(), spa[g].tolist(), src[g].tolist(), strict=True),
+            (ends - starts).tolist(),
+            firsts.tolist(),
+            strict=True,
+        ):
+            got = [o for o in orders if o >= 0]
+            entry = pending.get(key)
+            if entry is None:
+                pending[key] = [count, got]
+            else:
+                entry[0] += count
+                if len(entry[1]) < SAMPLES or got[0] < entry[1][-1]:
+                    entry[1] = sorted(entry[1] + got)[:SAMPLES]
 
 
 def _vlan(v: int) -> int | None:
