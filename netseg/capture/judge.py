@@ -151,6 +151,8 @@ class Directory:
     by_mac: dict[int, Known] = field(default_factory=dict)
     by_ip: dict[IPAddress, Known] = field(default_factory=dict)
     management_ips: set[IPAddress] = field(default_factory=set)
+    #: The attachments with a MAC address by reference (the first with that reference).
+    by_ref: dict[str, Known] = field(default_factory=dict)
 
     @classmethod
     def of(cls, topology: Topology) -> Directory:
@@ -188,6 +190,8 @@ class Directory:
                 d.by_ip.setdefault(a.ip, k)
                 if k.kind == "management":
                     d.management_ips.add(a.ip)
+        for k in d.by_mac.values():
+            d.by_ref.setdefault(k.ref, k)
         return d
 
 
@@ -359,6 +363,13 @@ class Judge:
         self.prefixes = PrefixIndex.of_topology(topology)
         self.findings: list[Finding] = []
         self.files: list[str] = []
+        # Conversations repeat the same sides, services and pairs: each is worked out once.
+        self._parties: dict[Side, Party] = {}
+        self._sides: dict[tuple[str | None, IPAddress], PolicySide] = {}
+        self._allowed: dict[tuple[PolicySide, PolicySide], ServiceSet] = {}
+        self._services: dict[tuple[int | None, int | None], ServiceSet] = {}
+        self._model: dict[tuple[str, str], ServiceSet] = {}
+        self._within: dict[tuple[ServiceSet, ServiceSet], bool] = {}
 
     # findings -------------------------------------------------------------------------------
     def finding(
@@ -391,15 +402,50 @@ class Judge:
         zone = k.zone if k is not None else None
         if ip is None:
             return PolicySide(zone, frozenset(), known=False)
-        iface = ipaddress.ip_interface(f"{ip}/{ip.max_prefixlen}")
-        return PolicySide(zone, self.prefixes.match(iface))
+        found = self._sides.get((zone, ip))
+        if found is None:
+            iface = ipaddress.ip_interface(f"{ip}/{ip.max_prefixlen}")
+            found = self._sides[(zone, ip)] = PolicySide(zone, self.prefixes.match(iface))
+        return found
+
+    def _party(self, side: Side) -> Party:
+        found = self._parties.get(side)
+        if found is None:
+            found = self._parties[side] = attribute(side, self.directory)
+        return found
+
+    def _service(self, c: Conversation) -> ServiceSet:
+        key = (c.proto, c.service_port)
+        found = self._services.get(key)
+        if found is None:
+            found = self._services[key] = service_of(c)
+        return found
+
+    def _policy(self, src: PolicySide, dst: PolicySide) -> ServiceSet:
+        found = self._allowed.get((src, dst))
+        if found is None:
+            found = self._allowed[(src, dst)] = policy_allows(
+                self.topology, src, dst, self.prefixes
+            )
+        return found
+
+    def _reachable(self, src: str, dst: str) -> ServiceSet:
+        found = self._model.get((src, dst))
+        if found is None:
+            found = self._model[(src, dst)] = self.reach.services(src, dst)
+        return found
+
+    def _is_within(self, service: ServiceSet, allowed: ServiceSet) -> bool:
+        found = self._within.get((service, allowed))
+        if found is None:
+            found = self._within[(service, allowed)] = service <= allowed
+        return found
 
     def judge(self, c: Conversation) -> JudgedConversation:
-        d = self.directory
-        src = attribute(c.initiator, d)
-        dst = attribute(c.responder, d)
+        src = self._party(c.initiator)
+        dst = self._party(c.responder)
         vlan = self.point.vlan_of(c.vlan)
-        service = service_of(c)
+        service = self._service(c)
         rules: list[str] = []
         if not src.attributed or not dst.attributed:
             verdict: Verdict = "unattributed"
@@ -411,14 +457,11 @@ class Judge:
             verdict = "allowed"  # traffic with a router's own address is infrastructure
         else:
             assert src.known is not None and dst.known is not None
-            allowed = policy_allows(
-                self.topology,
-                self._policy_side(src, c.initiator.ip),
-                self._policy_side(dst, c.responder.ip),
-                self.prefixes,
+            allowed = self._policy(
+                self._policy_side(src, c.initiator.ip), self._policy_side(dst, c.responder.ip)
             )
             verdict = "allowed"
-            if src.known.ref != dst.known.ref and not service <= allowed:
+            if src.known.ref != dst.known.ref and not self._is_within(service, allowed):
                 verdict = "violation"
                 if src.known.kind == "guest" and dst.known.kind == "management":
                     rules.append("observed-guest-to-management")
@@ -427,8 +470,8 @@ class Judge:
                 else:
                     verdict = "allowed"
             if c.answered and src.known.ref != dst.known.ref:
-                model = self.reach.services(src.known.ref, dst.known.ref)
-                if not service <= model:
+                model = self._reachable(src.known.ref, dst.known.ref)
+                if not self._is_within(service, model):
                     rules.append("observed-model-drift")
                     verdict = "violation"
         judged = JudgedConversation(c, vlan, src, dst, service, verdict, tuple(rules))
@@ -571,7 +614,7 @@ class Judge:
                 if problem:
                     found.setdefault((k.ref, c.vlan), []).append(j)
         for (ref, tag), convs in sorted(found.items(), key=lambda t: (t[0][0], t[0][1] or 0)):
-            k = next(x for x in self.directory.by_mac.values() if x.ref == ref)
+            k = self.directory.by_ref[ref]
             refs = [f for x in convs for f in x.conversation.sample_frames][:5]
             assert k.vlan is not None
             seen = (
