@@ -62,6 +62,21 @@ class PrefixIndex:
         return cls(p.prefix for p in peers if p.prefix is not None)
 
     def match(self, address: Address) -> frozenset[int]:
+        wide_set, narrow_list = self._subnet(address)
+        if not narrow_list:
+            return wide_set
+        ip = int(address.ip)
+        extra = {i for i, pnet, pmask in narrow_list if ip & pmask == pnet}
+        return wide_set | extra if extra else wide_set
+
+    def subnet_match(self, address: Address) -> frozenset[int] | None:
+        """The match set every address of ``address``'s subnet has, or None when some
+        prefix is narrower than the subnet (the match then depends on the address)."""
+        wide_set, narrow_list = self._subnet(address)
+        return None if narrow_list else wide_set
+
+    def _subnet(self, address: Address) -> tuple[frozenset[int], tuple[tuple[int, int, int], ...]]:
+        """(prefixes containing the whole subnet, narrower prefixes as (number, net, mask))."""
         net = address.network
         plen = net.prefixlen
         # integer key: hashing ipaddress networks is slow on 50,000 guests
@@ -80,12 +95,7 @@ class PrefixIndex:
                     narrow.append((i, pnet, pmask))
             found = (frozenset(wide), tuple(narrow))
             self._cache[key] = found
-        wide_set, narrow_list = found
-        if not narrow_list:
-            return wide_set
-        ip = int(address.ip)
-        extra = {i for i, pnet, pmask in narrow_list if ip & pmask == pnet}
-        return wide_set | extra if extra else wide_set
+        return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,6 +226,9 @@ class Reachability:
         ] = {}
         self._self_memo: dict[str, Hop] = {}
         self._plain_profiles: dict[tuple[object, ...], _Profile] = {}
+        self._subnet_profiles: dict[
+            tuple[int, int, int, int], tuple[_Profile | None, frozenset[int]]
+        ] = {}
         self._segment_numbers: dict[int, tuple[tuple[int, ...], object]] = {}
         self._class_keys: dict[int, tuple[tuple[object, ...], Attachment]] = {}
         self._joins_by_segment: dict[int, tuple[dict[int, Join], Attachment]] = {}
@@ -424,20 +427,26 @@ class Reachability:
         return found
 
     def _profile(self, segtags: tuple[tuple[int, bool], ...], addr: Address) -> _Profile:
+        # Most addresses share their subnet's profile: decided once per (segments, subnet),
+        # so that each of 50,000 addresses costs a lookup and a membership test.
+        net = addr.network
+        plen = net.prefixlen
+        ip = int(addr)
+        skey = (id(segtags), addr.version, ip >> (net.max_prefixlen - plen), plen)
+        subnet = self._subnet_profiles.get(skey)
+        if subnet is None:
+            subnet = self._subnet_profiles[skey] = self._subnet_profile(segtags, addr)
+        shared, gateway_ips = subnet
+        if shared is not None and ip not in gateway_ips:
+            return shared
         gateways = self._gateways_for(segtags, addr)
         match = self.prefixes.match(addr)
-        if all(whole for *_, whole in gateways):
-            # The subnet alone decides which gateways serve it, unless the address is a
-            # gateway's own: one shared profile per (segments, subnet, match).
-            ip = int(addr)
-            if not any(int(gaddr) == ip for _, _, _, gaddr, _ in gateways):
-                net = addr.network
-                key = (id(segtags), addr.version, int(net.network_address), net.prefixlen, match)
-                found = self._plain_profiles.get(key)
-                if found is None:
-                    gws = frozenset((router, iface, seg) for router, iface, seg, _, _ in gateways)
-                    found = self._plain_profiles[key] = _Profile(addr.version, match, gws)
-                return found
+        # The subnet alone decides which gateways serve it, unless the address is a gateway's
+        # own: one shared profile per (segments, subnet, match).
+        if all(whole for *_, whole in gateways) and not any(
+            int(gaddr) == ip for _, _, _, gaddr, _ in gateways
+        ):
+            return self._plain_profile(segtags, addr, match, gateways)
         out = []
         for router, iface, seg, gaddr, whole in gateways:
             if gaddr == addr:
@@ -445,6 +454,33 @@ class Reachability:
             if whole or addr.ip in gaddr.network:
                 out.append((router, iface, seg))
         return _Profile(addr.version, match, frozenset(out))
+
+    def _plain_profile(
+        self,
+        segtags: tuple[tuple[int, bool], ...],
+        addr: Address,
+        match: frozenset[int],
+        gateways: list[tuple[str, str, int, Address, bool]],
+    ) -> _Profile:
+        net = addr.network
+        key = (id(segtags), addr.version, int(net.network_address), net.prefixlen, match)
+        found = self._plain_profiles.get(key)
+        if found is None:
+            gws = frozenset((router, iface, seg) for router, iface, seg, _, _ in gateways)
+            found = self._plain_profiles[key] = _Profile(addr.version, match, gws)
+        return found
+
+    def _subnet_profile(
+        self, segtags: tuple[tuple[int, bool], ...], addr: Address
+    ) -> tuple[_Profile | None, frozenset[int]]:
+        """The profile every address of ``addr``'s subnet has when the subnet alone decides
+        (else None), and the gateways' own addresses, which are the exceptions."""
+        gateways = self._gateways_for(segtags, addr)
+        gateway_ips = frozenset(int(gaddr) for _, _, _, gaddr, _ in gateways)
+        match = self.prefixes.subnet_match(addr)
+        if match is None or not all(whole for *_, whole in gateways):
+            return None, gateway_ips
+        return self._plain_profile(segtags, addr, match, gateways), gateway_ips
 
     def _profiles(self, a: Attachment) -> tuple[_Profile, ...]:
         found = self._profile_memo.get(id(a))
