@@ -66,8 +66,11 @@ def _udp(sport: int, dport: int, data: int) -> bytes:
 Endpoint = tuple[bytes, bytes, bytes, int | None]
 
 
-def topology_endpoints(doc: dict[str, Any], count: int = 1000, seed: int = 1) -> list[Endpoint]:
-    """About ``count`` guests of a :func:`gen_topology.generate_topology` document, ten per VLAN.
+def topology_endpoints(
+    doc: dict[str, Any], count: int = 1000, seed: int = 1, *, every: bool = False
+) -> list[Endpoint]:
+    """About ``count`` guests of a :func:`gen_topology.generate_topology` document, ten per VLAN;
+    with ``every``, all guests of every VLAN that has at least two (``count`` is then ignored).
 
     Guests are taken in groups sharing a VLAN so that most generated conversations stay inside
     one VLAN, as real east-west traffic mostly does. The VLAN is the NIC's own, else the one its
@@ -87,6 +90,8 @@ def topology_endpoints(doc: dict[str, Any], count: int = 1000, seed: int = 1) ->
         ep = (mac, bytes(o), ip6, vlan)
         by_vlan.setdefault(vlan, []).append(ep)
     vlans = sorted(v for v, members in by_vlan.items() if len(members) >= 2)
+    if every:
+        return [ep for v in vlans for ep in by_vlan[v]]
     chosen = rng.sample(vlans, k=min(len(vlans), max(1, count // 10)))
     out: list[Endpoint] = []
     for v in sorted(chosen):

@@ -58,8 +58,16 @@ def generate_topology(
     zones: int = 20,
     routers: int = 4,
     seed: int = 1,
+    admin_every: int | None = None,
 ) -> dict[str, Any]:
-    """A topology document with the given sizes (see the module docstring)."""
+    """A topology document with the given sizes (see the module docstring).
+
+    Guests number 1, 1 + ``admin_every``, 1 + 2 × ``admin_every``, … (at most 20) are in the
+    admin zone; the default spreads them over all the guests. The hosts and guests depend only
+    on each host's place in the sequence, not on how many follow, so the first hosts of a large
+    topology are those of a small one with the same guests per host, guest VLANs and
+    ``admin_every`` (``bench.harness`` uses this for the replay topology).
+    """
     rng = random.Random(seed)
     racks = max(1, (hosts + RACK - 1) // RACK)
     mgmt_vlans = [MGMT_VLAN0 + min(r, 79) for r in range(racks)]
@@ -177,6 +185,7 @@ def generate_topology(
     host_docs: list[dict[str, Any]] = []
     guest_docs: list[dict[str, Any]] = []
     admin_left = ADMIN_GUESTS
+    stride = admin_every if admin_every is not None else (guests // ADMIN_GUESTS or 1)
     gno = 0
     for i in range(hosts):
         rack = i // RACK
@@ -272,7 +281,7 @@ def generate_topology(
 
         for k in range(per_host[i]):
             gno += 1
-            if admin_left > 0 and gno % (guests // ADMIN_GUESTS or 1) == 1:
+            if admin_left > 0 and gno % stride == 1:
                 vlan = admin_vlan
                 admin_left -= 1
             else:
@@ -315,6 +324,45 @@ def generate_topology(
     doc["hosts"] = host_docs
     doc["guests"] = guest_docs
     return doc
+
+
+def _management_vlans(hosts: int) -> int:
+    racks = max(1, (hosts + RACK - 1) // RACK)
+    return len({MGMT_VLAN0 + min(r, 79) for r in range(racks)})
+
+
+def leading_hosts(
+    keep: int,
+    hosts: int = 1000,
+    guests: int = 50_000,
+    vlans: int = 400,
+    zones: int = 20,
+    routers: int = 4,
+    seed: int = 1,
+) -> dict[str, Any]:
+    """The topology of the first ``keep`` hosts of ``generate_topology(hosts, guests, …)``.
+
+    Its hosts and guests (names, MACs, addresses, VLANs, zones, port groups) are exactly the
+    first ``keep`` hosts and their guests in the large topology, and it has the same guest VLANs,
+    zones, policy and routed subnets; only the racks beyond the first hosts, their management
+    VLANs and the later guests are missing. A capture between these guests is therefore
+    traffic of the large topology too.
+    """
+    if guests % hosts and keep > guests % hosts:
+        raise ValueError("keep the hosts that have the same number of guests")
+    per_host = guests // hosts + (1 if guests % hosts else 0)
+    # The same guest VLANs: the generator derives them from the VLAN count minus the management
+    # VLANs (one per rack), so give the smaller estate fewer VLANs in all.
+    small_vlans = vlans - _management_vlans(hosts) + _management_vlans(keep)
+    return generate_topology(
+        keep,
+        keep * per_host,
+        small_vlans,
+        zones,
+        routers,
+        seed,
+        admin_every=guests // ADMIN_GUESTS or 1,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
