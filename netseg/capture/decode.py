@@ -500,138 +500,168 @@ def _empty(n: int, records: RecordBatch) -> DecodedBatch:
     )
 
 
-def _gather(buf: npt.NDArray[np.uint8], offs: I64, width: int) -> npt.NDArray[np.uint8]:
-    """``width`` bytes at each offset, one row per offset (the buffer is zero-padded at its end)."""
-    view = np.lib.stride_tricks.sliding_window_view(buf, width)
-    return view[np.minimum(offs, len(buf) - width)]
+_REACH = 100  # no field is read further than this past a record's start (with its width)
 
 
-_BE = {1: ">u1", 2: ">u2", 4: ">u4", 8: ">u8"}
+class _Words:
+    """Big-endian 2-, 4- and 8-byte words at any byte offsets of a record buffer.
 
-
-def _be(g: npt.NDArray[np.uint8], at: int, size: int) -> I64:
-    """The big-endian unsigned integer of ``size`` bytes at column ``at`` of every row.
-
-    Read in place through a strided view of the (contiguous) gathered rows: slicing the columns
-    out first would copy them, which cost more than the arithmetic. Six-byte fields (MAC
-    addresses) are read as eight bytes and shifted or masked.
+    Each read is one gather through an overlapping view (byte stride 1) of the buffer, so a
+    field costs one pass over the batch, with no rows of bytes gathered and no column copies.
+    The buffer ends with :data:`~netseg.capture.reader.PAD` zero bytes, so words read past a
+    short record's end stay inside it; offsets are clamped only when a batch could reach
+    beyond (never for buffers from the reader).
     """
-    g = np.ascontiguousarray(g)
-    width = g.shape[1]
-    if size in _BE:
-        return _column(g, at, _BE[size], width).astype(np.int64)
-    if at + 8 <= width:
-        return (_column(g, at, ">u8", width) >> np.uint64(8 * (8 - size))).astype(np.int64)
-    start = at + size - 8
-    mask = np.uint64((1 << (8 * size)) - 1)
-    return (_column(g, start, ">u8", width) & mask).astype(np.int64)
 
+    def __init__(self, buf: npt.NDArray[np.uint8], offs: I64) -> None:
+        buf = np.ascontiguousarray(buf)
+        self.views = {
+            size: np.ndarray(
+                shape=(max(len(buf) - size + 1, 0),),
+                dtype=f">u{size}",
+                buffer=buf,
+                strides=(1,),
+            )
+            for size in (2, 4, 8)
+        }
+        self.limit = len(buf) - 8
+        self.clamp = bool(len(offs)) and int(offs.max()) + _REACH > self.limit
 
-def _column(g: npt.NDArray[np.uint8], at: int, dtype: str, width: int) -> npt.NDArray[Any]:
-    return np.ndarray(shape=(len(g),), dtype=dtype, buffer=g, offset=at, strides=(width,))
-
-
-def _be64(g: npt.NDArray[np.uint8], at: int) -> U64:
-    g = np.ascontiguousarray(g)
-    return _column(g, at, ">u8", g.shape[1]).astype(np.uint64)
+    def read(self, at: I64, size: int) -> npt.NDArray[Any]:
+        if self.clamp:
+            at = np.clip(at, 0, self.limit)
+        return self.views[size][at]
 
 
 def decode_batch(records: RecordBatch) -> DecodedBatch:
     """Decode every record of a batch (see the module docstring for the division of work)."""
     n = len(records)
-    out = _empty(n, records)
     if n == 0:
-        return out
+        return _empty(0, records)
     buf, off, cap, lt = records.buf, records.data_off, records.caplen, records.linktype
-    eth = lt == LINKTYPE_ETHERNET
-    fast = eth & (cap >= 14)
-    g = _gather(buf, off, 22)
-    dst = _be(g, 0, 6)
-    t1 = _be(g, 12, 2)
+    words = _Words(buf, off)
+    u64 = np.uint64
+    # Ethernet: destination, source and type; the tag's VID and inner type.
+    w0 = words.read(off, 8).astype(u64)
+    w6 = words.read(off + 6, 8).astype(u64)
+    w14 = words.read(off + 14, 4).astype(np.int64)
+    dst = w0 >> u64(16)
+    src = w6 >> u64(16)
+    t1 = (w6 & u64(0xFFFF)).astype(np.int64)
+    t2 = w14 & 0xFFFF
     tagged = (t1 == 0x8100) | (t1 == 0x88A8) | (t1 == 0x9100)
-    t2 = _be(g, 16, 2)
     etype = np.where(tagged, t2, t1)
-    l3 = np.where(tagged, 18, 14)
+    l3 = off + np.where(tagged, 18, 14)
+    fast = (lt == LINKTYPE_ETHERNET) & (cap >= 14)
     fast &= ~(tagged & ((cap < 18) | (t2 == 0x8100) | (t2 == 0x88A8) | (t2 == 0x9100)))
-    fast &= (dst != MAC_STP) & (dst != MAC_PVST) & (dst != MAC_CISCO)
+    fast &= (dst != u64(MAC_STP)) & (dst != u64(MAC_PVST)) & (dst != u64(MAC_CISCO))
     is4, is6, isarp = etype == ETH_IPV4, etype == ETH_IPV6, etype == ETH_ARP
     other = (etype >= 0x0600) & ~is4 & ~is6 & ~isarp & (etype != ETH_LLDP)
     fast &= is4 | is6 | isarp | other
 
-    h = _gather(buf, off + l3, 40)
-    avail = cap - l3
+    # The network header's first 24 bytes as three words.
+    x0 = words.read(l3, 8).astype(u64)
+    x1 = words.read(l3 + 8, 8).astype(u64)
+    x2 = words.read(l3 + 16, 8).astype(u64)
+    avail = cap - (l3 - off)
     # ARP for IPv4 over Ethernet, complete.
-    arp_ok = isarp & (avail >= 28) & (_be(h, 0, 6) == 0x000108000604)
+    arp_ok = isarp & (avail >= 28) & ((x0 >> u64(16)) == u64(0x000108000604))
     fast &= ~isarp | arp_ok
     # IPv4: version and header length sane and complete.
-    b0 = h[:, 0].astype(np.int64)
+    b0 = (x0 >> u64(56)).astype(np.int64)
     ihl = (b0 & 0x0F) * 4
     v4 = is4 & (b0 >> 4 == 4) & (ihl >= 20) & (avail >= np.maximum(ihl, 20))
-    total = _be(h, 2, 2)
-    frag_off = _be(h, 6, 2) & 0x1FFF
+    total = ((x0 >> u64(32)) & u64(0xFFFF)).astype(np.int64)
+    frag_off = (x0 & u64(0x1FFF)).astype(np.int64)
     # IPv6 without extension headers.
-    nh6 = h[:, 6].astype(np.int64)
-    v6 = is6 & (b0 >> 4 == 6) & (avail >= 40) & ~np.isin(nh6, (0, 43, 44, 51, 60))
+    nh6 = ((x0 >> u64(8)) & u64(0xFF)).astype(np.int64)
+    v6 = (
+        is6
+        & (b0 >> 4 == 6)
+        & (avail >= 40)
+        & (nh6 != 0)
+        & (nh6 != 43)
+        & (nh6 != 44)
+        & (nh6 != 51)
+        & (nh6 != 60)
+    )
     fast &= ~is4 | v4
     fast &= ~is6 | v6
-    proto = np.where(v4, h[:, 9].astype(np.int64), np.where(v6, nh6, -1))
-    plen = _be(h, 4, 2)
+    proto = np.where(v4, ((x1 >> u64(48)) & u64(0xFF)).astype(np.int64), np.where(v6, nh6, -1))
+    plen = ((x0 >> u64(16)) & u64(0xFFFF)).astype(np.int64)
     l4 = l3 + np.where(v4, ihl, 40)
+    end = off + cap
     l4end = np.where(
         v4,
-        np.where(total >= ihl, np.minimum(cap, l3 + total), cap),
-        np.minimum(cap, l3 + 40 + plen),
+        np.where(total >= ihl, np.minimum(end, l3 + total), end),
+        np.minimum(end, l3 + 40 + plen),
     )
     later = v4 & (frag_off != 0)
     ip = (v4 | v6) & ~later
-    t = _gather(buf, off + l4, 14)
+    ports = words.read(l4, 4).astype(np.int64)
     room = l4end - l4
     tcp, udp = ip & (proto == 6), ip & (proto == 17)
     icmp = ip & (((proto == 1) & v4) | ((proto == 58) & v6))
     fast &= ~tcp | (room >= 14)
     fast &= ~udp | (room >= 8)
     fast &= ~icmp | (room >= 4)
-    sport, dport = _be(t, 0, 2), _be(t, 2, 2)
-    fast &= ~(udp & np.isin(sport, (67, 68)) & np.isin(dport, (67, 68)))
-    fast &= ~(icmp & v6 & (t[:, 0] >= 133) & (t[:, 0] <= 137))
+    sport, dport = ports >> 16, ports & 0xFFFF
+    dhcp_s, dhcp_d = (sport == 67) | (sport == 68), (dport == 67) | (dport == 68)
+    fast &= ~(udp & dhcp_s & dhcp_d)
+    itype = ports >> 24
+    fast &= ~(icmp & v6 & (itype >= 133) & (itype <= 137))
 
-    idx = np.flatnonzero(fast)
-    out.dst_mac[idx] = dst[idx]
-    out.src_mac[idx] = _be(g, 6, 6)[idx]
-    tg = idx[tagged[idx]]
-    out.n_tags[tg] = 1
-    out.outer_tpid[tg] = t1[tg]
-    out.outer_vid[tg] = _be(g, 14, 2)[tg] & 0x0FFF
-    out.ethertype[idx] = etype[idx]
-    out.bridge[idx[etype[idx] == ETH_LLDP]] = _BRIDGE_CODE["lldp"]
-    i4 = idx[v4[idx]]
-    out.ipver[i4] = 4
-    out.src_lo[i4] = _be(h, 12, 4)[i4]
-    out.dst_lo[i4] = _be(h, 16, 4)[i4]
-    i6 = idx[v6[idx]]
+    # The columns: the fast path's values, the defaults elsewhere (the careful decoder's
+    # frames are filled in below).
+    f4, f6 = fast & v4, fast & v6
+    fip = f4 | f6
+    ftag = fast & tagged
+    fports = fast & (tcp | udp)
+    ftcp = fast & tcp
+    farp = fast & arp_ok
+    none_mac = u64(NONE_MAC)
+    flags = np.full(n, -1, dtype=np.int16)
+    it = np.flatnonzero(ftcp)
+    if len(it):
+        fl = words.read(l4[it] + 12, 2).astype(np.int16)
+        flags[it] = fl & 0x1FF
+    src_hi = np.zeros(n, dtype=np.uint64)
+    dst_hi = np.zeros(n, dtype=np.uint64)
+    src_lo = np.where(f4, x1 & u64(0xFFFFFFFF), u64(0))
+    dst_lo = np.where(f4, x2 >> u64(32), u64(0))
+    i6 = np.flatnonzero(f6)
     if len(i6):
-        h6 = h[i6]
-        out.ipver[i6] = 6
-        out.src_hi[i6] = _be64(h6, 8)
-        out.src_lo[i6] = _be64(h6, 16)
-        out.dst_hi[i6] = _be64(h6, 24)
-        out.dst_lo[i6] = _be64(h6, 32)
-    ii = idx[(v4 | v6)[idx]]
-    out.proto[ii] = proto[ii]
-    out.later_fragment[idx] = later[idx]
-    ports = idx[(tcp | udp)[idx]]
-    out.sport[ports] = sport[ports]
-    out.dport[ports] = dport[ports]
-    it = idx[tcp[idx]]
-    out.tcp_flags[it] = ((t[it, 12].astype(np.int16) & 1) << 8) | t[it, 13]
-    ic = idx[icmp[idx]]
-    out.icmp_type[ic] = t[ic, 0]
-    ia = idx[arp_ok[idx]]
-    if len(ia):
-        out.arp_op[ia] = _be(h, 6, 2)[ia]
-        out.arp_sha[ia] = _be(h, 8, 6)[ia]
-        out.arp_spa[ia] = _be(h, 14, 4)[ia]
-
+        a6 = l3[i6]
+        src_hi[i6] = x1[i6]
+        src_lo[i6] = x2[i6]
+        dst_hi[i6] = words.read(a6 + 24, 8)
+        dst_lo[i6] = words.read(a6 + 32, 8)
+    out = DecodedBatch(
+        records=records,
+        status=np.zeros(n, dtype=np.int8),
+        reason=np.zeros(n, dtype=np.int16),
+        dst_mac=np.where(fast, dst, none_mac),
+        src_mac=np.where(fast, src, none_mac),
+        n_tags=ftag.astype(np.int8),
+        outer_tpid=np.where(ftag, t1, -1).astype(np.int32),
+        outer_vid=np.where(ftag, (w14 >> 16) & 0x0FFF, -1).astype(np.int32),
+        ethertype=np.where(fast, etype, -1).astype(np.int32),
+        ipver=np.where(f4, 4, np.where(f6, 6, 0)).astype(np.int8),
+        src_hi=src_hi,
+        src_lo=src_lo,
+        dst_hi=dst_hi,
+        dst_lo=dst_lo,
+        proto=np.where(fip, proto, -1).astype(np.int16),
+        later_fragment=fast & later,
+        sport=np.where(fports, sport, -1).astype(np.int32),
+        dport=np.where(fports, dport, -1).astype(np.int32),
+        tcp_flags=flags,
+        icmp_type=np.where(fast & icmp, itype, -1).astype(np.int16),
+        bridge=np.zeros(n, dtype=np.int8),
+        arp_op=np.where(farp, (x0 & u64(0xFFFF)).astype(np.int64), -1).astype(np.int32),
+        arp_sha=np.where(farp, x1 >> u64(16), none_mac),
+        arp_spa=np.where(farp, ((x1 & u64(0xFFFF)) << u64(16)) | (x2 >> u64(48)), u64(0)),
+    )
     for i in np.flatnonzero(~fast).tolist():
         _store(out, i, decode_frame(int(lt[i]), records.frame_bytes(i)), int(lt[i]))
     return out
