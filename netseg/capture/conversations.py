@@ -469,34 +469,59 @@ class ConversationTable:
     # -- reading -----------------------------------------------------------------------------
 
     def conversations(self) -> Iterator[Conversation]:
-        """Every conversation, oriented by the initiator rule, in order of first frame."""
-        for r in np.argsort(self.first_order, kind="stable").tolist():
-            vlan, ma, mb, ipver, ahi, alo, bhi, blo, proto, port, etype = self.keys[r]
-            a = Side(None if ma == NONE_MAC else ma, ip_address(ipver, ahi, alo))
-            b = Side(None if mb == NONE_MAC else mb, ip_address(ipver, bhi, blo))
-            syn = int(self.syn_order[r]) != _NO_ORDER
-            if syn:
-                init = int(self.syn_dir[r])
-            else:
-                init = int(self.first_dir[r]) ^ int(bool(self.first_reply_like[r]))
-            fw, bw = (0, 1) if init == 0 else (1, 0)
+        """Every conversation, oriented by the initiator rule, in order of first frame.
+
+        The same side (MAC and address) in several conversations is one shared :class:`Side`
+        object, so callers can memoise per side cheaply.
+        """
+        order = np.argsort(self.first_order, kind="stable")
+        syn = (self.syn_order[order] != _NO_ORDER).tolist()
+        init = np.where(
+            self.syn_order[order] != _NO_ORDER,
+            self.syn_dir[order],
+            self.first_dir[order] ^ self.first_reply_like[order].astype(np.int8),
+        ).tolist()
+        frames, nbytes = self.frames[order].tolist(), self.bytes[order].tolist()
+        ts_first, ts_last = self.ts_first[order].tolist(), self.ts_last[order].tolist()
+        samples = self.samples[order]
+        present = samples != _NO_ORDER
+        files = np.where(present, samples >> _FRAME_BITS, -1).tolist()
+        numbers = (samples & ((1 << _FRAME_BITS) - 1)).tolist()
+        sides: dict[tuple[int, int, int, int], Side] = {}
+
+        def side(mac: int, ipver: int, hi: int, lo: int) -> Side:
+            key = (mac, ipver, hi, lo)
+            found = sides.get(key)
+            if found is None:
+                found = sides[key] = Side(
+                    None if mac == NONE_MAC else mac, ip_address(ipver, hi, lo)
+                )
+            return found
+
+        keys = self.keys
+        for j, r in enumerate(order.tolist()):
+            vlan, ma, mb, ipver, ahi, alo, bhi, blo, proto, port, etype = keys[r]
+            a = side(ma, ipver, ahi, alo)
+            b = side(mb, ipver, bhi, blo)
+            fw, bw = (0, 1) if init[j] == 0 else (1, 0)
+            fr, by = frames[j], nbytes[j]
             yield Conversation(
                 vlan=_opt(vlan),
-                initiator=a if init == 0 else b,
-                responder=b if init == 0 else a,
+                initiator=a if fw == 0 else b,
+                responder=b if fw == 0 else a,
                 proto=_opt(proto),
                 ethertype=None if ipver else _opt(etype),
                 service_port=_opt(port),
-                frames_sent=int(self.frames[r, fw]),
-                frames_returned=int(self.frames[r, bw]),
-                bytes_sent=int(self.bytes[r, fw]),
-                bytes_returned=int(self.bytes[r, bw]),
-                first_ts_ns=int(self.ts_first[r]),
-                last_ts_ns=int(self.ts_last[r]),
+                frames_sent=fr[fw],
+                frames_returned=fr[bw],
+                bytes_sent=by[fw],
+                bytes_returned=by[bw],
+                first_ts_ns=ts_first[j],
+                last_ts_ns=ts_last[j],
                 sample_frames=tuple(
-                    FrameRef.from_order(s) for s in self.samples[r].tolist() if s != _NO_ORDER
+                    FrameRef(f, n) for f, n in zip(files[j], numbers[j], strict=True) if f >= 0
                 ),
-                syn_from_initiator=syn,
+                syn_from_initiator=syn[j],
             )
 
     def total_frames(self) -> int:

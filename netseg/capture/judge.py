@@ -364,12 +364,17 @@ class Judge:
         self.findings: list[Finding] = []
         self.files: list[str] = []
         # Conversations repeat the same sides, services and pairs: each is worked out once.
-        self._parties: dict[Side, Party] = {}
+        # Sides, policy sides and service sets are keyed by identity (hashing addresses and
+        # port sets cost more than the work saved); every memo holds its key objects, so an
+        # identity is never reused while the judge lives.
+        self._parties: dict[int, tuple[Side, Party]] = {}
         self._sides: dict[tuple[str | None, IPAddress], PolicySide] = {}
-        self._allowed: dict[tuple[PolicySide, PolicySide], ServiceSet] = {}
+        self._side_of: dict[int, tuple[Party, IPAddress | None, PolicySide]] = {}
+        self._allowed: dict[tuple[int, int], tuple[PolicySide, PolicySide, ServiceSet]] = {}
         self._services: dict[tuple[int | None, int | None], ServiceSet] = {}
         self._model: dict[tuple[str, str], ServiceSet] = {}
-        self._within: dict[tuple[ServiceSet, ServiceSet], bool] = {}
+        self._within: dict[tuple[int, int], tuple[ServiceSet, ServiceSet, bool]] = {}
+        self._own: dict[tuple[int, int], tuple[Known, Side, bool]] = {}
 
     # findings -------------------------------------------------------------------------------
     def finding(
@@ -404,15 +409,22 @@ class Judge:
             return PolicySide(zone, frozenset(), known=False)
         found = self._sides.get((zone, ip))
         if found is None:
-            iface = ipaddress.ip_interface(f"{ip}/{ip.max_prefixlen}")
+            iface = ipaddress.ip_interface((ip, ip.max_prefixlen))
             found = self._sides[(zone, ip)] = PolicySide(zone, self.prefixes.match(iface))
         return found
 
     def _party(self, side: Side) -> Party:
-        found = self._parties.get(side)
+        found = self._parties.get(id(side))
         if found is None:
-            found = self._parties[side] = attribute(side, self.directory)
-        return found
+            found = self._parties[id(side)] = (side, attribute(side, self.directory))
+        return found[1]
+
+    def _policy_side_of(self, party: Party, ip: IPAddress | None) -> PolicySide:
+        """:meth:`_policy_side`, memoised by the identity of the party (one per side)."""
+        found = self._side_of.get(id(party))
+        if found is None or found[1] is not ip:
+            found = self._side_of[id(party)] = (party, ip, self._policy_side(party, ip))
+        return found[2]
 
     def _service(self, c: Conversation) -> ServiceSet:
         key = (c.proto, c.service_port)
@@ -422,12 +434,11 @@ class Judge:
         return found
 
     def _policy(self, src: PolicySide, dst: PolicySide) -> ServiceSet:
-        found = self._allowed.get((src, dst))
+        found = self._allowed.get((id(src), id(dst)))
         if found is None:
-            found = self._allowed[(src, dst)] = policy_allows(
-                self.topology, src, dst, self.prefixes
-            )
-        return found
+            allowed = policy_allows(self.topology, src, dst, self.prefixes)
+            found = self._allowed[(id(src), id(dst))] = (src, dst, allowed)
+        return found[2]
 
     def _reachable(self, src: str, dst: str) -> ServiceSet:
         found = self._model.get((src, dst))
@@ -436,10 +447,14 @@ class Judge:
         return found
 
     def _is_within(self, service: ServiceSet, allowed: ServiceSet) -> bool:
-        found = self._within.get((service, allowed))
+        found = self._within.get((id(service), id(allowed)))
         if found is None:
-            found = self._within[(service, allowed)] = service <= allowed
-        return found
+            found = self._within[(id(service), id(allowed))] = (
+                service,
+                allowed,
+                service <= allowed,
+            )
+        return found[2]
 
     def judge(self, c: Conversation) -> JudgedConversation:
         src = self._party(c.initiator)
@@ -458,7 +473,8 @@ class Judge:
         else:
             assert src.known is not None and dst.known is not None
             allowed = self._policy(
-                self._policy_side(src, c.initiator.ip), self._policy_side(dst, c.responder.ip)
+                self._policy_side_of(src, c.initiator.ip),
+                self._policy_side_of(dst, c.responder.ip),
             )
             verdict = "allowed"
             if src.known.ref != dst.known.ref and not self._is_within(service, allowed):
@@ -554,6 +570,15 @@ class Judge:
             return True
         return ip.version == 6 and ip.is_link_local and ip == _eui64(mac)
 
+    def _is_own_side(self, k: Known, side: Side) -> bool:
+        """:meth:`_is_own` for a side with a MAC and an address, memoised per side."""
+        found = self._own.get((id(k), id(side)))
+        if found is None:
+            assert side.mac is not None and side.ip is not None
+            own = self._is_own(k, side.mac, side.ip)
+            found = self._own[(id(k), id(side))] = (k, side, own)
+        return found[2]
+
     def _spoof(
         self,
         k: Known,
@@ -590,7 +615,7 @@ class Judge:
                 if not sends or side.mac is None or side.ip is None:
                     continue
                 k = self.directory.by_mac.get(side.mac)
-                if k is None or k.kind == "router" or self._is_own(k, side.mac, side.ip):
+                if k is None or k.kind == "router" or self._is_own_side(k, side):
                     continue
                 found.setdefault((k.ref, side.ip), []).append(j)
                 senders[(k.ref, side.ip)] = (k, side.mac)
