@@ -917,9 +917,16 @@ class Reachability:
             if any(p.gateways for p in dc.profiles):
                 by_l3[(dc.zone, dc.profiles)].append(k)
         groups = [(zd, dprofiles, ks) for (zd, dprofiles), ks in by_l3.items()]
+        # groups with a gateway in each segment (see _routable)
+        gateway_groups: dict[int, set[int]] = defaultdict(set)
+        for gi, (_, dprofiles, _) in enumerate(groups):
+            for pd in dprofiles:
+                for _, _, seg in pd.gateways:
+                    gateway_groups[seg].add(gi)
         # destination groups a (zone, address profile) can route to, asked once per profile
         # rather than once per source class
         routable: dict[tuple[str | None, int], list[int]] = {}
+        by_routers: dict[tuple[object, ...], list[int]] = {}
         for sc in src_classes:
             done: set[int] = set()
             for seg, _ in sc.segtags:
@@ -937,11 +944,9 @@ class Reachability:
                 rkey = (sc.zone, id(ps))
                 found = routable.get(rkey)
                 if found is None:
-                    found = routable[rkey] = [
-                        gi
-                        for gi, (zd, dprofiles, _) in enumerate(groups)
-                        if any(self._routes(sc.zone, ps, zd, pd) for pd in dprofiles)
-                    ]
+                    found = routable[rkey] = self._routable(
+                        sc.zone, ps, groups, gateway_groups, by_routers
+                    )
                 hits = found if not hits else sorted({*hits, *found})
             for gi in hits:
                 for k in groups[gi][2]:
@@ -950,6 +955,48 @@ class Reachability:
                     v = self._verdict(sc, dst_classes[k])
                     if v is not None:
                         yield sc.members, dst_classes[k].members, v
+
+    def _routable(
+        self,
+        zs: str | None,
+        ps: _Profile,
+        groups: list[tuple[str | None, tuple[_Profile, ...], list[int]]],
+        gateway_groups: dict[int, set[int]],
+        by_routers: dict[tuple[object, ...], list[int]],
+    ) -> list[int]:
+        """The groups (in order) with a destination profile :meth:`_routes` lets ``ps`` reach.
+
+        Gateways in different segments pair up completely, so for the groups with no gateway
+        in ``ps``'s segments the answer depends only on the source's zone, match set and
+        entry routers: hundreds of source profiles (one per subnet) share a few dozen of
+        those, each asked once over every group. The other groups are asked exactly."""
+        entry = frozenset(router for router, _, _ in ps.gateways)
+        key = (zs, ps.version, ps.match, entry)
+        coarse = by_routers.get(key)
+        if coarse is None:
+            coarse = by_routers[key] = [
+                gi
+                for gi, (zd, dprofiles, _) in enumerate(groups)
+                if any(self._routes_between(zs, ps, entry, zd, pd) for pd in dprofiles)
+            ]
+        near = {gi for _, _, seg in ps.gateways for gi in gateway_groups.get(seg, ())}
+        if not near:
+            return coarse
+        exact = {
+            gi
+            for gi in near
+            if any(self._routes(zs, ps, groups[gi][0], pd) for pd in groups[gi][1])
+        }
+        return sorted({gi for gi in coarse if gi not in near} | exact)
+
+    def _routes_between(
+        self, zs: str | None, ps: _Profile, entry: frozenset[str], zd: str | None, pd: _Profile
+    ) -> bool:
+        """:meth:`_routes` when no gateway of ``pd`` shares a segment with one of ``ps``."""
+        if ps.version != pd.version:
+            return False
+        routers = frozenset((r1, r2) for r1 in entry for r2, _, _ in pd.gateways)
+        return self._routed_services(zs, ps.match, zd, pd.match, routers) is not NONE
 
     def make_pair(self, s: Attachment, d: Attachment, v: _Verdict) -> ReachablePair:
         via: tuple[str, ...] = ()

@@ -4,14 +4,18 @@ reaches a management interface never exceeds what its firewall accepts."""
 
 from __future__ import annotations
 
+import json
 from itertools import combinations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netseg.graph import analyse_reachability
+from bench.gen_topology import generate_topology
+from netseg.graph import Reachability, analyse_reachability
+from netseg.graph.reach import Attachment
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Topology
+from netseg.topology import loads
 from tests.graph.conftest import topo
 
 VLAN_SETS = ["all", "10-20", "15", "1-100,200", "20,3000", "2-4094"]
@@ -189,3 +193,40 @@ def test_services_reaching_management_never_exceed_its_firewall(spec: dict[str, 
         for a in r.attachments:
             if a is not m:
                 assert r.services(a.ref, m.ref) <= accepted
+
+
+def _refs(members: list[Attachment]) -> tuple[str, ...]:
+    return tuple(a.ref for a in members)
+
+
+def _all_class_verdicts(r: Reachability) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Every (source class, destination class) pair with a verdict, by asking them all."""
+    sources = [a for a in r.attachments if a.kind in ("guest", "endpoint")]
+    destinations = [a for a in r.attachments if a.kind != "router"]
+    return {
+        (_refs(sc.members), _refs(dc.members))
+        for sc in r._classes(sources)
+        for dc in r._classes(destinations)
+        if r._verdict(sc, dc) is not None
+    }
+
+
+def _yielded_class_verdicts(r: Reachability) -> set[tuple[tuple[str, ...], tuple[str, ...]]]:
+    sources = [a for a in r.attachments if a.kind in ("guest", "endpoint")]
+    destinations = [a for a in r.attachments if a.kind != "router"]
+    return {(_refs(sm), _refs(dm)) for sm, dm, _ in r.class_verdicts(sources, destinations)}
+
+
+@SETTINGS
+@given(topologies())
+def test_class_verdicts_skip_only_pairs_without_a_verdict(spec: dict[str, object]) -> None:
+    # class_verdicts prunes destination classes by segment and by routable groups
+    r = analyse_reachability(topo(render(spec)))
+    assert _yielded_class_verdicts(r) == _all_class_verdicts(r)
+
+
+def test_class_verdicts_skip_only_pairs_without_a_verdict_on_a_routed_estate() -> None:
+    # several routers, VLANs and zones: the pruning by entry routers is exercised
+    doc = generate_topology(hosts=12, guests=240, vlans=24, zones=5, routers=3, seed=3)
+    r = analyse_reachability(loads(json.dumps(doc), json_form=True))
+    assert _yielded_class_verdicts(r) == _all_class_verdicts(r)
