@@ -95,6 +95,16 @@ def _key(key: Any) -> str:
     raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
+def _strings(items: list[Any] | tuple[Any, ...], nl: str) -> str | None:
+    """The items of a list of strings (paths, examples: most lists here) joined at once, or
+    None when one is not a string. The C escaper refuses anything else, so no Python-level
+    test per item is needed; it encodes a ``str`` subclass as its text, as json does."""
+    try:
+        return ("," + nl).join(map(_string, items))
+    except TypeError:
+        return None
+
+
 def _encode(o: Any, out: list[str], nl: str, step: str) -> None:
     # the order of the tests is the standard encoder's (a str or int subclass encodes as such)
     if isinstance(o, str):
@@ -114,8 +124,9 @@ def _encode(o: Any, out: list[str], nl: str, step: str) -> None:
             out.append("[]")
             return
         inner = nl + step
-        if all(type(item) is str for item in o):
-            out.append("[" + inner + ("," + inner).join(map(_string, o)) + nl + "]")
+        strings = _strings(o, inner)
+        if strings is not None:
+            out.append("[" + inner + strings + nl + "]")
             return
         sep = "[" + inner
         for item in o:
@@ -129,6 +140,7 @@ def _encode(o: Any, out: list[str], nl: str, step: str) -> None:
             return
         inner = nl + step
         sep = "{" + inner
+        deeper = inner + step
         for k, v in o.items():
             head = sep + _string(k if type(k) is str else _key(k)) + ": "
             sep = "," + inner
@@ -142,6 +154,8 @@ def _encode(o: Any, out: list[str], nl: str, step: str) -> None:
                 out.append(head + ("true" if v else "false"))
             elif t is int:
                 out.append(head + int.__repr__(v))
+            elif t is list and v and (strings := _strings(v, deeper)) is not None:
+                out.append(head + "[" + deeper + strings + inner + "]")
             else:
                 out.append(head)
                 _encode(v, out, inner, step)
