@@ -157,7 +157,7 @@ class ConversationTable:
         default_factory=lambda: np.zeros(0, np.int64), repr=False, compare=False
     )
     _key_rows: npt.NDArray[np.uint64] = field(
-        default_factory=lambda: np.zeros((0, _KEY_COLS), np.uint64), repr=False, compare=False
+        default_factory=lambda: np.zeros((0, _PACKED), np.uint64), repr=False, compare=False
     )
     _indexed: int = field(default=0, repr=False, compare=False)
     _collided: bool = field(default=False, repr=False, compare=False)
@@ -276,7 +276,7 @@ class ConversationTable:
             return False
         m = len(self.keys)
         if self._indexed < m:
-            new = np.asarray(self.keys[self._indexed :], dtype=np.uint64).reshape(-1, _KEY_COLS)
+            new = _pack(np.asarray(self.keys[self._indexed :], dtype=np.uint64))
             h = _hash(new.T)
             hashes = np.concatenate([self._hashes, h])
             rows = np.concatenate([self._hash_rows, np.arange(self._indexed, m, dtype=np.int64)])
@@ -306,8 +306,7 @@ class ConversationTable:
             miss = np.flatnonzero(~hit)
             _, first = np.unique(h[miss], return_index=True)
             first = np.sort(first)  # new rows in order of first frame, as the dict path adds them
-            fresh = cols[:, miss[first]].T.tolist()
-            self._rows_for([tuple(k) for k in fresh])
+            self._rows_for(_unpack(cols[:, miss[first]]))
             if not self._index():
                 return None
             hashes = self._hashes
@@ -322,25 +321,34 @@ class ConversationTable:
     def add_batch(self, d: DecodedBatch, file_index: int) -> None:
         """Aggregate the decoded frames of one batch.
 
-        Each frame's key is hashed to 64 bits and looked up among the rows' hashes (sorted, by
-        binary search); the frame's key columns are then compared with its row's, so grouping is
-        exact. Sums, minima and maxima go straight into the table's columns (``bincount``,
-        ``minimum.at``); only rows that still lack sample frames look at the order of frames.
+        Consecutive frames with the same key (a burst of one conversation, in either direction)
+        form a run, found by comparing each frame's key words with the previous frame's. Each
+        run's key is hashed to 64 bits and looked up among the rows' hashes (sorted, by binary
+        search); its key words are then compared with its row's, so grouping is exact. Sums,
+        minima and maxima go straight into the table's columns (``bincount``, ``minimum.at``);
+        only rows that still lack sample frames look at the order of frames.
         """
         decoded = d.status == DECODED
+        cols, direction = _frame_keys(d)
         if decoded.all():
             sel = None
         else:
             sel = np.flatnonzero(decoded)
             if len(sel) == 0:
                 return
-        cols, direction = _frame_keys(d, sel)
-        h = _hash(cols)
-        rows = self._batch_rows(cols, h)
-        if rows is None:
+            cols, direction = cols[:, sel], direction[sel]
+        k = cols.shape[1]
+        change = cols[0, 1:] != cols[0, :-1]
+        for word in cols[1:]:
+            change |= word[1:] != word[:-1]
+        heads = np.flatnonzero(np.r_[True, change])
+        head_cols = cols[:, heads]
+        run_rows = self._batch_rows(head_cols, _hash(head_cols))
+        if run_rows is None:
             every = np.arange(len(d), dtype=np.int64) if sel is None else sel
-            self._add_exact(d, every, cols, direction, h, file_index)
+            self._add_exact(d, every, cols, direction, _hash(cols), file_index)
             return
+        rows = np.repeat(run_rows, np.diff(np.r_[heads, k]))
         rec = d.records
 
         def pick(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -450,8 +458,7 @@ class ConversationTable:
             g_syn, at = np.unique(gid[syn], return_index=True)
             syn_order[g_syn] = okey[syn[at]]
             syn_dir[g_syn] = dir_s[syn[at]]
-        keys = list(zip(*(c.tolist() for c in sorted_cols[:, starts]), strict=True))
-        rows = self._rows_for(keys)
+        rows = self._rows_for(_unpack(sorted_cols[:, starts]))
         self._combine(
             rows,
             frames,
@@ -528,42 +535,71 @@ class ConversationTable:
         return int(self.frames.sum())
 
 
-def _frame_keys(
-    d: DecodedBatch, sel: npt.NDArray[np.int64] | None
-) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """Key columns (sides ordered) and each frame's direction (0: A -> B), for the frames
-    ``sel`` (None: all)."""
-
-    def pick(a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        return a if sel is None else a[sel]
-
-    sp = pick(d.sport).astype(np.int64)
-    dp = pick(d.dport).astype(np.int64)
+def _frame_keys(d: DecodedBatch) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """Every frame's key, packed (:func:`_pack`'s words, sides ordered), and its direction
+    (0: A -> B). Frames that are not decoded get a key of their default columns."""
+    sp = d.sport.astype(np.int64)
+    dp = d.dport.astype(np.int64)
     has_ports = sp >= 0
     lo_s, lo_d = sp < 1024, dp < 1024
     kn_s, kn_d = _SERVICE_LUT[sp & 0xFFFF], _SERVICE_LUT[dp & 0xFFFF]
     server_is_dst = np.where(lo_s != lo_d, lo_d, np.where(kn_s != kn_d, kn_d, dp < sp))
-    smac, dmac = pick(d.src_mac), pick(d.dst_mac)
-    shi, slo, dhi, dlo = pick(d.src_hi), pick(d.src_lo), pick(d.dst_hi), pick(d.dst_lo)
+    smac, dmac = d.src_mac, d.dst_mac
+    shi, slo, dhi, dlo = d.src_hi, d.src_lo, d.dst_hi, d.dst_lo
     # Canonical order where no side owns the service: the smaller (mac, ip) is side A.
     src_greater = (smac > dmac) | ((smac == dmac) & ((shi > dhi) | ((shi == dhi) & (slo > dlo))))
     swap = np.where(has_ports & (sp != dp), ~server_is_dst, src_greater)
     port = np.where(has_ports, np.where(server_is_dst, dp, sp), -1)
-    ipver = pick(d.ipver).astype(np.int64)
-    etype = np.where(ipver > 0, -1, pick(d.ethertype).astype(np.int64))
-    cols = np.empty((_KEY_COLS, len(sp)), dtype=np.uint64)
-    cols[0] = pick(d.outer_vid).astype(np.int64).astype(np.uint64)
+    ipver = d.ipver.astype(np.int64)
+    etype = np.where(ipver > 0, -1, d.ethertype.astype(np.int64))
+    cols = np.empty((_PACKED, len(sp)), dtype=np.uint64)
+    cols[0] = (
+        (d.outer_vid.astype(np.int64) + 1)
+        | ((ipver + 1) << 13)
+        | ((d.proto.astype(np.int64) + 1) << 16)
+        | ((port + 1) << 25)
+        | ((etype + 1) << 42)
+    ).astype(np.uint64)
     cols[1] = np.where(swap, dmac, smac)
     cols[2] = np.where(swap, smac, dmac)
-    cols[3] = ipver.astype(np.uint64)
-    cols[4] = np.where(swap, dhi, shi)
-    cols[5] = np.where(swap, dlo, slo)
-    cols[6] = np.where(swap, shi, dhi)
-    cols[7] = np.where(swap, slo, dlo)
-    cols[8] = pick(d.proto).astype(np.int64).astype(np.uint64)
-    cols[9] = port.astype(np.uint64)
-    cols[10] = etype.astype(np.uint64)
+    cols[3] = np.where(swap, dhi, shi)
+    cols[4] = np.where(swap, dlo, slo)
+    cols[5] = np.where(swap, shi, dhi)
+    cols[6] = np.where(swap, slo, dlo)
     return cols, swap.astype(np.int64)
+
+
+# A key packed into 7 words: the small fields, each plus one so that absent (-1) is 0 (VLAN
+# 13 bits, IP version 3, protocol 9, port 17, ethertype 17), then MAC A, MAC B and the two
+# 64-bit halves of address A and of address B. Fewer words to hash and compare than the 11
+# columns of :data:`Key`, which :func:`_unpack` gives back.
+_PACKED = 7
+_SMALL = ((0, 0, 13), (3, 13, 3), (8, 16, 9), (9, 25, 17), (10, 42, 17))  # column, shift, bits
+_WIDE = ((1, 1), (2, 2), (4, 3), (5, 4), (6, 5), (7, 6))  # key column, packed word
+
+
+def _pack(keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """Rows of :data:`Key` columns (uint64, absent = 2**64 - 1) as packed words, one row each."""
+    keys = keys.reshape(-1, _KEY_COLS)
+    out = np.zeros((len(keys), _PACKED), dtype=np.uint64)
+    one = np.uint64(1)
+    for col, shift, bits in _SMALL:
+        out[:, 0] |= ((keys[:, col] + one) & np.uint64((1 << bits) - 1)) << np.uint64(shift)
+    for col, word in _WIDE:
+        out[:, word] = keys[:, col]
+    return out
+
+
+def _unpack(packed: npt.NDArray[np.uint64]) -> list[Key]:
+    """Packed words (one column per key) as :data:`Key` tuples."""
+    w0 = packed[0]
+    cols = np.empty((_KEY_COLS, packed.shape[1]), dtype=np.uint64)
+    one = np.uint64(1)
+    for col, shift, bits in _SMALL:
+        cols[col] = ((w0 >> np.uint64(shift)) & np.uint64((1 << bits) - 1)) - one  # 0 -> absent
+    for col, word in _WIDE:
+        cols[col] = packed[word]
+    return list(zip(*cols.tolist(), strict=True))
 
 
 def _hash(cols: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:

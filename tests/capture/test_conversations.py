@@ -141,3 +141,38 @@ def test_tables_from_two_files_merge_like_one_run(tmp_path: Path) -> None:
         (0, 1),
         (1, 1),
     ]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from(_frame_pool), min_size=1, max_size=30), st.data())
+def test_hash_collisions_fall_back_to_exact_grouping(
+    frames: list[bytes], data: st.DataObject
+) -> None:
+    """Batches are grouped by a 64-bit hash of the key, checked exactly: with a hash that
+    collides constantly (two values), every table, in one batch or merged from several, is
+    the one the real hash gives."""
+    import numpy as np
+
+    import netseg.capture.conversations as conversations
+
+    whole = table(frames)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(frames)), max_size=3)))
+    bounds = [0, *cuts, len(frames)]
+    real = conversations._hash
+
+    def bad_hash(cols: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+        return real(cols) & np.uint64(1)
+
+    conversations._hash = bad_hash  # type: ignore[assignment]
+    try:
+        one = table(frames)
+        chunked = ConversationTable()
+        for a, b in pairwise(bounds):
+            if b > a:
+                b_ = batch_of(frames[a:b])
+                b_.frame_no += a
+                b_.ts_ns += a
+                chunked.add_batch(decode_batch(b_), 0)
+    finally:
+        conversations._hash = real  # type: ignore[assignment]
+    assert snapshot(one) == snapshot(chunked) == snapshot(whole)
