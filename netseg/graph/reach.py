@@ -207,6 +207,8 @@ class Reachability:
         self._acl_memo: dict[tuple[object, ...], AclDecision] = {}
         self._fw_memo: dict[tuple[object, ...], FirewallDecision] = {}
         self._policy_memo: dict[tuple[object, ...], ServiceSet] = {}
+        # keyed by id() of interned profile tuples; the value keeps the tuple alive
+        self._union_matches: dict[int, tuple[frozenset[int], tuple[_Profile, ...]]] = {}
         self._l3_memo: dict[
             tuple[object, ...], tuple[tuple[ServiceSet, _Route | None], _Profile, _Profile]
         ] = {}
@@ -219,6 +221,7 @@ class Reachability:
         ] = {}
         self._routed_memo: dict[tuple[object, ...], ServiceSet] = {}
         self._paths_memo: dict[tuple[str, str], list[list[str]]] = {}
+        self._along_memo: dict[tuple[object, ...], tuple[ServiceSet, tuple[AclDecision, ...]]] = {}
         self._hops_memo: dict[tuple[Node, Node], tuple[Hop, ...]] = {}
         self._profile_memo: dict[int, tuple[_Profile, ...]] = {}
         self._gw_memo: dict[
@@ -639,12 +642,19 @@ class Reachability:
     def _first_route(self, zs: str | None, ps: _Profile, zd: str | None, pd: _Profile) -> _Route:
         """The first (entry, exit, router path) in order that lets anything through."""
         src, dst = Side(zs, ps.match), Side(zd, pd.match)
+        memo = self._along_memo
         for entry in sorted(ps.gateways):
             for exit_ in sorted(pd.gateways):
                 if entry[2] == exit_[2]:
                     continue  # same segment: layer 2, not routed
                 for path in self._router_paths(entry[0], exit_[0]):
-                    through, decisions = self._along(path, src, dst)
+                    # thousands of profile pairs walk the same few paths between the same
+                    # sides; the path lists live in _paths_memo, so their ids stay theirs
+                    key = (id(path), zs, ps.match, zd, pd.match)
+                    found = memo.get(key)
+                    if found is None:
+                        found = memo[key] = self._along(path, src, dst)
+                    through, decisions = found
                     if through:
                         return _Route(entry, tuple(path), exit_, decisions)
         raise AssertionError("called only when some route lets services through")
@@ -668,18 +678,27 @@ class Reachability:
         cached = self._allowed_memo.get(ckey)
         if cached is not None:
             return cached[0]
-        ms = frozenset().union(*(p.match for p in sc.profiles)) if sc.profiles else frozenset()
-        md = frozenset().union(*(p.match for p in dc.profiles)) if dc.profiles else frozenset()
-        src = Side(sc.zone, ms, sc.known)
-        dst = Side(dc.zone, md, dc.known)
-        key = (src, dst)
+        ms = self._union_match(sc.profiles)
+        md = self._union_match(dc.profiles)
+        # the sides' fields rather than Side objects: their hash is computed in Python
+        key = (sc.zone, ms, sc.known, dc.zone, md, dc.known)
         found = self._policy_memo.get(key)
         if found is None:
+            src = Side(sc.zone, ms, sc.known)
+            dst = Side(dc.zone, md, dc.known)
             found = policy_allows(self.topology, src, dst, self.prefixes)
             self._policy_memo[key] = found
         # the entry keeps the profile tuples alive, so their ids stay theirs
         self._allowed_memo[ckey] = (found, sc.profiles, dc.profiles)
         return found
+
+    def _union_match(self, profiles: tuple[_Profile, ...]) -> frozenset[int]:
+        """The prefixes any of the profiles matches, once per interned profile tuple."""
+        found = self._union_matches.get(id(profiles))
+        if found is None:
+            union: frozenset[int] = frozenset().union(*(p.match for p in profiles))
+            found = self._union_matches[id(profiles)] = (union, profiles)
+        return found[0]
 
     def _segdict(self, segtags: tuple[tuple[int, bool], ...]) -> dict[int, bool]:
         """``dict(segtags)``, once per interned value."""
@@ -697,10 +716,11 @@ class Reachability:
         return found[0], found[1], found[2]
 
     def _verdict(self, sc: _Class, dc: _Class) -> _Verdict | None:
-        common = self._segsets(sc.segtags)[1] & self._segsets(dc.segtags)[1]
+        _, source_segments, source_untagged = self._segsets(sc.segtags)
+        common = source_segments & self._segsets(dc.segtags)[1]
         if common:
             # untagged first, then the lowest segment
-            untagged = common & self._segsets(sc.segtags)[2]
+            untagged = common & source_untagged
             tagged, seg = (False, min(untagged)) if untagged else (True, min(common))
             if dc.firewalled:
                 services = NONE
