@@ -414,6 +414,11 @@ def _start_dask(
         for future in distributed.as_completed(futures, loop=client.loop):
             try:
                 yield by_key[future.key], future.result(), None
+            except ImportError as e:
+                error = SchedulerError(
+                    f"a Dask worker cannot run netseg ({e}): install netseg there"
+                )
+                yield by_key[future.key], None, error
             except Exception as e:
                 yield by_key[future.key], None, e
 

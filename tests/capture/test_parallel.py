@@ -250,3 +250,22 @@ def test_replay_results_do_not_depend_on_the_split(tmp_path: Path) -> None:
     assert replay_document(got, all_conversations=True) == expected
     two = replay(topology, files, at=at, workers=2)  # the library starts its own workers
     assert replay_document(two, all_conversations=True) == expected
+
+
+def test_a_dask_worker_without_netseg_is_a_clear_error(
+    captures: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    distributed = pytest.importorskip("distributed")
+    import netseg.capture.parallel as parallel
+
+    def missing(task: object) -> CaptureTables:
+        raise ModuleNotFoundError("No module named 'netseg'")
+
+    monkeypatch.setattr(parallel, "run_task", missing)
+    with (
+        distributed.LocalCluster(
+            processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        pytest.raises(SchedulerError, match="a Dask worker cannot run netseg"),
+    ):
+        tabulate(captures[:1], scheduler=cluster.scheduler_address)
