@@ -156,6 +156,18 @@ def _make_verdict(
     return _Verdict(services, allowed, mode, segment, tagged, route, firewall, split[0], split[1])
 
 
+def _say_once(hops: list[Hop]) -> tuple[Hop, ...]:
+    """The hops without repeats of the one just before. Compared field by field: Hop's
+    dataclass ``__eq__`` runs in Python, and paths of every reachable pair go through here."""
+    out = [hops[0]]
+    prev = hops[0]
+    for h in hops[1:]:
+        if h.ref != prev.ref or h.detail != prev.detail:
+            out.append(h)
+        prev = h
+    return tuple(out)
+
+
 def _union(a: ServiceSet, b: ServiceSet) -> ServiceSet:
     """``a | b`` without building a new set when one side is the empty constant."""
     if a is NONE:
@@ -850,7 +862,7 @@ class Reachability:
             tail = tail_found[0]
         hops = [self._self_hop(s), *js.hops, *middle, *reversed(jd.hops), self._self_hop(d), *tail]
         # two attachments of one virtual switch meet there: say it once
-        return tuple(h for k, h in enumerate(hops) if k == 0 or h != hops[k - 1])
+        return _say_once(hops)
 
     def _gateway_node(self, gateway: tuple[str, str, int]) -> Node:
         iface = self._router_ifaces[(gateway[0], gateway[1])]
@@ -889,7 +901,7 @@ class Reachability:
         js, jd = self._join_in(src, segment), self._join_in(dst, segment)
         hops = [self._self_hop(src), *js.hops, *self._between(js.node, jd.node)]
         hops += [*reversed(jd.hops), self._self_hop(dst)]
-        return tuple(h for k, h in enumerate(hops) if k == 0 or h != hops[k - 1])
+        return _say_once(hops)
 
     def _acl_hops(self, router: Router, decision: AclDecision) -> list[Hop]:
         out = []
