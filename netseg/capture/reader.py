@@ -293,14 +293,18 @@ class CaptureReader:
             if not got:
                 break
             n = len(buf)
-            offs, off, bad_caplen = _walk_pcap(arr, n, endian, hdr_len, max_caplen, frac_limit)
+            headers: list[npt.NDArray[np.uint32]] = []
+            offs, off, bad_caplen = _walk_pcap(
+                arr, n, endian, hdr_len, max_caplen, frac_limit, headers
+            )
             if bad_caplen is not None:
                 self.damage = (
                     f"record {self.frames + len(offs) + 1} claims {bad_caplen} captured bytes, "
                     f"more than the maximum of {max_caplen}; the rest of the file is unreadable"
                 )
             if len(offs):
-                yield self._pcap_batch(arr, offs, dt, ts_mult, hdr_len, linktype)
+                hdrs = headers[0] if headers else None
+                yield self._pcap_batch(arr, offs, dt, ts_mult, hdr_len, linktype, hdrs)
             if bad_caplen is not None:
                 return
             carry = bytes(buf[off:])
@@ -315,9 +319,13 @@ class CaptureReader:
         ts_mult: int,
         hdr_len: int,
         linktype: int,
+        headers: npt.NDArray[np.uint32] | None = None,
     ) -> RecordBatch:
-        hdr = np.lib.stride_tricks.sliding_window_view(arr, 16)[o]
-        fields = np.ascontiguousarray(hdr).view(dt).astype(np.int64)
+        """``headers``: the records' first 16 header bytes as uint32, when the walk has them."""
+        if headers is None or len(headers) != len(o):
+            hdr = np.lib.stride_tricks.sliding_window_view(arr, 16)[o]
+            headers = np.ascontiguousarray(hdr).view(dt)
+        fields = headers.astype(np.int64)
         ts = fields[:, 0] * 1_000_000_000 + fields[:, 1] * ts_mult
         return self._batch(
             arr, o + hdr_len, fields[:, 2], fields[:, 3], ts, np.full(len(o), linktype, np.int32)
@@ -490,11 +498,15 @@ def _walk_pcap(
     hdr_len: int,
     max_caplen: int,
     frac_limit: int,
+    headers: list[npt.NDArray[np.uint32]] | None = None,
 ) -> tuple[I64, int, int | None]:
     """The offsets of the complete pcap records in ``arr[:n]`` (which starts at a record).
 
     Returns the offsets, where the unread rest starts, and the captured length of a record
-    Wireshark rejects when the walk stopped at one (None otherwise).
+    Wireshark rejects when the walk stopped at one (None otherwise). With ``headers``, the
+    first 16 bytes of each record's header (as four ``endian`` uint32) are appended to it,
+    taken from the candidates' headers the walk gathered anyway (when it walked plainly,
+    nothing is appended).
 
     Records have variable length, so where each one starts depends on all before it. Walking them
     one by one in Python costs about a microsecond per record; instead this *guesses and
@@ -528,11 +540,29 @@ def _walk_pcap(
     cand = cand[keep]
     # The kept candidates' lengths, selected from the headers already gathered (gathering
     # them again at the kept positions cost a tenth of the walk).
-    nxt = cand + hdr_len + fields[:, 2][keep].astype(np.int64)
+    kept = fields[keep]
+    nxt = cand + hdr_len + kept[:, 2].astype(np.int64)
     del fields
     breaks = np.flatnonzero(cand[1:] != nxt[:-1])  # a run of the chain ends at these indices
     pieces: list[I64] = []
+    heads: list[npt.NDArray[np.uint32]] = []  # the headers of each piece
     singles: list[int] = []
+
+    def flush() -> None:
+        if singles:
+            lone = np.asarray(singles, dtype=np.int64)
+            pieces.append(lone)
+            if headers is not None:
+                rows = np.lib.stride_tricks.sliding_window_view(arr, 16)[lone]
+                heads.append(np.ascontiguousarray(rows).view(dt))
+            singles.clear()
+
+    def done(off: int, bad: int | None) -> tuple[I64, int, int | None]:
+        flush()
+        if headers is not None and heads:
+            headers.append(heads[0] if len(heads) == 1 else np.concatenate(heads))
+        return _joined(pieces), off, bad
+
     off = 0
     c = len(cand)
     while True:
@@ -542,12 +572,11 @@ def _walk_pcap(
             j = int(breaks[b]) if b < len(breaks) else c - 1  # the run is cand[i..j]
             # Records of the run that end inside the chunk are complete: a prefix of the run.
             m = i + int(nxt[i : j + 1].searchsorted(n, side="right"))
-            if singles:
-                pieces.append(np.asarray(singles, dtype=np.int64))
-                singles = []
+            flush()
             pieces.append(cand[i:m])
+            heads.append(kept[i:m])
             if m <= j:
-                return _joined(pieces), int(cand[m]), None
+                return done(int(cand[m]), None)
             off = int(nxt[j])
             continue
         # The chain is off the candidates here: one plain step.
@@ -555,17 +584,13 @@ def _walk_pcap(
             break
         cl = caplen_at(view, off + 8)[0]
         if cl > max_caplen:
-            if singles:
-                pieces.append(np.asarray(singles, dtype=np.int64))
-            return _joined(pieces), off, cl
+            return done(off, cl)
         end = off + hdr_len + cl
         if end > n:
             break
         singles.append(off)
         off = end
-    if singles:
-        pieces.append(np.asarray(singles, dtype=np.int64))
-    return _joined(pieces), off, None
+    return done(off, None)
 
 
 _SCAN = 256 * 1024
