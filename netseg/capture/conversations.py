@@ -239,6 +239,18 @@ class ConversationTable:
         """Merge ``other`` into this table in place."""
         if not len(other):
             return
+        if not len(self) and not self._indexed:
+            # Into an empty table (the first part of a merge): the other's rows as they are,
+            # instead of inserting every key into the dict one by one.
+            copied = other.copy()
+            self.keys, self.index = copied.keys, copied.index
+            self.frames, self.bytes = copied.frames, copied.bytes
+            self.ts_first, self.ts_last = copied.ts_first, copied.ts_last
+            self.first_order, self.first_dir = copied.first_order, copied.first_dir
+            self.first_reply_like = copied.first_reply_like
+            self.syn_order, self.syn_dir = copied.syn_order, copied.syn_dir
+            self.samples = copied.samples
+            return
         rows = self._rows_for(other.keys)
         self._combine(
             rows,
