@@ -11,4 +11,13 @@ from netseg.model.topology import (
 )
 from netseg.model.vlans import VlanSet
 
-__all__ = ["Address", "Hypervisor", "Location", "PortSet", "ServiceSet", "Severity", "Topology", "VlanSet"]
+__all__ = [
+    "Address",
+    "Hypervisor",
+    "Location",
+    "PortSet",
+    "ServiceSet",
+    "Severity",
+    "Topology",
+    "VlanSet",
+]

@@ -267,9 +267,7 @@ class PortGroup:
     location: Location = _loc()
 
 
-VSwitchType = Literal[
-    "standard", "distributed", "external", "internal", "private", "bridge", "ovs"
-]
+VSwitchType = Literal["standard", "distributed", "external", "internal", "private", "bridge", "ovs"]
 
 
 @dataclass(frozen=True, slots=True)
