@@ -504,8 +504,14 @@ class ConversationTable:
         ts_first, ts_last = self.ts_first[order].tolist(), self.ts_last[order].tolist()
         samples = self.samples[order]
         present = samples != _NO_ORDER
-        files = np.where(present, samples >> _FRAME_BITS, -1).tolist()
-        numbers = (samples & ((1 << _FRAME_BITS) - 1)).tolist()
+        # Every sample frame made in one pass; each conversation takes its slice.
+        flat = samples[present]
+        refs = list(
+            map(
+                FrameRef, (flat >> _FRAME_BITS).tolist(), (flat & ((1 << _FRAME_BITS) - 1)).tolist()
+            )
+        )
+        bounds = np.r_[0, np.cumsum(present.sum(axis=1))].tolist()
         sides: dict[tuple[int, int, int, int], Side] = {}
 
         def side(mac: int, ipver: int, hi: int, lo: int) -> Side:
@@ -537,9 +543,7 @@ class ConversationTable:
                 bytes_returned=by[bw],
                 first_ts_ns=ts_first[j],
                 last_ts_ns=ts_last[j],
-                sample_frames=tuple(
-                    FrameRef(f, n) for f, n in zip(files[j], numbers[j], strict=True) if f >= 0
-                ),
+                sample_frames=tuple(refs[bounds[j] : bounds[j + 1]]),
                 syn_from_initiator=syn[j],
             )
 
