@@ -426,18 +426,7 @@ class ConversationTable:
         file_index: int,
     ) -> None:
         """The batch grouped by sorting (hash, then lexsort on a collision) and the key dict."""
-        order = np.argsort(h, kind="stable")
-        hs = h[order]
-        starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
-        sorted_cols = cols[:, order]
-        gid = np.cumsum(np.r_[False, hs[1:] != hs[:-1]])
-        if (sorted_cols != sorted_cols[:, starts][:, gid]).any():
-            # A 64-bit hash collision: group exactly instead (never seen in practice).
-            order = np.lexsort(cols[::-1])
-            sorted_cols = cols[:, order]
-            change = (sorted_cols[:, 1:] != sorted_cols[:, :-1]).any(axis=0)
-            starts = np.flatnonzero(np.r_[True, change])
-            gid = np.cumsum(np.r_[False, change])
+        order, starts, gid = _group(cols, h)
         ng = len(starts)
         ends = np.r_[starts[1:], len(order)]
         dir_s = direction[order]
@@ -470,7 +459,7 @@ class ConversationTable:
             g_syn, at = np.unique(gid[syn], return_index=True)
             syn_order[g_syn] = okey[syn[at]]
             syn_dir[g_syn] = dir_s[syn[at]]
-        rows = self._rows_for(_unpack(sorted_cols[:, starts]))
+        rows = self._rows_for(_unpack(cols[:, order[starts]]))
         self._combine(
             rows,
             frames,
@@ -629,6 +618,28 @@ def _hash(cols: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     return h
 
 
+def _group(
+    cols: npt.NDArray[np.uint64], h: npt.NDArray[np.uint64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Rows (columns of ``cols``) grouped by equal key: the sorting order, where each group
+    starts in it, and each sorted row's group number. Sorted by the 64-bit hash ``h``, stable
+    so a group keeps capture order; checked exactly, and on a collision grouped by the key
+    columns themselves (never seen in practice)."""
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    change = hs[1:] != hs[:-1]
+    starts = np.flatnonzero(np.r_[True, change])
+    gid = np.cumsum(np.r_[False, change])
+    sorted_cols = cols[:, order]
+    if (sorted_cols != sorted_cols[:, starts][:, gid]).any():
+        order = np.lexsort(cols[::-1])
+        sorted_cols = cols[:, order]
+        change = (sorted_cols[:, 1:] != sorted_cols[:, :-1]).any(axis=0)
+        starts = np.flatnonzero(np.r_[True, change])
+        gid = np.cumsum(np.r_[False, change])
+    return order, starts, gid
+
+
 # Keys hold uint64 values: an absent value (-1) is stored as 2**64 - 1.
 _ABSENT = (1 << 64) - 1
 
@@ -721,17 +732,7 @@ class EventTable:
         vid = d.outer_vid[arp].astype(np.int64)
         sha, spa, src = d.arp_sha[arp], d.arp_spa[arp], d.src_mac[arp]
         cols = np.stack([vid.astype(np.uint64), sha, spa, src])
-        h = _hash(cols)
-        order = np.argsort(h, kind="stable")
-        hs = h[order]
-        starts = np.flatnonzero(np.r_[True, hs[1:] != hs[:-1]])
-        sorted_cols = cols[:, order]
-        gid = np.cumsum(np.r_[False, hs[1:] != hs[:-1]])
-        if (sorted_cols != sorted_cols[:, starts][:, gid]).any():
-            # A 64-bit hash collision: group exactly instead (never seen in practice).
-            order = np.lexsort(cols[::-1])
-            sorted_cols = cols[:, order]
-            starts = np.flatnonzero(np.r_[True, (sorted_cols[:, 1:] != sorted_cols[:, :-1]).any(0)])
+        order, starts, _ = _group(cols, _hash(cols))
         ends = np.r_[starts[1:], len(order)]
         okey = np.int64(base) | d.records.frame_no[arp[order]]
         firsts = np.full((len(starts), SAMPLES), -1, dtype=np.int64)
