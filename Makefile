@@ -18,9 +18,15 @@ setup: $(STAMP) system-deps
 system-deps:
 	@sh .ci/system-deps.sh
 
+# check exits 1 on the example's findings (that is the point of the example), hence the '-'.
 demo: setup
 	$(BIN)/netseg validate topologies/*.yaml
 	-$(BIN)/netseg check topologies/esxi-cluster.yaml
+	mkdir -p out
+	$(BIN)/netseg diagram topologies/esxi-cluster.yaml -o out/esxi-cluster.svg
+	$(BIN)/netseg report topologies/esxi-cluster.yaml -o out/esxi-cluster-review.html \
+	    --capture captures/esxi-incident.pcap --at tor1:Eth1/11
+	@echo "diagram: out/esxi-cluster.svg   review with the incident capture: out/esxi-cluster-review.html"
 
 test: setup
 	$(BIN)/python -m pytest -q
