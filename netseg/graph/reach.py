@@ -246,6 +246,7 @@ class Reachability:
         ] = {}
         self._segment_numbers: dict[int, tuple[tuple[int, ...], object]] = {}
         self._class_keys: dict[int, tuple[tuple[object, ...], Attachment]] = {}
+        self._services_memo: dict[tuple[tuple[object, ...], tuple[object, ...]], ServiceSet] = {}
         self._joins_by_segment: dict[int, tuple[dict[int, Join], Attachment]] = {}
         self._segtags_intern: dict[tuple[tuple[int, bool], ...], tuple[tuple[int, bool], ...]] = {}
         self._profile_intern: dict[tuple[_Profile, ...], tuple[_Profile, ...]] = {}
@@ -1086,8 +1087,30 @@ class Reachability:
         s, d = self.attachment(src_ref), self.attachment(dst_ref)
         if s is d:
             return ANY
-        v = self._verdict(self._classes([s])[0], self._classes([d])[0])
-        return NONE if v is None else v.services
+        # The verdict depends only on the two attachments' classes (that is what makes them a
+        # class), so it is worked out once per class pair: a replay asks for thousands of
+        # pairs among a few classes, and building the two classes cost more than the verdict.
+        key = (self._class_key(s), self._class_key(d))
+        found = self._services_memo.get(key)
+        if found is None:
+            v = self._verdict(self._classes([s])[0], self._classes([d])[0])
+            found = self._services_memo[key] = NONE if v is None else v.services
+        return found
+
+    def class_key(self, ref: str) -> tuple[object, ...]:
+        """A key equal for two attachments exactly when they are in the same class (same
+        kind, zone, segments and tags, address profiles and firewall), so every reachability
+        answer between classes holds for their members: ``services(a, b) ==
+        services(c, d)`` when ``a, c`` and ``b, d`` share keys (and ``a is not b``,
+        ``c is not d``). Valid while this object lives."""
+        return self._class_key(self.attachment(ref))
+
+    def _class_key(self, a: Attachment) -> tuple[object, ...]:
+        found = self._class_keys.get(id(a))
+        if found is None:
+            self._classes([a])  # computes and records the key
+            found = self._class_keys[id(a)]
+        return found[0]
 
 
 @contextmanager

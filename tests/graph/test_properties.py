@@ -230,3 +230,40 @@ def test_class_verdicts_skip_only_pairs_without_a_verdict_on_a_routed_estate() -
     doc = generate_topology(hosts=12, guests=240, vlans=24, zones=5, routers=3, seed=3)
     r = analyse_reachability(loads(json.dumps(doc), json_form=True))
     assert _yielded_class_verdicts(r) == _all_class_verdicts(r)
+
+
+def _services_agree_with_each_pair(r: Reachability, fresh: Reachability) -> None:
+    """services() answers per class pair; ``fresh`` (never asked before) answers each pair
+    from its own verdict, in reverse order, so no memo of ``r`` can leak into it."""
+    refs = [a.ref for a in r.attachments]
+    pairs = [(a, b) for a in refs for b in refs]
+    expected = {}
+    for a, b in reversed(pairs):
+        p = fresh.pair(a, b)
+        expected[(a, b)] = ServiceSet.any() if a == b else (p.services if p else ServiceSet.none())
+    for a, b in pairs:
+        assert r.services(a, b) == expected[(a, b)], (a, b)
+    # members of one class pair get one answer
+    by_class: dict[tuple[object, ...], ServiceSet] = {}
+    for a, b in pairs:
+        if a != b:
+            got = by_class.setdefault((r.class_key(a), r.class_key(b)), r.services(a, b))
+            assert got == r.services(a, b)
+
+
+@SETTINGS
+@given(topologies())
+def test_services_memoised_per_class_agree_with_each_pair(spec: dict[str, object]) -> None:
+    text = render(spec)
+    _services_agree_with_each_pair(
+        analyse_reachability(topo(text)), analyse_reachability(topo(text))
+    )
+
+
+def test_services_memoised_per_class_agree_with_each_pair_on_a_routed_estate() -> None:
+    doc = generate_topology(hosts=12, guests=48, vlans=24, zones=5, routers=3, seed=5)
+    text = json.dumps(doc)
+    _services_agree_with_each_pair(
+        analyse_reachability(loads(text, json_form=True)),
+        analyse_reachability(loads(text, json_form=True)),
+    )
