@@ -42,6 +42,23 @@ def test_every_sample_decodes_the_same_in_bulk_and_one_by_one() -> None:
     assert [d.facts(i) for i in range(len(frames))] == [decode_frame(1, f) for f in frames]
 
 
+def test_fields_past_the_first_64_bytes_of_a_record_decode_in_bulk() -> None:
+    # decode_batch reads the first 64 bytes of each record as one row; the ports behind 40
+    # bytes of IPv4 options and the TCP flags behind a tagged IPv6 header lie past that row
+    from scapy.layers.inet import IP, TCP
+    from scapy.layers.inet6 import IPv6
+    from scapy.layers.l2 import Dot1Q, Ether
+
+    eth = Ether(src=A_MAC, dst=B_MAC) / Dot1Q(vlan=10)
+    frames = [
+        bytes(eth / IP(src=A4, dst=B4, options=b"\x01" * 39 + b"\x00") / TCP(dport=22)),
+        bytes(eth / IPv6(src=A6, dst=B6) / TCP(sport=40000, dport=443, flags="SA")),
+    ]
+    d = decode_batch(batch_of(frames))
+    assert [d.facts(i) for i in range(2)] == [decode_frame(1, f) for f in frames]
+    assert [d.dport[0], d.tcp_flags[1]] == [22, 0x12]
+
+
 def test_tagged_tcp_syn() -> None:
     f = decode("tcp-tagged")
     assert (f.src_mac, f.dst_mac) == (mac(A_MAC), mac(B_MAC))
