@@ -159,6 +159,12 @@ class ConversationTable:
     _key_rows: npt.NDArray[np.uint64] = field(
         default_factory=lambda: np.zeros((0, _PACKED), np.uint64), repr=False, compare=False
     )
+    # A direct-mapped table over ``_hashes``: the top bits of a hash name a slot holding the
+    # position of the one row hash with those bits, -1 (none: a new key) or -2 (several: ask
+    # the sorted hashes). See :meth:`_find`.
+    _slots: npt.NDArray[np.int32] = field(
+        default_factory=lambda: np.zeros(0, np.int32), repr=False, compare=False
+    )
     _indexed: int = field(default=0, repr=False, compare=False)
     _collided: bool = field(default=False, repr=False, compare=False)
 
@@ -296,10 +302,33 @@ class ConversationTable:
             self._hashes, self._hash_rows = hashes[order], rows[order]
             self._key_rows = np.concatenate([self._key_rows, new])
             self._indexed = m
+            self._slots = _slot_table(self._hashes)
             if len(self._hashes) > 1 and (self._hashes[1:] == self._hashes[:-1]).any():
                 self._collided = True
                 return False
         return True
+
+    def _find(
+        self, h: npt.NDArray[np.uint64]
+    ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.bool_]]:
+        """Where each hash is among the sorted row hashes, and whether it is there at all.
+
+        One look into the slot table answers almost every hash: a binary search in the sorted
+        hashes for each of a batch's 131,072 runs, in random order, cost four times as much
+        (about 17 ms against 4 ms a batch). Hashes whose slot several rows share are searched.
+        """
+        hashes = self._hashes
+        if not len(hashes):
+            return np.zeros(len(h), dtype=np.intp), np.zeros(len(h), dtype=np.bool_)
+        t = self._slots[(h >> _slot_shift(len(self._slots))).astype(np.intp)]
+        pos = t.astype(np.intp)
+        shared = np.flatnonzero(t == -2)
+        if len(shared):
+            found = np.searchsorted(hashes, h[shared])
+            pos[shared] = np.minimum(found, len(hashes) - 1)
+        np.maximum(pos, 0, out=pos)
+        hit = (t != -1) & (hashes[pos] == h)
+        return pos, hit
 
     def _batch_rows(
         self, cols: npt.NDArray[np.uint64], h: npt.NDArray[np.uint64]
@@ -307,13 +336,7 @@ class ConversationTable:
         """Each frame's row, adding rows for new keys; None on a hash collision."""
         if not self._index():
             return None
-        hashes = self._hashes
-        pos = np.searchsorted(hashes, h)
-        if len(hashes):
-            np.minimum(pos, len(hashes) - 1, out=pos)
-            hit = hashes[pos] == h
-        else:
-            hit = np.zeros(len(h), dtype=np.bool_)
+        pos, hit = self._find(h)
         if not hit.all():
             miss = np.flatnonzero(~hit)
             _, first = np.unique(h[miss], return_index=True)
@@ -321,8 +344,7 @@ class ConversationTable:
             self._rows_for(_unpack(cols[:, miss[first]]))
             if not self._index():
                 return None
-            hashes = self._hashes
-            pos = np.searchsorted(hashes, h)
+            pos, _ = self._find(h)
         rows = self._hash_rows[pos]
         # Exact check: every frame's key is its row's key.
         if (self._key_rows[rows] != cols.T).any():
@@ -605,6 +627,22 @@ def _unpack(packed: npt.NDArray[np.uint64]) -> list[Key]:
     for col, word in _WIDE:
         cols[col] = packed[word]
     return list(zip(*cols.tolist(), strict=True))
+
+
+def _slot_shift(size: int) -> np.uint64:
+    """How far a hash is shifted to give its slot among ``size`` (a power of two) slots."""
+    return np.uint64(64 - (size.bit_length() - 1))
+
+
+def _slot_table(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
+    """The slot table of sorted ``hashes`` (see ``ConversationTable._slots``): sixteen slots
+    or more per hash, so few slots are shared, in a table small enough to stay in cache."""
+    size = 1 << max(10, (len(hashes) * 16 - 1).bit_length())
+    slot = (hashes >> _slot_shift(size)).astype(np.intp)
+    table = np.full(size, -1, dtype=np.int32)
+    table[slot] = np.arange(len(hashes), dtype=np.int32)
+    table[np.bincount(slot, minlength=size) > 1] = -2
+    return table
 
 
 def _hash(cols: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:

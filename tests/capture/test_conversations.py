@@ -6,13 +6,14 @@ from ipaddress import IPv4Address
 from itertools import pairwise
 from pathlib import Path
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Dot1Q, Ether
 
 from netseg.capture import tabulate_captures
-from netseg.capture.conversations import ConversationTable, EventTable
+from netseg.capture.conversations import ConversationTable, EventTable, _slot_table
 from netseg.capture.decode import decode_batch
 from tests.capture.frames import A4, A_MAC, B4, B_MAC, SAMPLES, reply_tcp, tcp
 from tests.capture.helpers import pcap_bytes, write
@@ -176,3 +177,20 @@ def test_hash_collisions_fall_back_to_exact_grouping(
     finally:
         conversations._hash = real  # type: ignore[assignment]
     assert snapshot(one) == snapshot(chunked) == snapshot(whole)
+
+
+def test_the_slot_table_finds_exactly_the_row_hashes() -> None:
+    # hashes sharing their top bits (one slot) are searched; others are looked up directly
+    rng = np.random.default_rng(5)
+    spread = rng.integers(0, 2**63, 3000, dtype=np.uint64) * np.uint64(2)
+    crowded = np.uint64(0xABCD) << np.uint64(48) | np.arange(1, 40, dtype=np.uint64)
+    table = ConversationTable()
+    table._hashes = np.unique(np.concatenate([spread, crowded]))
+    table._slots = _slot_table(table._hashes)
+    assert (table._slots == -2).any() and (table._slots >= 0).any()
+    absent = np.setdiff1d(rng.integers(0, 2**63, 3000, dtype=np.uint64), table._hashes)
+    asked = np.concatenate([table._hashes[::-1], absent, crowded + np.uint64(100)])
+    pos, hit = table._find(asked)
+    expected = np.isin(asked, table._hashes)
+    assert (hit == expected).all()
+    assert (table._hashes[pos[hit]] == asked[hit]).all()
