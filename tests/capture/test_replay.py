@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from netseg.capture.judge import Judge, resolve_capture_point
+from netseg.capture.parallel import tabulate
 from netseg.capture.replay import replay, write_evidence_file
 from netseg.cli.main import main
 from netseg.errors import SelectorError
+from netseg.graph import analyse_reachability
 from netseg.render.replay import replay_document
 from netseg.topology import load
 from tests.conftest import REPO, UPDATE_GOLDEN
@@ -137,3 +140,26 @@ def test_cli_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert doc["files"][0]["error"] and doc["files"][1]["frames"] == 31
     assert "Traceback" not in captured.err
     assert main(["replay", TOPOLOGY, capture, "--at", "nowhere"]) == 2
+
+
+def test_verdicts_per_shape_equal_each_conversations_own() -> None:
+    """The judge works a verdict out once per shape of conversation (sides' attribution,
+    policy side and model class, service, answered) and reuses it: a fresh judge for each
+    conversation, sharing nothing, must come to the same verdict and rules."""
+    topology = load(TOPOLOGY)
+    reach = analyse_reachability(topology)
+    for capture, at in CASES.values():
+        point = resolve_capture_point(topology, at)
+        shared = Judge(topology, reach, point)
+        conversations = list(tabulate([capture]).conversations.conversations())
+        assert conversations
+        for c in conversations:
+            got = shared.judge(c)
+            own = Judge(topology, reach, point).judge(c)
+            assert (got.source, got.destination, got.verdict, got.rules) == (
+                own.source,
+                own.destination,
+                own.verdict,
+                own.rules,
+            )
+        assert {j.verdict for j in map(shared.judge, conversations)} >= {"allowed", "violation"}
