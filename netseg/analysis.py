@@ -20,8 +20,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from netseg.collector import collector_paused
 from netseg.graph import Reachability, analyse_reachability
-from netseg.graph.reach import collector_paused
 from netseg.model.topology import Severity, Topology
 from netseg.rules.engine import apply_policy, failing
 from netseg.rules.finding import Finding

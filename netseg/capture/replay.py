@@ -32,9 +32,9 @@ from netseg.capture.judge import (
 )
 from netseg.capture.parallel import PendingTables, start_tabulation
 from netseg.capture.reader import CaptureReader, read_frames
+from netseg.collector import collector_paused
 from netseg.errors import CaptureError
 from netseg.graph import Reachability, analyse_reachability
-from netseg.graph.reach import collector_paused
 from netseg.model.topology import Topology
 
 

@@ -7,7 +7,6 @@ import sys
 
 from netseg.analysis import analyse
 from netseg.cli.common import add_fail_on, add_format, chosen_format, colour_enabled, write_output
-from netseg.graph.reach import collector_paused
 from netseg.model.topology import Severity
 from netseg.render.findings_json import render_json
 from netseg.render.findings_text import render_text
@@ -27,13 +26,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # The whole command builds long-lived objects and frees little before it exits: the
-    # cyclic collector would only rescan the loaded topology (about 1.5 s on 50,000 guests).
-    with collector_paused():
-        return _run(args)
-
-
-def _run(args: argparse.Namespace) -> int:
     topology = load(args.topology)
     analysis = analyse(topology)
     fail_on = Severity(args.fail_on)

@@ -7,7 +7,6 @@ import sys
 
 from netseg.cli.common import add_format, chosen_format, colour_enabled, write_output
 from netseg.graph import analyse_reachability
-from netseg.graph.reach import collector_paused
 from netseg.render.reach import render_csv, render_json, render_text
 from netseg.topology import load
 
@@ -37,12 +36,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # As in ``check``: long-lived objects throughout, so the cyclic collector only costs time.
-    with collector_paused():
-        return _run(args)
-
-
-def _run(args: argparse.Namespace) -> int:
     topology = load(args.topology)
     reach = analyse_reachability(topology)
     sources = reach.select(args.source)

@@ -9,7 +9,6 @@ import time
 from netseg.capture.parallel import start_tabulation
 from netseg.capture.replay import replay, write_evidence_file
 from netseg.cli.common import add_fail_on, add_format, chosen_format, colour_enabled, write_output
-from netseg.graph.reach import collector_paused
 from netseg.render.replay import render_replay_json, render_replay_text
 from netseg.topology import load
 
@@ -86,12 +85,6 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1:
         print("netseg: --workers must be at least 1", file=sys.stderr)
         return 2
-    # The cyclic collector is paused for the whole command, as in check and reach.
-    with collector_paused():
-        return _run(args)
-
-
-def _run(args: argparse.Namespace) -> int:
     # Reading starts first (on workers or a cluster), so it overlaps loading the topology.
     with start_tabulation(args.captures, args.workers, scheduler=args.scheduler) as pending:
         topology = load(args.topology)

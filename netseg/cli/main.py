@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from netseg import __version__
+from netseg.collector import collector_paused
 from netseg.errors import NetsegError, TopologyError
 
 COMMANDS = ("validate", "check", "reach", "replay", "diagram", "report", "diff", "schema", "rules")
@@ -66,7 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_INPUT
     try:
-        code: int = args._run(args)
+        # Every command loads, analyses and renders long-lived objects and then exits: the
+        # cyclic collector would only rescan them (about 1.5 s of check on 50,000 guests).
+        with collector_paused():
+            code: int = args._run(args)
         return code
     except TopologyError as exc:
         for problem in exc.problems:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from netseg.graph.reach import collector_paused
+from netseg.collector import collector_paused
 from netseg.model.topology import (
     Guest,
     GuestNic,

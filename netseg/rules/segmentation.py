@@ -11,8 +11,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from netseg.collector import collector_paused
 from netseg.graph.l2 import UNTAGGED
-from netseg.graph.reach import Attachment, Reachability, ReachablePair, collector_paused
+from netseg.graph.reach import Attachment, Reachability, ReachablePair
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Location, Severity, Topology
 from netseg.rules.finding import Finding

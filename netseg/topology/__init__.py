@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
+from netseg.collector import collector_paused
 from netseg.errors import Problem, TopologyError
 from netseg.model.topology import Topology
 from netseg.topology.build import Builder
@@ -100,13 +100,8 @@ def _load_text(
 ) -> Topology:
     # Loading allocates millions of small objects and frees none: the cyclic collector would
     # scan them over and over for nothing (about a quarter of the time on 50,000 guests).
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _load_unpaused(text, display, json_form, base, reader, include_prefix)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _load_unpaused(
