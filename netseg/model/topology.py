@@ -51,7 +51,11 @@ class Severity(StrEnum):
     @property
     def rank(self) -> int:
         """Higher is worse: critical 4 … info 0."""
-        return {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}[self.value]
+        return _SEVERITY_RANK[self]  # a StrEnum member is its text as a key
+
+
+# one table for every call (findings are sorted by rank in bulk)
+_SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,13 +15,10 @@ from dataclasses import replace
 from netseg.model.topology import Severity, Topology, Waiver
 from netseg.rules.finding import Finding
 
-# Severity.rank builds its table on every call: looked up here once per finding instead
-_NEGATIVE_RANK = {s: -s.rank for s in Severity}
-
 
 def sort_key(f: Finding) -> tuple[int, str, str, str, str]:
     """Worst first, then by rule, subject and object; the message breaks the last ties."""
-    return (_NEGATIVE_RANK[f.severity], f.rule, f.subject, f.object or "", f.message)
+    return (-f.severity.rank, f.rule, f.subject, f.object or "", f.message)
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
