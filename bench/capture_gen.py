@@ -239,7 +239,7 @@ def _scapy_loop(path: Path, limit: int) -> float:
 
 
 def main() -> None:
-    from netseg.capture import tabulate_captures
+    from netseg.capture import tabulate
 
     frames = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
     t0 = time.perf_counter()
@@ -248,7 +248,7 @@ def main() -> None:
         f"capture: {path} ({path.stat().st_size / 1e6:.0f} MB, ready in {time.perf_counter() - t0:.1f} s)"
     )
     t0 = time.perf_counter()
-    result = tabulate_captures([path])
+    result = tabulate([path])
     dt = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     f = result.files[0]

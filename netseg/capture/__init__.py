@@ -4,12 +4,12 @@ Nothing here knows the topology: attribution and verdicts build on these tables.
 
 ::
 
-    tables = tabulate_captures(["incident.pcapng", "mirror/"])
+    tables = tabulate(["incident.pcapng", "mirror/"])
     for conv in tables.conversations.conversations(): ...
     for event, count, frames in tables.events.events(): ...
 """
 
-from netseg.capture.accounting import CaptureTables, FileAccount, tabulate_captures, tabulate_file
+from netseg.capture.accounting import CaptureTables, FileAccount, tabulate_file
 from netseg.capture.conversations import (
     Conversation,
     ConversationTable,
@@ -27,6 +27,7 @@ from netseg.capture.decode import (
     format_mac,
 )
 from netseg.capture.evidence import EvidenceFrame, write_evidence
+from netseg.capture.parallel import tabulate
 from netseg.capture.reader import CaptureReader, RawFrame, RecordBatch, capture_files, read_frames
 
 __all__ = [
@@ -50,7 +51,7 @@ __all__ = [
     "decode_frame",
     "format_mac",
     "read_frames",
-    "tabulate_captures",
+    "tabulate",
     "tabulate_file",
     "write_evidence",
 ]

@@ -2,15 +2,16 @@
 
 For every file: ``frames == decoded + undecodable + unsupported``, the last two broken down by
 reason (undecodable) and link type (unsupported), with the first few frame numbers of each, and
-the total equals what Wireshark counts. :func:`tabulate_captures` is the one call the replay
-command needs; :func:`tabulate_file` is the unit of work a worker runs, and the
-:class:`CaptureTables` of several workers :meth:`~CaptureTables.merge` into the same result.
+the total equals what Wireshark counts. :func:`tabulate_file` reads one file (or one span of
+it) and is the unit of work a worker runs; the :class:`CaptureTables` of several
+:meth:`~CaptureTables.merge` into the same result (:func:`netseg.capture.parallel.tabulate`
+reads many, in-process or on workers).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,10 +19,10 @@ import numpy as np
 
 from netseg.capture.conversations import SAMPLES, ConversationTable, EventTable
 from netseg.capture.decode import DECODED, REASONS, UNDECODABLE, UNSUPPORTED, decode_batch
-from netseg.capture.reader import CHUNK_SIZE, CaptureReader, RecordBatch, Span, capture_files
+from netseg.capture.reader import CHUNK_SIZE, CaptureReader, RecordBatch, Span
 from netseg.errors import CaptureError
 
-__all__ = ["CaptureTables", "FileAccount", "tabulate_captures", "tabulate_file"]
+__all__ = ["CaptureTables", "FileAccount", "tabulate_file"]
 
 # Records decoded together: bounds the temporaries of the vectorised decoder.
 _DECODE_BATCH = 131_072
@@ -136,24 +137,3 @@ def _tabulate_batch(
     for lt in np.unique(batch.linktype[st == UNSUPPORTED]).tolist():
         which = batch.frame_no[(st == UNSUPPORTED) & (batch.linktype == lt)]
         _note(account.unsupported, account.unsupported_frames, int(lt), which)
-
-
-def tabulate_captures(
-    paths: Iterable[str | os.PathLike[str]],
-    *,
-    progress: Callable[[int], None] | None = None,
-) -> CaptureTables:
-    """Every given capture (directories: every capture in them, in name order), one after another.
-
-    A file that cannot be read is recorded with its error and the others are still read.
-    """
-    result = CaptureTables()
-    for i, path in enumerate(capture_files(paths)):
-        part = tabulate_file(path, i, progress=progress)
-        if not result.files:
-            result = part
-            continue
-        result.files.extend(part.files)
-        result.conversations.update(part.conversations)
-        result.events.update(part.events)
-    return result

@@ -18,7 +18,6 @@ from typing import Any, Literal
 from netseg.capture.accounting import CaptureTables
 from netseg.capture.conversations import Conversation, Event, FrameRef, Side
 from netseg.capture.decode import format_mac
-from netseg.capture.parallel import tabulate as tabulate  # moved there; re-exported
 from netseg.errors import SelectorError
 from netseg.graph import Reachability
 from netseg.graph.l3 import PrefixIndex, policy_allows

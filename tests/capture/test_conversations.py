@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scapy.layers.inet import IP, UDP
 from scapy.layers.l2 import Dot1Q, Ether
 
-from netseg.capture import tabulate_captures
+from netseg.capture import tabulate
 from netseg.capture.conversations import ConversationTable, EventTable, _slot_table
 from netseg.capture.decode import decode_batch
 from tests.capture.frames import A4, A_MAC, B4, B_MAC, SAMPLES, reply_tcp, tcp
@@ -132,7 +132,7 @@ def test_merging_chunks_in_any_grouping_and_order_equals_one_pass(
 def test_tables_from_two_files_merge_like_one_run(tmp_path: Path) -> None:
     a = write(tmp_path / "a.pcap", pcap_bytes([(1, tcp("S")), (2, SAMPLES["arp"])]))
     b = write(tmp_path / "b.pcap", pcap_bytes([(3, reply_tcp("SA")), (4, b"")]))
-    result = tabulate_captures([a, b])
+    result = tabulate([a, b])
     assert [(f.frames, f.decoded, f.undecodable) for f in result.files] == [
         (2, 2, {}),
         (2, 1, {"zero-length": 1}),

@@ -14,10 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netseg.capture import tabulate_captures
-from netseg.capture.accounting import CaptureTables
+from netseg.capture.accounting import CaptureTables, tabulate_file
 from netseg.capture.parallel import plan, start_tabulation, tabulate
-from netseg.capture.reader import CaptureReader, spans
+from netseg.capture.reader import CaptureReader, capture_files, spans
 from netseg.capture.replay import replay
 from netseg.errors import SchedulerError
 from netseg.render.replay import replay_document
@@ -27,6 +26,21 @@ from tests.capture.helpers import pcap_bytes, pcapng_section, write
 from tests.conftest import REPO
 
 KINDS = list(SAMPLES.values())
+
+
+def one_sequential_read(paths: list[Path]) -> CaptureTables:
+    """The reference: every file read whole, one after another, folded with ``update`` (none
+    of the planning, spans or merging under test)."""
+    result = CaptureTables()
+    for i, path in enumerate(capture_files(paths)):
+        part = tabulate_file(path, i)
+        if not result.files:
+            result = part
+            continue
+        result.files.extend(part.files)
+        result.conversations.update(part.conversations)
+        result.events.update(part.events)
+    return result
 
 
 def frames(n: int, seed: int = 0) -> list[bytes]:
@@ -121,10 +135,10 @@ def test_any_split_gives_the_tables_of_one_read(captures: list[Path], chunk_byte
         assert len(tasks) > 2 * len(captures)
     assert [t.index for t in tasks] == sorted(t.index for t in tasks)
     assert snapshot(tabulate(captures, chunk_bytes=chunk_bytes)) == snapshot(
-        tabulate_captures(captures)
+        one_sequential_read(captures)
     )
     one = tabulate(captures[1:2], chunk_bytes=chunk_bytes)  # pcapng alone
-    assert snapshot(one) == snapshot(tabulate_captures(captures[1:2]))
+    assert snapshot(one) == snapshot(one_sequential_read(captures[1:2]))
 
 
 def test_damage_ends_the_file_at_the_same_frame(tmp_path: Path) -> None:
@@ -135,7 +149,7 @@ def test_damage_ends_the_file_at_the_same_frame(tmp_path: Path) -> None:
     first_epb = epb_bad.index(b"\x06\x00\x00\x00", len(epb_bad) // 3)
     epb_bad = epb_bad[: first_epb + 8] + struct.pack("<I", 9) + epb_bad[first_epb + 12 :]
     files = [write(tmp_path / "bad.pcap", bad), write(tmp_path / "bad.pcapng", epb_bad)]
-    seq = tabulate_captures(files)
+    seq = one_sequential_read(files)
     assert seq.files[0].damage and seq.files[0].frames == 450
     assert seq.files[1].damage
     for chunk in (1024, 5000):
@@ -145,7 +159,7 @@ def test_damage_ends_the_file_at_the_same_frame(tmp_path: Path) -> None:
 def test_an_unreadable_file_is_one_error(tmp_path: Path, captures: list[Path]) -> None:
     files = [captures[0], tmp_path / "missing.pcap", write(tmp_path / "x.pcap", b"hello world")]
     got = tabulate(files, chunk_bytes=2000)
-    assert snapshot(got) == snapshot(tabulate_captures(files))
+    assert snapshot(got) == snapshot(one_sequential_read(files))
     assert [bool(f.error) for f in got.files] == [False, True, True]
 
 
@@ -157,12 +171,12 @@ def test_random_captures_and_splits(tmp_path: Path, n: int, seed: int, parts: in
     path = write(tmp_path / f"r{n}-{seed}.pcap", pcap_records(frames(n, seed)))
     size = path.stat().st_size
     assert snapshot(tabulate([path], chunk_bytes=max(1, size // parts))) == snapshot(
-        tabulate_captures([path])
+        one_sequential_read([path])
     )
 
 
 def test_worker_processes_give_the_same_tables(captures: list[Path]) -> None:
-    expected = snapshot(tabulate_captures(captures))
+    expected = snapshot(one_sequential_read(captures))
     assert snapshot(tabulate(captures, workers=2)) == expected
     assert snapshot(tabulate(captures, workers=2, chunk_bytes=4000)) == expected
     seen: list[int] = []
@@ -197,7 +211,7 @@ def test_dask_local_cluster_gives_the_same_tables(captures: list[Path]) -> None:
         processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None
     ) as cluster:
         got = tabulate(captures, scheduler=cluster.scheduler_address, chunk_bytes=4000)
-    assert snapshot(got) == snapshot(tabulate_captures(captures))
+    assert snapshot(got) == snapshot(one_sequential_read(captures))
 
 
 def test_unreachable_scheduler_is_a_clear_error(captures: list[Path]) -> None:

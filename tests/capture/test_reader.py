@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from netseg.capture import capture_files, read_frames, tabulate_captures, write_evidence
+from netseg.capture import capture_files, read_frames, tabulate, write_evidence
 from netseg.capture.reader import CaptureReader
 from netseg.errors import CaptureError
 from tests.capture.frames import SAMPLES
@@ -68,11 +68,11 @@ def test_pcapng_interfaces_link_types_resolutions_and_sections(tmp_path: Path) -
 def test_a_last_record_cut_short_is_not_a_frame(tmp_path: Path) -> None:
     data = pcap_bytes([(T0, f) for f in FRAMES])
     for cut in (5, 20):
-        result = tabulate_captures([write(tmp_path / f"cut{cut}.pcap", data[:-cut])])
+        result = tabulate([write(tmp_path / f"cut{cut}.pcap", data[:-cut])])
         account = result.files[0]
         assert (account.frames, account.cut_short) == (2, True)
     ng = pcapng_section([(1, 6)], [(0, 1, f) for f in FRAMES])
-    account = tabulate_captures([write(tmp_path / "cut.pcapng", ng[:-7])]).files[0]
+    account = tabulate([write(tmp_path / "cut.pcapng", ng[:-7])]).files[0]
     assert (account.frames, account.cut_short) == (2, True)
 
 
@@ -101,7 +101,7 @@ def test_gzip_of_garbage_names_the_decompressed_content(tmp_path: Path) -> None:
 def test_unreadable_file_is_recorded_and_the_others_still_read(tmp_path: Path) -> None:
     good = write(tmp_path / "b.pcap", pcap_bytes([(T0, f) for f in FRAMES]))
     bad = write(tmp_path / "a.pcap", b"not a capture")
-    result = tabulate_captures([bad, good, tmp_path / "missing.pcap"])
+    result = tabulate([bad, good, tmp_path / "missing.pcap"])
     assert [f.error is None for f in result.files] == [False, True, False]
     assert "not a pcap" in (result.files[0].error or "")
     assert result.files[1].frames == 3 and result.decoded == 3
@@ -118,7 +118,7 @@ def test_oversized_record_ends_the_file_like_wireshark(tmp_path: Path) -> None:
     data = bytearray(pcap_bytes([(T0, f) for f in FRAMES]))
     second = 24 + 16 + len(FRAMES[0])
     data[second + 8 : second + 12] = (10_000_000).to_bytes(4, "little")
-    account = tabulate_captures([write(tmp_path / "damaged.pcap", bytes(data))]).files[0]
+    account = tabulate([write(tmp_path / "damaged.pcap", bytes(data))]).files[0]
     assert account.frames == 1 and account.damage and "maximum" in account.damage
 
 
