@@ -8,7 +8,14 @@ import time
 
 from netseg.capture.parallel import start_tabulation
 from netseg.capture.replay import replay, write_evidence_file
-from netseg.cli.common import add_fail_on, add_format, chosen_format, colour_enabled, write_output
+from netseg.cli.common import (
+    add_fail_on,
+    add_format,
+    chosen_format,
+    colour_enabled,
+    report_capture_files,
+    write_output,
+)
 from netseg.render.replay import render_replay_json, render_replay_text
 from netseg.topology import load
 
@@ -99,14 +106,7 @@ def run(args: argparse.Namespace) -> int:
             tables=pending,
         )
         progress.done()
-    for account in result.tables.files:
-        if account.error:
-            print(f"{account.file}: {account.error}", file=sys.stderr)
-        elif account.cut_short:
-            print(
-                f"{account.file}: warning: the last record is cut short; it is not counted",
-                file=sys.stderr,
-            )
+    unreadable = report_capture_files(result.tables)
     if args.evidence:
         count = write_evidence_file(result, args.evidence)
         print(f"evidence: {count} frames written to {args.evidence}", file=sys.stderr)
@@ -115,6 +115,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         colour = args.output is None and colour_enabled(sys.stdout)
         write_output(render_replay_text(result, colour, args.fail_on), args.output)
-    if any(a.error for a in result.tables.files):
+    if unreadable:
         return 2
     return 1 if result.failing(args.fail_on) else 0

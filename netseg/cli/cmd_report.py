@@ -11,7 +11,7 @@ from typing import Any
 from netseg import __version__
 from netseg.analysis import analyse
 from netseg.capture.replay import replay
-from netseg.cli.common import atomic_write
+from netseg.cli.common import atomic_write, report_capture_files
 from netseg.errors import RenderError
 from netseg.graph import analyse_reachability
 from netseg.render.diagram import dot_available, render, svg_for_html
@@ -70,10 +70,7 @@ def run(args: argparse.Namespace) -> int:
         result = replay(
             topology, args.capture, args.at, args.vlan, args.workers, reachability=reach
         )
-        for account in result.tables.files:
-            if account.error:
-                print(f"{account.file}: {account.error}", file=sys.stderr)
-                unreadable = True
+        unreadable = report_capture_files(result.tables)
         # every conversation the replay would list: violations, unattributed ones
         replayed = replay_document(result)
     svg = None

@@ -8,8 +8,12 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from netseg.model.topology import Severity
+
+if TYPE_CHECKING:  # the capture package (numpy) only for the commands that read captures
+    from netseg.capture.accounting import CaptureTables
 
 SEVERITIES = [s.value for s in Severity]
 
@@ -74,3 +78,19 @@ def atomic_write(path: Path, data: str | bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def report_capture_files(tables: CaptureTables) -> bool:
+    """Say on standard error which captures could not be read and which end cut short;
+    True when one could not be read (the command then exits 2, its output still written)."""
+    unreadable = False
+    for account in tables.files:
+        if account.error:
+            print(f"{account.file}: {account.error}", file=sys.stderr)
+            unreadable = True
+        elif account.cut_short:
+            print(
+                f"{account.file}: warning: the last record is cut short; it is not counted",
+                file=sys.stderr,
+            )
+    return unreadable
