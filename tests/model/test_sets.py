@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netseg.model.services import ServiceSet
+from netseg.model.services import PortSet, ServiceSet
 from netseg.model.vlans import VlanSet
 
 
@@ -99,6 +99,24 @@ def test_service_sets_agree_with_port_sets(x: set[int], y: set[int]) -> None:
     assert set(a.tcp) == x and set((a | b).tcp) == x | y
     assert set((a - b).tcp) == x - y
     assert (a <= b) == (x <= y)
+
+
+# few ports, so that one set is often inside the other
+few_ports = st.sets(st.integers(20, 23), max_size=3).map(lambda x: PortSet(sorted(x)))
+services = st.builds(
+    ServiceSet,
+    tcp=few_ports,
+    udp=few_ports,
+    icmp=st.booleans(),
+    icmp6=st.booleans(),
+    other=st.booleans(),
+)
+
+
+@given(services, services)
+def test_service_subset_is_an_empty_difference(a: ServiceSet, b: ServiceSet) -> None:
+    assert (a <= b) == (not (a - b)) == (a | b == b)
+    assert a <= a | b and a & b <= a
 
 
 def test_sets_are_immutable_and_hashable() -> None:
