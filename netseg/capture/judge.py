@@ -374,7 +374,6 @@ class Judge:
         self._allowed: dict[tuple[int, int], tuple[PolicySide, PolicySide, ServiceSet]] = {}
         self._services: dict[tuple[int | None, int | None], ServiceSet] = {}
         self._class_numbers: dict[tuple[object, ...], int] = {}
-        self._within: dict[tuple[int, int], tuple[ServiceSet, ServiceSet, bool]] = {}
         self._off_vlan: dict[tuple[int, int | None], tuple[Side, str | None]] = {}
         self._spoofs: dict[
             int, tuple[Side, tuple[tuple[str, IPAddress], tuple[Known, int]] | None]
@@ -480,16 +479,6 @@ class Judge:
             return None
         return self._class_numbers.setdefault(key, len(self._class_numbers))
 
-    def _is_within(self, service: ServiceSet, allowed: ServiceSet) -> bool:
-        found = self._within.get((id(service), id(allowed)))
-        if found is None:
-            found = self._within[(id(service), id(allowed))] = (
-                service,
-                allowed,
-                service <= allowed,
-            )
-        return found[2]
-
     def _shape_verdict(
         self,
         src: Party,
@@ -517,7 +506,7 @@ class Judge:
             assert src_policy is not None and dst_policy is not None
             allowed = self._policy(src_policy, dst_policy)
             verdict = "allowed"
-            if not same and not self._is_within(service, allowed):
+            if not same and not service <= allowed:
                 verdict = "violation"
                 if src.known.kind == "guest" and dst.known.kind == "management":
                     rules.append("observed-guest-to-management")
@@ -528,7 +517,7 @@ class Judge:
             if answered and not same:
                 # the same for every pair of the two sides' classes, which are in the shapes
                 model = self.reach.services(src.known.ref, dst.known.ref)
-                if not self._is_within(service, model):
+                if not service <= model:
                     rules.append("observed-model-drift")
                     verdict = "violation"
         return verdict, tuple(rules)
