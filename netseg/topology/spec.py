@@ -650,6 +650,10 @@ NIC_VLAN = Choice(
     what="a VLAN id or {trunk: SET, native: N}",
 )
 
+# Provenance written by `netseg import` (JSON form; YAML carries it as a comment instead):
+# informational, never interpreted, so an imported file validates and analyses as written.
+SOURCE = Field(TEXT, "where an importer read this entity: export row or configuration line")
+
 # --- records -----------------------------------------------------------------------------------
 
 ZONE = Record(
@@ -709,6 +713,7 @@ PORT = Record(
             Bool(), "a provider (802.1ad) link where stacked tags are expected", default=False
         ),
         "description": Field(TEXT, "free text"),
+        "source": SOURCE,
     },
     "a physical switch port",
 )
@@ -718,6 +723,7 @@ SWITCH = Record(
         "name": Field(NAME, "switch name", required=True),
         "ports": Field(ListOf(PORT), "ports"),
         "description": Field(TEXT, "free text"),
+        "source": SOURCE,
     },
     "a physical switch",
 )
@@ -756,6 +762,7 @@ ROUTER_INTERFACE = Record(
         "address": Field(ADDRESS, "interface address with prefix"),
         "mac": Field(MAC, "MAC, to attribute captured frames as routed"),
         "description": Field(TEXT, "free text"),
+        "source": SOURCE,
     },
     "a router interface",
 )
@@ -767,6 +774,7 @@ ROUTER = Record(
         "acl": Field(ListOf(ACL_LINE), "ordered ACL, first match wins"),
         "default": Field(Enum("permit", "deny"), "when no ACL line matches", default="deny"),
         "description": Field(TEXT, "free text"),
+        "source": SOURCE,
     },
     "an L3 gateway or firewall",
 )
@@ -782,6 +790,7 @@ ENDPOINT = Record(
         "address": Field(ADDRESSES, "address(es) with prefix"),
         "roles": Field(ROLES, "legitimate infrastructure roles"),
         "description": Field(TEXT, "free text"),
+        "source": SOURCE,
     },
     "a physical machine on a switch port",
 )
@@ -792,6 +801,7 @@ NIC = Record(
         "switch": Field(NAME, "physical switch (absent: the implicit upstream switch)"),
         "port": Field(NAME, "switch port"),
         "pci": Field(PCI, "the adapter's PCI address (netseg extension)"),
+        "source": SOURCE,
     },
     "a physical adapter",
 )
@@ -813,6 +823,7 @@ PORTGROUP = Record(
         ),
         "security": Field(SECURITY, "overrides of the vSwitch's security policy"),
         "description": Field(TEXT, "free text"),
+        "source": SOURCE,
     },
     "an ESXi port group",
 )
@@ -833,6 +844,7 @@ VSWITCH = Record(
         "vlan_filtering": Field(Bool(), "Linux bridge VLAN filtering", default=False),
         "domain": Field(NAME, "Xen: the domain running the switch", default="dom0"),
         "description": Field(TEXT, "free text"),
+        "source": SOURCE,
     },
     "a virtual switch",
 )
@@ -852,6 +864,7 @@ MANAGEMENT = Record(
         "zone": Field(NAME, "privileged zone", default="management"),
         "domain": Field(NAME, "Xen: the domain owning the interface", default="dom0"),
         "description": Field(TEXT, "free text"),
+        "source": SOURCE,
     },
     "an interface of the privileged domain",
 )
@@ -878,6 +891,7 @@ DRIVER_DOMAIN = Record(
         "name": Field(NAME, "domain name", required=True),
         "nics": Field(ListOf(NAME), "NICs passed through to it"),
         "passthrough": Field(ListOf(PCI), "PCI devices passed through (netseg extension)"),
+        "source": SOURCE,
     },
     "a Xen driver domain",
 )
@@ -893,6 +907,7 @@ HOST = Record(
         "firewall": Field(FIREWALL, "the privileged domain's inbound firewall"),
         "driver_domains": Field(ListOf(DRIVER_DOMAIN), "Xen driver domains"),
         "description": Field(TEXT, "free text"),
+        "source": SOURCE,
     },
     "a hypervisor host",
 )
@@ -915,6 +930,7 @@ GUEST_NIC = Record(
         "mac": Field(MAC, "MAC address"),
         "address": Field(ADDRESSES, "address(es) with prefix"),
         "guards": Field(GUARDS, "Hyper-V guards"),
+        "source": SOURCE,
     },
     "a guest's virtual NIC",
 )
@@ -928,6 +944,7 @@ GUEST = Record(
         "passthrough": Field(ListOf(PCI), "PCI devices given to the guest"),
         "nics": Field(ListOf(GUEST_NIC), "virtual NICs"),
         "description": Field(TEXT, "free text"),
+        "source": SOURCE,
     },
     "a virtual machine",
 )
