@@ -7,6 +7,7 @@
     ├── CaptureError         a capture file cannot be read at all
     ├── SelectorError        a --from/--to/--host selector or capture point matches nothing
     ├── RenderError          an output cannot be produced (e.g. Graphviz `dot` missing)
+    ├── ImportSourceError    an export given to `netseg import` is not what its source reads
     └── SchedulerError       a Dask scheduler (--scheduler) cannot be used or reached
 
 The CLI turns each into one clear message per problem and exit code 2; a traceback means a
@@ -61,6 +62,19 @@ class SelectorError(NetsegError):
 
 class RenderError(NetsegError):
     """An output format cannot be produced on this machine."""
+
+
+class ImportSourceError(NetsegError):
+    """An input of ``netseg import`` is not what its source reads (a workbook without the
+    networking tabs, a configuration in an unknown dialect, a truncated dump, an unreachable
+    server): where (file, and sheet/row or line when known) and what was expected."""
+
+    def __init__(self, file: str, message: str, where: str | int | None = None) -> None:
+        self.file = file
+        self.where = where
+        self.message = message
+        place = f"{file}:{where}" if where not in (None, "") else file
+        super().__init__(f"{place}: {message}")
 
 
 class SchedulerError(NetsegError):

@@ -20,7 +20,18 @@ from netseg import __version__
 from netseg.collector import collector_paused
 from netseg.errors import NetsegError, TopologyError
 
-COMMANDS = ("validate", "check", "reach", "replay", "diagram", "report", "diff", "schema", "rules")
+COMMANDS = (
+    "validate",
+    "check",
+    "reach",
+    "replay",
+    "diagram",
+    "report",
+    "diff",
+    "import",
+    "schema",
+    "rules",
+)
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
