@@ -255,7 +255,9 @@ class _Collection:
             return value["value"]
         return value
 
-    def values(self, item: dict[str, Any], key: str, what: str, numbers: bool = False) -> list[Any]:
+    def values(
+        self, item: dict[str, Any], key: str, what: str, numbers: bool = False, words: bool = False
+    ) -> list[Any]:
         """A list property: [] when absent; a text where ConvertTo-Json cut the list off is
         read back when its items are numbers or addresses (space-separated), else refused."""
         value = self.unwrap(item.get(key))
@@ -264,18 +266,19 @@ class _Collection:
         if isinstance(value, list):
             return value
         if isinstance(value, str):
-            words = value.split()
+            parts = value.split()
             if not value.strip():
                 return []
             if _TRUNCATED_OBJECT.match(value):
                 raise self.truncated(f"{what}.{key}", 3, value)
-            if numbers and all(w.isdigit() for w in words):
+            if numbers and all(w.isdigit() for w in parts):
                 self.note_truncation(what, key)
-                return [int(w) for w in words]
-            if not numbers and all(_is_address(w) for w in words):
-                if len(words) > 1:
+                return [int(w) for w in parts]
+            if words or (not numbers and all(_is_address(w) for w in parts)):
+                # addresses, ports and firewall keywords hold no spaces
+                if len(parts) > 1:
                     self.note_truncation(what, key)
-                return words
+                return parts
             raise self.truncated(f"{what}.{key}", 3, value)
         return [value]
 
@@ -921,7 +924,9 @@ class _Collection:
 
     def rule_services(self, rule: dict[str, Any], what: str) -> tuple[list[str], bool]:
         protocol = self.text(str(rule.get("Protocol", "Any"))).lower()
-        ports = [self.text(str(p)) for p in self.values(rule, "LocalPort", what)] or ["Any"]
+        ports = [self.text(str(p)) for p in self.values(rule, "LocalPort", what, words=True)] or [
+            "Any"
+        ]
         if protocol in ("", "any"):
             return ["any"], True
         if protocol in _ICMP:
@@ -944,7 +949,9 @@ class _Collection:
     def rule_peers(
         self, rule: dict[str, Any], what: str, subnets: list[str]
     ) -> tuple[list[str], bool]:
-        values = [self.text(str(a)) for a in self.values(rule, "RemoteAddress", what)] or ["Any"]
+        values = [
+            self.text(str(a)) for a in self.values(rule, "RemoteAddress", what, words=True)
+        ] or ["Any"]
         out: list[str] = []
         exact = True
         for value in values:
