@@ -226,7 +226,9 @@ def test_a_list_cut_off_at_the_depth_is_read_back_with_a_warning(tmp_path: Path)
     doc = json.loads(PS51.read_text(encoding="utf-8"))
     doc["VMNetworkAdapterVlan"][5]["AllowedVlanIdList"] = "10 110 111 112 130"
     doc["NetFirewallRule"][6]["LocalPort"] = "80 8080-8081"
-    doc["NetFirewallRule"][1]["RemoteAddress"] = "192.0.2.96/255.255.255.224 192.0.2.200-192.0.2.203"
+    doc["NetFirewallRule"][1]["RemoteAddress"] = (
+        "192.0.2.96/255.255.255.224 192.0.2.200-192.0.2.203"
+    )
     doc["VMNetworkAdapter"][3]["IPAddresses"] = "198.51.100.21 fe80::215:5dff:fe0a:1001"
     result = _import(_write(tmp_path, doc, PS51.name))
     assert result.text == _import(PS51).text

@@ -228,3 +228,18 @@ def test_database_values_sets_maps_and_escapes() -> None:
     assert parse_value("()") == []
     assert parse_value("('a' 'b c')") == ["a", "b c"]
     assert parse_value("(('k' 'v') ('x' 'it\\'s'))") == [["k", "v"], ["x", "it's"]]
+
+
+def test_the_pools_secrets_are_never_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = VLAN_BOND.read_text(encoding="utf-8")
+    text = text.replace('wlb_password=""', 'wlb_password="wlb-S3cret"').replace(
+        "<manifest>", '<manifest>\n<pair key="pool_token" value="tok-0d4a2c1e/S3cret"/>'
+    )
+    path = tmp_path / "pool.db"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "pool.yaml"
+    assert main(["import", "xapi", str(path), "-o", str(out)]) == 0
+    assert "S3cret" not in out.read_text(encoding="utf-8")
+    assert "S3cret" not in capsys.readouterr().err
