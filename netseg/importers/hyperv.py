@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import orjson
 
 from netseg.errors import ImportSourceError
-from netseg.importers.base import Imported, ImportRequest, merge
+from netseg.importers.base import Imported, ImportRequest, merge, unique_macs
 
 __all__ = ["ENUMS", "READS", "HypervImporter"]
 
@@ -147,6 +147,7 @@ class HypervImporter:
         out = merge(_Collection(path).read() for path in request.inputs)
         for key in ("hosts", "guests"):
             out.entities(key).sort(key=lambda e: str(e["name"]))
+        unique_macs(out)
         return out
 
 
@@ -400,8 +401,9 @@ class _Collection:
                 continue
             if not is_mgmt:
                 guests.setdefault(
-                    self.text(ad.get("VMName")),
+                    _vm_key(ad),
                     {
+                        "_vmid": self.text(ad.get("VMId")),
                         "name": self.text(ad.get("VMName")),
                         "host": self.host,
                         "source": f"{source} (VM {self.text(ad.get('VMName'))})",
@@ -462,7 +464,7 @@ class _Collection:
                     f"{label} is a port-mirroring destination: it receives a copy of the "
                     f"traffic of every mirroring source on switch {switch!r} (not modelled)",
                 )
-            guest = guests[self.text(ad.get("VMName"))]
+            guest = guests[_vm_key(ad)]
             guest["nics"].append(nic)
 
         # physical adapters, and the management OS's addresses on those not bound to a switch
@@ -498,6 +500,7 @@ class _Collection:
         if firewall is not None:
             host["firewall"] = firewall
         self.out.entities("hosts").append(host)
+        _distinct_vm_names(list(guests.values()), self.out)
         for guest in sorted(guests.values(), key=lambda g: g["name"]):
             guest["nics"] = _unique_names(
                 sorted(guest["nics"], key=lambda n: (n["name"], n.get("mac") or ""))
@@ -968,6 +971,26 @@ class _Collection:
                 return ["any"], exact
             out.extend(networks)
         return list(dict.fromkeys(out)), exact
+
+
+def _vm_key(ad: dict[str, Any]) -> str:
+    """A VM is its VMId (Hyper-V allows two VMs of one name), else its name."""
+    vmid = ad.get("VMId")
+    return str(vmid).lower() if vmid else f"name:{ad.get('VMName')}"
+
+
+def _distinct_vm_names(guests: list[dict[str, Any]], out: Imported) -> None:
+    count: dict[str, int] = {}
+    for g in guests:
+        count[g["name"]] = count.get(g["name"], 0) + 1
+    for g in guests:
+        vmid = g.pop("_vmid", "")
+        if count[g["name"]] > 1 and vmid:
+            renamed = f"{g['name']} ({vmid})"
+            out.warn(
+                g["source"], f"two VMs are named {g['name']!r}: this one is written as {renamed!r}"
+            )
+            g["name"] = renamed
 
 
 def _adapter_key(value: Any) -> str:

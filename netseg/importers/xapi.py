@@ -31,7 +31,7 @@ import defusedxml.sax
 from defusedxml import DefusedXmlException
 
 from netseg.errors import ImportSourceError
-from netseg.importers.base import Imported, ImportRequest, merge
+from netseg.importers.base import Imported, ImportRequest, merge, unique_macs
 
 __all__ = ["FIELDS", "XapiImporter", "parse_value"]
 
@@ -100,6 +100,7 @@ class XapiImporter:
         out = merge(_Dump(path).read() for path in request.inputs)
         for key in ("hosts", "guests"):
             out.entities(key).sort(key=lambda e: str(e["name"]))
+        unique_macs(out)
         return out
 
 
@@ -299,6 +300,12 @@ class _Dump:
             host = self.placement(ref, vm)
             if host is not None:
                 vms_on.setdefault(host, []).append(ref)
+        self.vm_name_count: dict[str, int] = {}
+        for refs in vms_on.values():
+            for vm_ref in refs:
+                vm = self.row("VM", vm_ref)
+                label = vm.get("name__label") or vm.get("uuid") or vm_ref
+                self.vm_name_count[label] = self.vm_name_count.get(label, 0) + 1
         unknown_backend = False
         for ref in self.tables["host"]:
             backend = _map(self.row("host", ref).get("software_version")).get("network_backend")
@@ -443,7 +450,7 @@ class _Dump:
         management = self.build_management(name, pifs, attach, ovs)
 
         guests = []
-        for vm_ref in vm_refs:
+        for vm_ref in sorted(vm_refs, key=lambda v: self.row("VM", v).get("uuid", v)):
             guest = self.build_guest(
                 vm_ref, name, vifs_of.get(vm_ref, []), attach, vswitches, vtype, management
             )
@@ -535,6 +542,13 @@ class _Dump:
     ) -> dict[str, Any]:
         vm = self.row("VM", ref)
         name = vm.get("name__label") or vm.get("uuid") or ref
+        if self.vm_name_count.get(name, 0) > 1:
+            renamed = f"{name} ({vm.get('uuid', ref)})"
+            self.out.warn(
+                self.src("VM", ref, name),
+                f"{self.vm_name_count[name]} VMs of the pool are named {name!r}: this one is written as {renamed!r}",
+            )
+            name = renamed
         guest: dict[str, Any] = {"name": name, "source": self.src("VM", ref, name), "host": host}
         pci = _map(vm.get("other_config")).get("pci")
         if pci:

@@ -329,3 +329,26 @@ def test_broken_json_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(ImportSourceError) as err:
         _import(path)
     assert re.match(rf"{re.escape(str(path))}:\d+: not JSON", str(err.value))
+
+
+def test_two_vms_of_one_name_stay_two_guests(tmp_path: Path) -> None:
+    doc = json.loads(PS51.read_text(encoding="utf-8"))
+    twin = dict(
+        doc["VMNetworkAdapter"][5],
+        VMName="web01",
+        VMId="c0ffee00-0000-4000-8000-000000000001",
+    )
+    doc["VMNetworkAdapter"].append(twin)  # same adapter Id: it shares router01's VLAN record
+    result = _import(_write(tmp_path, doc, PS51.name))
+    names = sorted(g.name for g in loads(result.text, "hv.yaml").guests)
+    assert "web01 (c0ffee00-0000-4000-8000-000000000001)" in names
+    assert "web01 (5d3a9c11-7e21-4b0a-9c55-0e6f7a8b9c01)" in names
+    warnings = [str(w) for w in result.warnings]
+    assert any("two VMs are named 'web01'" in w for w in warnings)
+    # the twin copied router01's MAC: kept by the first claimant, a warning for the other
+    assert any(
+        w.startswith("hv01-ps51.json VMNetworkAdapter[11]")
+        and "MAC 00:15:5d:0a:20:01" in w
+        and "already guest router01/Network Adapter's" in w
+        for w in warnings
+    )

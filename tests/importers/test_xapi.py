@@ -243,3 +243,16 @@ def test_the_pools_secrets_are_never_written(
     assert main(["import", "xapi", str(path), "-o", str(out)]) == 0
     assert "S3cret" not in out.read_text(encoding="utf-8")
     assert "S3cret" not in capsys.readouterr().err
+
+
+def test_vms_of_one_name_in_a_pool_stay_distinct(tmp_path: Path) -> None:
+    text = VLAN_BOND.read_text(encoding="utf-8").replace(
+        'name__label="db01"', 'name__label="web01"'
+    )
+    path = tmp_path / "pool.db"
+    path.write_text(text, encoding="utf-8")
+    result = _import(path)
+    names = sorted(g.name for g in loads(result.text, "pool.yaml").guests)
+    assert "web01 (0d4a2c1e-0000-4000-8000-000000000611)" in names
+    assert "web01 (0d4a2c1e-0000-4000-8000-000000000612)" in names
+    assert any("2 VMs of the pool are named 'web01'" in str(w) for w in result.warnings)
