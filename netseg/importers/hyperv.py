@@ -21,6 +21,7 @@ interfaces and their enabled inbound allow rules are the host's ``firewall``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import re
@@ -797,7 +798,7 @@ class _Collection:
                     address = ipaddress.ip_address(ip.split("%")[0])
                     prefix = _prefix(mask, address.version)
                     if prefix is not None and _is_usable(address):
-                        found.append(str(ipaddress.ip_interface(f"{address}/{prefix}")))
+                        found.append(f"{address}/{prefix}")
                 except ValueError:
                     self.out.warn(
                         self.where("GuestNetworkAdapterConfiguration", i),
@@ -1010,6 +1011,7 @@ def _is_address(text: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=256)
 def _prefix(mask: str, version: int) -> int | None:
     mask = mask.strip().lstrip("/")
     if mask.isdigit():

@@ -21,16 +21,13 @@ from netseg.errors import ImportSourceError
 from netseg.importers import ImportRequest, run_import
 from netseg.importers.hyperv import ENUMS, READS
 from netseg.topology import loads
-from tests.conftest import DATA, REPO, UPDATE_GOLDEN
+from tests.conftest import CORPUS, DATA, REPO, UPDATE_GOLDEN
 
 FIXTURES = DATA / "imports" / "hyperv"
 GOLDEN = DATA / "golden" / "imports" / "hyperv"
 PS51 = FIXTURES / "hv01-ps51.json"
 PS7 = FIXTURES / "hv02-ps7.json"
-# the shared corpus beside the repository (a worktree may sit one level deeper)
-CAPTURES = [
-    base / "shared" / "corpus" / "imports" / "hyperv" for base in (REPO.parent, REPO.parent.parent)
-]
+CAPTURE = CORPUS / "imports" / "hyperv" / "mfd-hyperv" / "Get-VMSwitch_select_all_fl.txt"
 
 
 def _import(*paths: Path, json_form: bool = False) -> Any:
@@ -190,11 +187,9 @@ def _format_list_names(text: str) -> set[str]:
 
 
 def test_every_vmswitch_property_read_appears_in_the_real_format_list_capture() -> None:
-    found = [d / "mfd-hyperv" / "Get-VMSwitch_select_all_fl.txt" for d in CAPTURES]
-    capture = next((p for p in found if p.exists()), None)
-    if capture is None:
+    if not CAPTURE.is_file():
         pytest.skip("the shared corpus (../shared/corpus/imports/hyperv) is not present")
-    names = _format_list_names(capture.read_text(encoding="utf-8"))
+    names = _format_list_names(CAPTURE.read_text(encoding="utf-8"))
     assert len(names) > 40
     assert set(READS["VMSwitch"]) <= names
 
@@ -352,3 +347,9 @@ def test_two_vms_of_one_name_stay_two_guests(tmp_path: Path) -> None:
         and "already guest router01/Network Adapter's" in w
         for w in warnings
     )
+
+
+def test_the_docs_show_the_script_as_shipped() -> None:
+    docs = (REPO / "docs" / "importing.md").read_text(encoding="utf-8")
+    shipped = (REPO / "netseg" / "importers" / "scripts" / "hyperv.ps1").read_text(encoding="utf-8")
+    assert f"```powershell\n{shipped}```" in docs

@@ -21,20 +21,17 @@ from netseg.errors import ImportSourceError
 from netseg.importers import ImportRequest, run_import
 from netseg.importers.xapi import FIELDS, parse_value
 from netseg.topology import loads
-from tests.conftest import DATA, REPO, UPDATE_GOLDEN
+from tests.conftest import CORPUS, DATA, UPDATE_GOLDEN
 
 FIXTURES = DATA / "imports" / "xapi"
 GOLDEN = DATA / "golden" / "imports" / "xapi"
 VLAN_BOND = FIXTURES / "xcpng-vlan-bond.xml"
-CORPUS = [
-    base / "shared" / "corpus" / "imports" / "xapi" for base in (REPO.parent, REPO.parent.parent)
-]
 
 
 def _corpus() -> Path:
-    for path in CORPUS:
-        if path.is_dir():
-            return path
+    path = CORPUS / "imports" / "xapi"
+    if path.is_dir():
+        return path
     pytest.skip("the shared corpus (../shared/corpus/imports/xapi) is not present")
 
 

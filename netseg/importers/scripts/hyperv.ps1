@@ -62,9 +62,13 @@ $collection = [ordered]@{
         IsolationMode, AllowUntaggedTraffic, DefaultIsolationID, MultiTenantStack)
 
     # the guests' addresses with their subnet masks (the KVP integration service reports them)
-    GuestNetworkAdapterConfiguration = @(Get-CimInstance -Namespace root\virtualization\v2 `
-            -ClassName Msvm_GuestNetworkAdapterConfiguration |
-        Select-Object InstanceID, IPAddresses, Subnets)
+    GuestNetworkAdapterConfiguration = @(try {
+            Get-CimInstance -Namespace root\virtualization\v2 -ErrorAction Stop `
+                -ClassName Msvm_GuestNetworkAdapterConfiguration |
+                Select-Object InstanceID, IPAddresses, Subnets
+        } catch {
+            Write-Warning "guest addresses not collected: $($_.Exception.Message)"
+        })
 
     NetAdapter = @(Get-NetAdapter | Select-Object Name, InterfaceDescription,
         InterfaceIndex, MacAddress, Virtual, Status)
@@ -72,7 +76,7 @@ $collection = [ordered]@{
     NetIPAddress = @(Get-NetIPAddress | Select-Object InterfaceIndex, InterfaceAlias, IPAddress,
         PrefixLength, AddressFamily)
 
-    NetConnectionProfile = @(Get-NetConnectionProfile | Select-Object InterfaceIndex,
+    NetConnectionProfile = @(Get-NetConnectionProfile -ErrorAction SilentlyContinue | Select-Object InterfaceIndex,
         InterfaceAlias, NetworkCategory)
 
     NetFirewallProfile = @(Get-NetFirewallProfile -PolicyStore ActiveStore |
@@ -97,8 +101,9 @@ $collection.NetFirewallRule = @(foreach ($r in $rules) {
             Action        = $r.Action
             Profile       = $r.Profile
             Protocol      = if ($p) { [string]$p.Protocol } else { 'Any' }
-            LocalPort     = if ($p) { @($p.LocalPort | ForEach-Object { [string]$_ }) } else { @('Any') }
-            RemoteAddress = if ($a) { @($a.RemoteAddress | ForEach-Object { [string]$_ }) } else { @('Any') }
+            # typed arrays: an if statement would unroll a one-element list to a scalar
+            LocalPort     = [string[]]@(if ($p) { $p.LocalPort } else { 'Any' })
+            RemoteAddress = [string[]]@(if ($a) { $a.RemoteAddress } else { 'Any' })
         }
     })
 
@@ -111,8 +116,10 @@ if ($PSVersionTable.PSVersion.Major -ge 7) {
 }
 
 if ($OutFile) {
-    [System.IO.File]::WriteAllText($OutFile, $json, (New-Object System.Text.UTF8Encoding $false))
-    Write-Verbose "wrote $OutFile"
+    # .NET resolves relative paths against the process's folder, not PowerShell's location
+    $path = $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($OutFile)
+    [System.IO.File]::WriteAllText($path, $json, (New-Object System.Text.UTF8Encoding $false))
+    Write-Verbose "wrote $path"
 } else {
     [pscustomobject]@{ ComputerName = $env:COMPUTERNAME; Json = $json }
 }
