@@ -392,6 +392,15 @@ class _Dump:
                         f"VLAN {tag} PIF on {device!r} of host {name!r}: its tagged PIF is not "
                         "in the dump; left out",
                     )
+            else:
+                device = p.get("device", "")
+                self.out.warn(
+                    self.src("PIF", r, device),
+                    f"PIF {device!r} of host {name!r} is neither physical, a bond nor a VLAN "
+                    "(a tunnel of a cross-server private network, or SR-IOV): its network is "
+                    "modelled as a switch of this host only; VMs of other hosts on it are not "
+                    "connected to it",
+                )
 
         # networks on this host: from its PIFs, and from its VMs' VIFs
         vswitches: dict[str, dict[str, Any]] = {}

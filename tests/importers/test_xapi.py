@@ -253,3 +253,22 @@ def test_vms_of_one_name_in_a_pool_stay_distinct(tmp_path: Path) -> None:
     assert "web01 (0d4a2c1e-0000-4000-8000-000000000611)" in names
     assert "web01 (0d4a2c1e-0000-4000-8000-000000000612)" in names
     assert any("2 VMs of the pool are named 'web01'" in str(w) for w in result.warnings)
+
+
+def test_a_tunnel_pif_is_named_as_not_modelled_across_hosts(tmp_path: Path) -> None:
+    tunnel = (
+        '<row ref="OpaqueRef:pif-1-tun" uuid="0d4a2c1e-0000-4000-8000-000000000399" '
+        'device="tunnel0" host="OpaqueRef:host-1" network="OpaqueRef:net-private" '
+        'MAC="00:16:3e:0a:01:99" physical="false" VLAN="-1" management="false" IP="" netmask=""/>\n'
+    )
+    text = VLAN_BOND.read_text(encoding="utf-8").replace(
+        '</table>\n<table name="VLAN">', tunnel + '</table>\n<table name="VLAN">'
+    )
+    path = tmp_path / "pool.db"
+    path.write_text(text, encoding="utf-8")
+    result = _import(path)
+    assert any(
+        "PIF 'tunnel0' of host 'xcp01'" in str(w) and "cross-server private network" in str(w)
+        for w in result.warnings
+    )
+    loads(result.text, "pool.yaml")
