@@ -288,6 +288,7 @@ class _Dump:
         for ref, (_, vif) in self.tables["VIF"].items():
             vifs_of.setdefault(vif.get("VM", NULL), []).append(ref)
         vms_on: dict[str, list[str]] = {}
+        self.dom0_of: dict[str, list[str]] = {}
         self.host_names = {
             ref: h.get("name__label") or h.get("hostname") or h.get("uuid") or ref
             for ref, (_, h) in self.tables["host"].items()
@@ -296,6 +297,9 @@ class _Dump:
             if vm.get("is_a_template") == "true" or vm.get("is_a_snapshot") == "true":
                 continue
             if vm.get("is_control_domain") == "true":
+                resident = vm.get("resident_on", NULL)
+                if resident in self.tables["host"]:
+                    self.dom0_of.setdefault(resident, []).append(ref)
                 continue
             host = self.placement(ref, vm)
             if host is not None:
@@ -457,6 +461,8 @@ class _Dump:
                 attach[net_ref] = (bridge, None)
 
         management = self.build_management(name, pifs, attach, ovs)
+        for dom0 in self.dom0_of.get(ref, []):
+            management.extend(self.dom0_vifs(dom0, name, vifs_of.get(dom0, []), attach))
 
         guests = []
         for vm_ref in sorted(vm_refs, key=lambda v: self.row("VM", v).get("uuid", v)):
@@ -533,6 +539,41 @@ class _Dump:
                     f"(ip_configuration_mode {p.get('ip_configuration_mode', '?')})",
                 )
             mac = _mac(p.get("MAC"))
+            if mac:
+                iface["mac"] = mac
+            out.append(iface)
+        return out
+
+    def dom0_vifs(
+        self,
+        ref: str,
+        host: str,
+        vif_refs: list[str],
+        attach: dict[str, tuple[str, int | None]],
+    ) -> list[dict[str, Any]]:
+        """VIFs of the control domain itself (rare: an appliance bridge, say) are interfaces of
+        dom0 on that network's switch."""
+        out = []
+        for vif_ref in vif_refs:
+            vif = self.row("VIF", vif_ref)
+            device = vif.get("device", "?")
+            source = self.src("VIF", vif_ref, f"dom0/vif{device}")
+            where = attach.get(vif.get("network", NULL))
+            if where is None:
+                self.out.warn(
+                    source,
+                    f"a VIF of dom0 on host {host!r} is on a network netseg did not place; left out",
+                )
+                continue
+            vswitch, tag = where
+            iface: dict[str, Any] = {
+                "name": f"dom0 vif{device}",
+                "source": source,
+                "vswitch": vswitch,
+            }
+            if tag is not None:
+                iface["vlan"] = tag
+            mac = _mac(vif.get("MAC"))
             if mac:
                 iface["mac"] = mac
             out.append(iface)

@@ -91,6 +91,9 @@ def test_bonds_vlans_and_ovs_tags() -> None:
     assert mgmt["xapi2"].vswitch == "xapi1" and mgmt["xapi2"].vlan.vlan == 10
     assert [str(a) for a in mgmt["xapi2"].addresses] == ["192.0.2.21/27", "2001:db8:10::21/64"]
     assert xcp01.iommu and not hosts["xcp02"].iommu
+    # a VIF of the control domain itself is an interface of dom0
+    dom0 = {m.name: m for m in hosts["xcp02"].management}["dom0 vif1"]
+    assert dom0.vswitch == "xenbr0" and dom0.vlan.vlan == 20
     guests = {g.name: g for g in topology.guests}
     web = {n.name: n for n in guests["web01"].nics}
     assert web["vif0"].vswitch == "xapi1" and web["vif0"].vlan.vlan == 20
