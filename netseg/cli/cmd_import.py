@@ -10,9 +10,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import netseg.importers as importers
 from netseg.cli.common import write_output
 from netseg.errors import ImportSourceError
-from netseg.importers import BUILTIN, ImportRequest, importer, run_import
+from netseg.importers import ImportRequest, importer, run_import
 from netseg.importers.zones import load_zone_rules
 
 HELP = "a topology from RVTools, vCenter, Hyper-V, XAPI, libvirt, OVS, switch configs or NetBox"
@@ -31,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "source",
         nargs="?",
         metavar="SOURCE",
-        help="where the estate comes from: " + ", ".join(sorted(BUILTIN)),
+        help="where the estate comes from: " + ", ".join(sorted(importers.BUILTIN)),
     )
     parser.add_argument("inputs", nargs="*", metavar="INPUT", help="exported files or folders")
     parser.add_argument("-o", "--output", metavar="FILE", help="write to FILE (atomically)")
@@ -69,7 +70,9 @@ def run(args: argparse.Namespace) -> int:
     if args.script:
         return _print_script(args.script)
     if not args.source:
-        raise ImportSourceError("netseg import", "name a SOURCE: " + ", ".join(sorted(BUILTIN)))
+        raise ImportSourceError(
+            "netseg import", "name a SOURCE: " + ", ".join(sorted(importers.BUILTIN))
+        )
     source: str = args.source
     chosen = importer(source)
     options: dict[str, Any] = {}

@@ -36,7 +36,10 @@ __all__ = [
 ]
 
 #: SOURCE word -> "module:Class" of its importer (loaded on first use).
-BUILTIN: Mapping[str, str] = {}
+BUILTIN: Mapping[str, str] = {
+    "hyperv": "netseg.importers.hyperv:HypervImporter",
+    "xapi": "netseg.importers.xapi:XapiImporter",
+}
 
 
 def importer(source: str) -> Importer:

@@ -32,6 +32,7 @@ __all__ = [
     "Imported",
     "Importer",
     "merge",
+    "unique_macs",
 ]
 
 # The top-level lists an import fills, in the order they are written.
@@ -146,3 +147,31 @@ def _merge_ports(first: dict[str, Any], other: dict[str, Any], out: Imported) ->
             continue
         ports.append(port)
         names.add(port.get("name"))
+
+
+def unique_macs(imported: Imported) -> None:
+    """A MAC address claimed twice (two guests, a guest and a management interface: cloned VMs,
+    overlapping dynamic MAC pools of two hosts) keeps its first claimant; each later one loses
+    its ``mac`` with a warning naming both, since the topology format refuses a MAC used twice."""
+    first: dict[str, str] = {}
+
+    def claim(entity: dict[str, Any], who: str) -> None:
+        mac = entity.get("mac")
+        if not isinstance(mac, str):
+            return
+        key = mac.lower().replace("-", ":")
+        if key in first:
+            imported.warn(
+                str(entity.get("source", who)),
+                f"MAC {mac} of {who} is already {first[key]}'s; left out here",
+            )
+            del entity["mac"]
+        else:
+            first[key] = who
+
+    for host in imported.document.get("hosts", ()):
+        for m in host.get("management", ()):
+            claim(m, f"management interface {host.get('name')}/{m.get('name')}")
+    for guest in imported.document.get("guests", ()):
+        for n, nic in enumerate(guest.get("nics", ())):
+            claim(nic, f"guest {guest.get('name')}/{nic.get('name', f'nic{n}')}")
