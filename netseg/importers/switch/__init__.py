@@ -166,18 +166,27 @@ def _owner(path: Path, text: str, built: dict[str, BuiltSwitch]) -> str:
 
 
 def _hosts_document(file: str) -> dict[str, Any]:
-    """The entities of a topology another import wrote (``--hosts``), as plain data, checked
-    first by the topology loader so that its problems are reported against it."""
-    from netseg.topology import loads
+    """The entities of a topology another import wrote (``--hosts``), as plain data. It is not
+    checked on its own (its NICs may name this import's switches); the combined output is, with
+    each problem traced to the entity's source."""
+    from netseg.errors import TopologyError
     from netseg.topology.source import parse
 
     path = Path(file)
     text = read_text(path, file)
     json_form = path.suffix.lower() == ".json"
-    loads(text, file, json_form=json_form)
-    raw = _plain(parse(text, file, json_form=json_form))
-    if not isinstance(raw, dict):
-        raise ImportSourceError(file, "expected a topology (a mapping with 'hosts')")
+    try:
+        raw = _plain(parse(text, file, json_form=json_form))
+    except TopologyError as exc:
+        raise ImportSourceError(file, f"not a topology: {exc}") from None
+    if not isinstance(raw, dict) or not all(
+        isinstance(raw.get(k, []), list) and all(isinstance(e, dict) for e in raw.get(k, []))
+        for k in ENTITY_LISTS
+        if k != "links"
+    ):
+        raise ImportSourceError(
+            file, "expected a topology: a mapping whose hosts, guests, ... are lists of mappings"
+        )
     if raw.get("include"):
         raise ImportSourceError(file, "--hosts takes the file an import wrote, without 'include'")
     for key in ENTITY_LISTS:

@@ -79,6 +79,9 @@ def build_switch(facts: SwitchFacts, name: str) -> BuiltSwitch:
     return built
 
 
+_MANAGEMENT = re.compile(r"^(mgmt\d|management\d|fxp\d|em\d|me\d|vme)", re.IGNORECASE)
+
+
 def _lag_number(name: str) -> str | None:
     m = re.fullmatch(r"(?i:port-channel|ae)(\d+)", name)
     return m.group(1) if m else None
@@ -89,7 +92,7 @@ def _port(iface: Interface, lag: Interface | None, built: BuiltSwitch) -> dict[s
     where = facts.where(iface.line)
     config = lag if lag is not None else iface
     if not iface.switchport and lag is None:
-        if iface.addresses and iface.svi_vlan is None:
+        if iface.addresses and iface.svi_vlan is None and not _MANAGEMENT.match(iface.name):
             part.warn(
                 where,
                 f"{iface.name} is a routed port with an address: not modelled (SVIs are the router interfaces netseg reads)",
@@ -371,7 +374,7 @@ def apply_neighbours(
                     f"neighbour {nb.name} seen on {switch}:{local}, which is left out ({b.left_out.get(local, 'not a switchport')})",
                 )
                 continue
-            note = f"LLDP/CDP neighbour {nb.name} port {nb.port_id or nb.port_description}"
+            note = f"{nb.protocol} neighbour {nb.name} port {nb.port_id or nb.port_description}"
             port["description"] = (
                 f"{port['description']}; {note}" if port.get("description") else note
             )

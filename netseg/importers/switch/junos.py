@@ -227,7 +227,7 @@ def read(text: str, file: str, display: str) -> SwitchFacts:
         facts.acls[(family, fname)] = _filter(
             fname, family, filter_lines[(family, fname)], terms, facts
         )
-    for p in phys.values():
+    for p in sorted(phys.values(), key=lambda ph: ph.line):  # configuration order
         _emit(p, facts, vlan_ids, l3, vrf_of, declared)
     return facts
 

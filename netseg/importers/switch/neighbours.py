@@ -34,6 +34,7 @@ class Neighbour:
     name: str  # the neighbour's system name / device id
     port_id: str  # the neighbour's port id (an interface name, or a MAC)
     port_description: str  # the neighbour's port description, when the template reads it
+    protocol: str = "LLDP"  # LLDP or CDP
 
     @property
     def where(self) -> str:
@@ -97,14 +98,10 @@ def parse(text: str, file: str, dialect: Dialect) -> list[Neighbour]:
             description = str(rec.get("NEIGHBOR_INTERFACE") or "")
         else:
             port_id = str(rec.get("NEIGHBOR_INTERFACE") or "")
+        name = str(rec.get("NEIGHBOR_NAME") or "").strip()
+        if not name and kind == "cdp":
+            name = str(rec.get("CHASSIS_ID") or "").strip()  # NX-OS: the Device ID
         out.append(
-            Neighbour(
-                file,
-                line,
-                local,
-                str(rec.get("NEIGHBOR_NAME") or "").strip(),
-                port_id.strip(),
-                description.strip(),
-            )
+            Neighbour(file, line, local, name, port_id.strip(), description.strip(), kind.upper())
         )
     return out
