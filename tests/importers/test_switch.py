@@ -437,3 +437,74 @@ def test_junos_hierarchical_is_its_set_statements() -> None:
 def test_run_import_checks_the_output() -> None:
     result = run_import("switch", ImportRequest(tuple(map(str, CONFIGS))), name="fabric")
     assert result.counts["switches"] == 5 and result.counts["routers"] == 6
+
+
+# --- switchport state, voice VLANs, more bad input -------------------------------------------
+
+EXTRA = FIXTURES / "extra"
+
+
+def test_switchport_state_means_what_ntc_templates_states() -> None:
+    """ntc-templates' expected parse of its IOS `show interfaces switchport` sample, port by
+    port: the trunk with its VLANs, and the DTP ports as access ports of their VLAN."""
+    import yaml
+
+    raw = corpus_file("ntc-templates", "cisco_ios_show_interfaces_switchport.raw")
+    stated = yaml.safe_load(corpus_file("ntc-templates", "cisco_ios_show_interfaces_switchport.yml").read_text(encoding="utf-8"))
+    result = imported(raw)
+    ports = {p["name"]: p for p in result.document["switches"][0]["ports"]}
+    prefixes = {"Gi": "GigabitEthernet", "Fa": "FastEthernet"}
+    for entry in stated["parsed_sample"]:
+        name = prefixes[entry["interface"][:2]] + entry["interface"][2:]
+        port = ports[name]
+        if "trunk" in entry["admin_mode"]:
+            assert port["mode"] == "trunk" and port["native"] == int(entry["native_vlan"]), name
+            want = "all" if entry["trunking_vlans"] == ["ALL"] else str(VlanSet.parse(",".join(entry["trunking_vlans"])))
+            assert port["allowed"] == want, name
+        else:
+            assert (port["mode"], port["vlan"]) == ("access", int(entry["access_vlan"])), name
+    dynamic = sum(1 for e in stated["parsed_sample"] if e["admin_mode"].startswith("dynamic"))
+    assert any(f"{dynamic} port(s) negotiate" in w.message for w in result.warnings)
+
+
+def test_voice_vlan_is_tagged_on_the_access_port() -> None:
+    ports = {p["name"]: p for p in imported(EXTRA / "access1.ios").document["switches"][0]["ports"]}
+    assert ports["GigabitEthernet1/0/1"] | {"source": None} == {
+        "name": "GigabitEthernet1/0/1", "source": None, "mode": "trunk", "allowed": "20,30",
+        "native": 20, "description": "desk phone and PC; access VLAN 20 with voice VLAN 30",
+    }  # fmt: skip
+    assert ports["GigabitEthernet1/0/2"]["mode"] == "access"  # dot1p: priority-tagged VLAN 0
+
+
+def test_switchport_state_alone_and_beside_its_configuration() -> None:
+    alone = imported(EXTRA / "access1.switchport.txt")
+    port = alone.document["switches"][0]["ports"][0]
+    assert alone.document["switches"][0]["name"] == "access1"  # from the prompt line
+    assert (port["name"], port["mode"], port["allowed"], port["native"]) == ("GigabitEthernet1/0/1", "trunk", "20,30", 20)
+    both = imported(EXTRA / "access1.switchport.txt", EXTRA / "access1.ios")
+    assert len(both.document["switches"]) == 1
+    assert any("switchport state is not read" in w.message for w in both.warnings)
+
+
+def test_unreadable_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    binary = tmp_path / "blob.cfg"
+    binary.write_bytes(b"\x00\x01\x02hostname x\n")
+    code, _, err = run_cli(["import", "switch", str(binary)], capsys)
+    assert code == 2 and f"{binary}:1: is a binary file" in err
+    code, _, err = run_cli(["import", "switch", str(tmp_path / "missing.cfg")], capsys)
+    assert code == 2 and "missing.cfg: cannot read" in err
+    # a Junos switch's table in IOS form: ntc-templates' Junos template refuses it
+    leaf = tmp_path / "leaf3.lldp.txt"
+    leaf.write_text((FIXTURES / "tor1.lldp.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    code, _, err = run_cli(["import", "switch", str(FIXTURES / "leaf3.set"), str(leaf)], capsys)
+    assert code == 2 and "leaf3.lldp.txt: not a LLDP neighbour table" in err and "Traceback" not in err
+    notes = tmp_path / "notes.yaml"
+    notes.write_text("- just\n- a list\n", encoding="utf-8")
+    code, _, err = run_cli(["import", "switch", str(FIXTURES / "tor1.ios"), "--hosts", str(notes)], capsys)
+    assert code == 2 and "notes.yaml: expected a topology" in err
+
+
+def test_dialect_option_is_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["import", "switch", str(FIXTURES / "tor1.ios"), "--dialect", "vyos"])
+    assert exc.value.code == 2 and "invalid choice: 'vyos'" in capsys.readouterr().err

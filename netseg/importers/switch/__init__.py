@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from netseg.errors import ImportSourceError
 from netseg.importers.base import ENTITY_LISTS, Imported, ImportRequest, merge
-from netseg.importers.switch import cisco, junos
+from netseg.importers.switch import cisco, junos, state
 from netseg.importers.switch.build import (
     BuiltSwitch,
     apply_neighbours,
@@ -32,6 +32,7 @@ from netseg.importers.switch.detect import dialect_of, is_neighbour_table
 from netseg.importers.switch.facts import SwitchFacts
 from netseg.importers.switch.neighbours import parse as parse_neighbours
 from netseg.importers.switch.neighbours import prompt_host
+from netseg.importers.switch.state import is_switchport_state
 
 __all__ = ["SwitchImporter", "read_config"]
 
@@ -93,9 +94,12 @@ class SwitchImporter:
         forced = request.option("dialect")
         configs: list[SwitchFacts] = []
         tables: list[tuple[Path, str]] = []
+        states: list[SwitchFacts] = []
         for path in _expand(request.inputs):
             text = read_text(path, str(path))
-            if is_neighbour_table(text) and not forced:
+            if is_switchport_state(text):
+                states.append(state.read(text, str(path)))
+            elif is_neighbour_table(text) and not forced:
                 tables.append((path, text))
             else:
                 configs.append(read_config(text, str(path), forced))
@@ -114,6 +118,19 @@ class SwitchImporter:
             if name in built:
                 continue  # merge() warns that the second reading is not kept
             built[name] = b
+        configured = {n.lower() for n in built}
+        for facts in states:
+            if facts.hostname.lower() in configured:
+                parts.append(Imported())
+                parts[-1].warn(
+                    facts.where(1),
+                    f"the running configuration of {facts.hostname} is among the inputs: "
+                    "its switchport state is not read",
+                )
+                continue
+            b = build_switch(facts, facts.hostname)
+            parts.append(b.part)
+            built.setdefault(facts.hostname, b)
         out = merge(parts)
         neighbour_tables = [
             (owner, parse_neighbours(text, str(path), built[owner].facts.dialect))

@@ -17,6 +17,7 @@ from typing import Any
 from netseg.importers.base import Imported
 from netseg.importers.switch.facts import Acl, AclEntry, Interface, Network, SwitchFacts
 from netseg.importers.switch.neighbours import Neighbour
+from netseg.model.vlans import VlanSet
 
 
 @dataclass
@@ -105,8 +106,19 @@ def _port(iface: Interface, lag: Interface | None, built: BuiltSwitch) -> dict[s
         )
         return None
     port: dict[str, Any] = {"name": iface.name, "source": where}
+    notes: list[str] = []
     mode = config.mode
-    if mode in ("access", "dynamic", "tunnel"):
+    if (
+        mode == "access"
+        and config.voice_vlan is not None
+        and config.voice_vlan != config.access_vlan
+    ):
+        # the phone's VLAN is tagged on the same port: what the wire carries is a trunk
+        port["mode"] = "trunk"
+        port["allowed"] = str(VlanSet.of([config.access_vlan, config.voice_vlan]))
+        port["native"] = config.access_vlan
+        notes.append(f"access VLAN {config.access_vlan} with voice VLAN {config.voice_vlan}")
+    elif mode in ("access", "dynamic", "tunnel"):
         port["mode"] = "access"
         port["vlan"] = config.access_vlan
         if mode == "dynamic" and lag is None:
@@ -141,11 +153,9 @@ def _port(iface: Interface, lag: Interface | None, built: BuiltSwitch) -> dict[s
             f"{iface.name}: {config.unmodelled or mode} is not modelled; the port is left out",
         )
         return None
-    description = iface.description
     if lag is not None:
-        description = (
-            f"{description}; member of {lag.name}" if description else f"member of {lag.name}"
-        )
+        notes.append(f"member of {lag.name}")
+    description = "; ".join([iface.description, *notes] if iface.description else notes)
     if description:
         port["description"] = description
     return port

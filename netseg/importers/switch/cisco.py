@@ -285,6 +285,15 @@ def _resolve(raw: _Raw, g: _Globals, facts: SwitchFacts) -> Interface:
             elif low[:5] == ["no", "switchport", "trunk", "native", "vlan"]:
                 iface.native = 1
                 native_tagged = g.tag_native
+            elif low[:3] == ["switchport", "voice", "vlan"] and n == 4:
+                iface.voice_vlan = int(words[3]) if words[3].isdigit() else None
+                if iface.voice_vlan is not None and not 1 <= iface.voice_vlan <= 4094:
+                    raise ValueError(f"VLAN {iface.voice_vlan} is outside 1-4094")
+            elif low[:3] == ["switchport", "trunk", "group"]:
+                facts.warn(
+                    line,
+                    f"{name}: trunk group {' '.join(words[3:])} is not modelled: the port is read as carrying every allowed VLAN, whatever the groups restrict",
+                )
             elif low[0] == "channel-group" and n >= 2 and words[1].isdigit():
                 iface.lag = words[1]  # resolved to the LAG's name below
             elif low[:2] == ["ip", "address"] or low[:2] == ["ipv6", "address"]:

@@ -42,6 +42,7 @@ class Interface:
     access_vlan: int = 1
     allowed: VlanSet = field(default_factory=VlanSet.full)
     native: int | None = 1
+    voice_vlan: int | None = None  # an access port's voice VLAN (802.1Q-tagged on the port)
     shutdown: bool = False
     lag: str | None = None  # the LAG (port-channel / ae) this interface is a member of
     is_lag: bool = False
