@@ -450,7 +450,11 @@ def test_switchport_state_means_what_ntc_templates_states() -> None:
     import yaml
 
     raw = corpus_file("ntc-templates", "cisco_ios_show_interfaces_switchport.raw")
-    stated = yaml.safe_load(corpus_file("ntc-templates", "cisco_ios_show_interfaces_switchport.yml").read_text(encoding="utf-8"))
+    stated = yaml.safe_load(
+        corpus_file("ntc-templates", "cisco_ios_show_interfaces_switchport.yml").read_text(
+            encoding="utf-8"
+        )
+    )
     result = imported(raw)
     ports = {p["name"]: p for p in result.document["switches"][0]["ports"]}
     prefixes = {"Gi": "GigabitEthernet", "Fa": "FastEthernet"}
@@ -459,7 +463,11 @@ def test_switchport_state_means_what_ntc_templates_states() -> None:
         port = ports[name]
         if "trunk" in entry["admin_mode"]:
             assert port["mode"] == "trunk" and port["native"] == int(entry["native_vlan"]), name
-            want = "all" if entry["trunking_vlans"] == ["ALL"] else str(VlanSet.parse(",".join(entry["trunking_vlans"])))
+            want = (
+                "all"
+                if entry["trunking_vlans"] == ["ALL"]
+                else str(VlanSet.parse(",".join(entry["trunking_vlans"])))
+            )
             assert port["allowed"] == want, name
         else:
             assert (port["mode"], port["vlan"]) == ("access", int(entry["access_vlan"])), name
@@ -480,7 +488,12 @@ def test_switchport_state_alone_and_beside_its_configuration() -> None:
     alone = imported(EXTRA / "access1.switchport.txt")
     port = alone.document["switches"][0]["ports"][0]
     assert alone.document["switches"][0]["name"] == "access1"  # from the prompt line
-    assert (port["name"], port["mode"], port["allowed"], port["native"]) == ("GigabitEthernet1/0/1", "trunk", "20,30", 20)
+    assert (port["name"], port["mode"], port["allowed"], port["native"]) == (
+        "GigabitEthernet1/0/1",
+        "trunk",
+        "20,30",
+        20,
+    )
     both = imported(EXTRA / "access1.switchport.txt", EXTRA / "access1.ios")
     assert len(both.document["switches"]) == 1
     assert any("switchport state is not read" in w.message for w in both.warnings)
@@ -497,10 +510,14 @@ def test_unreadable_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     leaf = tmp_path / "leaf3.lldp.txt"
     leaf.write_text((FIXTURES / "tor1.lldp.txt").read_text(encoding="utf-8"), encoding="utf-8")
     code, _, err = run_cli(["import", "switch", str(FIXTURES / "leaf3.set"), str(leaf)], capsys)
-    assert code == 2 and "leaf3.lldp.txt: not a LLDP neighbour table" in err and "Traceback" not in err
+    assert (
+        code == 2 and "leaf3.lldp.txt: not a LLDP neighbour table" in err and "Traceback" not in err
+    )
     notes = tmp_path / "notes.yaml"
     notes.write_text("- just\n- a list\n", encoding="utf-8")
-    code, _, err = run_cli(["import", "switch", str(FIXTURES / "tor1.ios"), "--hosts", str(notes)], capsys)
+    code, _, err = run_cli(
+        ["import", "switch", str(FIXTURES / "tor1.ios"), "--hosts", str(notes)], capsys
+    )
     assert code == 2 and "notes.yaml: expected a topology" in err
 
 
