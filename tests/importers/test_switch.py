@@ -525,3 +525,39 @@ def test_dialect_option_is_checked(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["import", "switch", str(FIXTURES / "tor1.ios"), "--dialect", "vyos"])
     assert exc.value.code == 2 and "invalid choice: 'vyos'" in capsys.readouterr().err
+
+
+def test_pre_els_vlan_membership(tmp_path: Path) -> None:
+    cfg = tmp_path / "ex1.conf"
+    cfg.write_text(
+        "set system host-name ex1\n"
+        "set vlans v10 vlan-id 10\n"
+        "set vlans v10 interface ge-0/0/1.0\n"
+        "set interfaces ge-0/0/1 unit 0 family ethernet-switching port-mode access\n",
+        encoding="utf-8",
+    )
+    iface = facts_of(cfg).interfaces["ge-0/0/1"]
+    assert (iface.mode, iface.access_vlan) == ("access", 10)
+
+
+def test_a_port_seen_with_a_switch_and_a_host_is_not_cabled_to_the_host(tmp_path: Path) -> None:
+    table = tmp_path / "tor1.lldp.txt"
+    text = (FIXTURES / "tor1.lldp.txt").read_text(encoding="utf-8")
+    # an unmanaged switch between: esx01's vmnic1 seen on the uplink port as well
+    table.write_text(
+        text.replace("Local Intf: Gi1/0/1\n", "Local Intf: Gi1/0/48\n", 1).replace(
+            "Port id: vmnic0", "Port id: vmnic1", 1
+        ),
+        encoding="utf-8",
+    )
+    configs = [
+        FIXTURES / "tor1.ios",
+        FIXTURES / "tor2.nxos",
+        table,
+        FIXTURES / "tor2-neighbours.txt",
+    ]
+    result = imported(*configs, hosts=str(HOSTS))
+    nics = {n["name"]: n for h in result.document["hosts"] for n in h["nics"]}
+    assert "switch" not in nics["vmnic1"]
+    assert result.document["links"] == [["tor1:GigabitEthernet1/0/48", "tor2:Ethernet1/48"]]
+    assert any("also show cabled to a switch" in w.message for w in result.warnings)

@@ -420,7 +420,17 @@ def apply_neighbours(
             used[a] = used[z] = nb.where
     for a, z, _ in sorted(links.values()):
         out.document.setdefault("links", []).append([a, z])
-    return sightings
+    kept = []
+    for s in sightings:
+        here = f"{s.switch}:{s.port}"
+        if here in used:
+            out.warn(
+                s.neighbour.where,
+                f"{s.neighbour.name} is seen on {here}, which the tables also show cabled to a switch ({used[here]}): not cabled",
+            )
+        else:
+            kept.append(s)
+    return kept
 
 
 def cable_hosts(

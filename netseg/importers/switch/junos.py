@@ -194,6 +194,16 @@ def read(text: str, file: str, display: str) -> SwitchFacts:
             vlan_ids[w[1]] = int(w[3])
         elif w[:1] == ["vlans"] and len(w) >= 4 and w[2] == "l3-interface":
             l3[w[3]] = w[1]
+        elif w[:1] == ["vlans"] and len(w) >= 4 and w[2] == "interface":
+            # pre-ELS EX: membership declared under the VLAN (`vlans v10 interface ge-0/0/1.0`)
+            iface, _, unit = w[3].partition(".")
+            _interface_statement(
+                phys,
+                iface,
+                ["unit", unit or "0", "family", "ethernet-switching", "vlan", "members", w[1]],
+                number,
+                facts,
+            )
         elif w[:2] == ["interfaces", "interface-range"] and len(w) >= 4:
             rname = w[2]
             if w[3] == "member" and len(w) > 4:
