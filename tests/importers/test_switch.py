@@ -561,3 +561,19 @@ def test_a_port_seen_with_a_switch_and_a_host_is_not_cabled_to_the_host(tmp_path
     assert "switch" not in nics["vmnic1"]
     assert result.document["links"] == [["tor1:GigabitEthernet1/0/48", "tor2:Ethernet1/48"]]
     assert any("also show cabled to a switch" in w.message for w in result.warnings)
+
+
+SINGLE = sorted(
+    p for p in [*CONFIGS, *EXTRA.iterdir()] if "lldp" not in p.name and "neighbours" not in p.name
+)
+
+
+@pytest.mark.parametrize("path", SINGLE, ids=lambda p: p.name)
+def test_each_fixture_golden(
+    path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.yaml"
+    code, _, err = run_cli(["import", "switch", str(path), "-o", str(out)], capsys)
+    assert code == 0, err
+    check_golden(f"{path.name}.yaml", out.read_text(encoding="utf-8"))
+    assert run_cli(["validate", str(out)], capsys)[0] == 0
