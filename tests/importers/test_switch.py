@@ -577,3 +577,9 @@ def test_each_fixture_golden(
     assert code == 0, err
     check_golden(f"{path.name}.yaml", out.read_text(encoding="utf-8"))
     assert run_cli(["validate", str(out)], capsys)[0] == 0
+
+
+def test_forced_dialect_still_reads_neighbour_tables() -> None:
+    doc = imported(FIXTURES / "tor1.ios", FIXTURES / "tor1.lldp.txt", dialect="ios").document
+    ports = {p["name"]: p for p in doc["switches"][0]["ports"]}
+    assert "LLDP neighbour esx01.example.net" in ports["GigabitEthernet1/0/1"]["description"]

@@ -99,7 +99,7 @@ class SwitchImporter:
             text = read_text(path, str(path))
             if is_switchport_state(text):
                 states.append(state.read(text, str(path)))
-            elif is_neighbour_table(text) and not forced:
+            elif is_neighbour_table(text):
                 tables.append((path, text))
             else:
                 configs.append(read_config(text, str(path), forced))
