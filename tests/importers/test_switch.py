@@ -583,3 +583,16 @@ def test_forced_dialect_still_reads_neighbour_tables() -> None:
     doc = imported(FIXTURES / "tor1.ios", FIXTURES / "tor1.lldp.txt", dialect="ios").document
     ports = {p["name"]: p for p in doc["switches"][0]["ports"]}
     assert "LLDP neighbour esx01.example.net" in ports["GigabitEthernet1/0/1"]["description"]
+
+
+@pytest.mark.parametrize("name", ["leaf2.junos", "leaf3.set"])
+def test_junos_pasted_with_its_prompt(name: str, tmp_path: Path) -> None:
+    pasted = tmp_path / name
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    pasted.write_text(
+        "admin@leaf> show configuration | display set\n{master:0}\n" + text, encoding="utf-8"
+    )
+    a, b = facts_of(FIXTURES / name), facts_of(pasted)
+    assert [(i.name, i.mode, i.allowed, i.native, i.line - 2) for i in b.interfaces.values()] == [
+        (i.name, i.mode, i.allowed, i.native, i.line) for i in a.interfaces.values()
+    ]

@@ -30,8 +30,16 @@ Statement = tuple[int, list[str]]
 _TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|/\*.*?\*/|#[^\n]*|[{};\[\]]|[^\s{};\[\]"#]+', re.DOTALL)
 
 
+_NOISE = re.compile(
+    r"^\s*(?:\S+@\S+[>#].*|\{(?:master|backup|linecard|primary)[^}]*\}|\[edit[^\]]*\])\s*$"
+)
+
+
 def flatten(text: str, file: str) -> list[Statement]:
-    """The ``set`` statements of a configuration in either style, with their lines."""
+    """The ``set`` statements of a configuration in either style, with their lines. The prompt
+    line of a pasted session (``admin@leaf1> show configuration | display set``), ``{master:0}``
+    and ``[edit]`` are blanked first (lines keep their numbers)."""
+    text = "\n".join("" if _NOISE.match(ln) else ln for ln in text.splitlines())
     first = next(
         (ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")),
         "",
