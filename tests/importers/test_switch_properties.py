@@ -121,3 +121,25 @@ def test_interface_range_applies_to_each_member(first: int, extra: int, vlan: in
     facts = read_config(text, "prop.cfg", "ios")
     assert list(facts.interfaces) == [f"GigabitEthernet1/0/{n}" for n in range(first, last + 1)]
     assert {(i.mode, i.access_vlan) for i in facts.interfaces.values()} == {("access", vlan)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(ports)
+def test_ios_round_trip_through_the_written_ports(spec: list[tuple]) -> None:  # type: ignore[type-arg]
+    """The ports as written in the topology say the same: a trunk's `allowed` text parses back
+    to the expected set, and a trunk that allows nothing is left out."""
+    from netseg.importers.switch.build import build_switch
+    from netseg.model.vlans import VlanSet
+
+    text, expected = write(spec)
+    built = build_switch(read_config(text, "prop.cfg", "ios"), "prop")
+    written = {p["name"]: p for p in built.part.document["switches"][0]["ports"]}
+    for name, want in expected.items():
+        if want[0] == "access":
+            assert (written[name]["mode"], written[name]["vlan"]) == ("access", want[1])
+        elif not want[1]:
+            assert name not in written
+        else:
+            port = written[name]
+            assert port["mode"] == "trunk" and port["native"] == want[2]
+            assert frozenset(VlanSet.parse(port["allowed"])) == want[1], (name, text)

@@ -343,7 +343,7 @@ def _resolve(raw: _Raw, g: _Globals, facts: SwitchFacts) -> Interface:
             shutdown = False
     iface.shutdown = shutdown
     if iface.lag is not None:
-        iface.lag = _lag_name(iface.lag, g.dialect, facts, raw)
+        iface.lag = _lag_name(iface.lag, g.dialect)
     if not switchport:
         iface.mode = "routed"
         return iface
@@ -385,8 +385,8 @@ def _allowed(current: VlanSet, words: list[str]) -> VlanSet:
     return _vlan_list("".join(words))
 
 
-def _lag_name(number: str, dialect: Dialect, facts: SwitchFacts, raw: _Raw) -> str:
-    del raw
+def _lag_name(number: str, dialect: Dialect) -> str:
+    """The LAG a ``channel-group N`` joins, as the dialect names it (matched by number later)."""
     return _LAG_NAME.get(dialect, "Port-channel{}").format(number)
 
 

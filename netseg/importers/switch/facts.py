@@ -56,11 +56,6 @@ class Interface:
     description: str | None = None
     unmodelled: str = ""  # why a switchport mode is not modelled (monitor, fex-fabric, …)
 
-    @property
-    def forwards(self) -> bool:
-        """Whether the interface carries frames as configured (not shut down)."""
-        return not self.shutdown
-
 
 @dataclass(frozen=True)
 class AclEntry:
