@@ -596,3 +596,8 @@ def test_junos_pasted_with_its_prompt(name: str, tmp_path: Path) -> None:
     assert [(i.name, i.mode, i.allowed, i.native, i.line - 2) for i in b.interfaces.values()] == [
         (i.name, i.mode, i.allowed, i.native, i.line) for i in a.interfaces.values()
     ]
+
+
+def test_allowed_vlans_the_switch_does_not_have_are_a_warning() -> None:
+    messages = {w.source: w.message for w in imported(FIXTURES / "tor2.nxos").warnings}
+    assert "allows VLAN(s) 4000, which the configuration does not declare" in messages["tor2.nxos:36"]

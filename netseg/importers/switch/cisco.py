@@ -246,6 +246,8 @@ def _resolve(raw: _Raw, g: _Globals, facts: SwitchFacts) -> Interface:
     has_address = False
     native_tagged = g.tag_native
     allowed = VlanSet.full()
+    listed: VlanSet | None = None  # the allowed set when last written as a list, to warn on
+    listed_line = raw.line
     for line, command in raw.commands:
         words = command.split()
         low = [w.lower() for w in words]
@@ -272,8 +274,12 @@ def _resolve(raw: _Raw, g: _Globals, facts: SwitchFacts) -> Interface:
             elif low[:4] == ["switchport", "trunk", "allowed", "vlan"] and n >= 5:
                 switchport = True
                 allowed = _allowed(allowed, low[4:])
+                listed = (
+                    allowed if low[4] not in ("all", "except") and not allowed.is_full() else None
+                )
+                listed_line = line
             elif low[:5] == ["no", "switchport", "trunk", "allowed", "vlan"]:
-                allowed = VlanSet.full()
+                allowed, listed = VlanSet.full(), None
             elif low[:4] == ["switchport", "trunk", "native", "vlan"] and n == 5:
                 switchport = True
                 if low[4] == "tag":
@@ -362,6 +368,12 @@ def _resolve(raw: _Raw, g: _Globals, facts: SwitchFacts) -> Interface:
         iface.mode = "unmodelled"
         iface.unmodelled = f"switchport mode {mode}"
     if facts.declared_vlans is not None:
+        missing = listed - facts.declared_vlans if listed is not None else None
+        if missing and iface.mode == "trunk":
+            facts.warn(
+                listed_line,
+                f"{name} allows VLAN(s) {missing}, which the configuration does not declare: not carried until they are created",
+            )
         allowed = allowed & facts.declared_vlans
     iface.allowed = allowed
     if native_tagged:
