@@ -600,4 +600,6 @@ def test_junos_pasted_with_its_prompt(name: str, tmp_path: Path) -> None:
 
 def test_allowed_vlans_the_switch_does_not_have_are_a_warning() -> None:
     messages = {w.source: w.message for w in imported(FIXTURES / "tor2.nxos").warnings}
-    assert "allows VLAN(s) 4000, which the configuration does not declare" in messages["tor2.nxos:36"]
+    assert (
+        "allows VLAN(s) 4000, which the configuration does not declare" in messages["tor2.nxos:36"]
+    )

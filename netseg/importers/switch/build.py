@@ -77,6 +77,7 @@ def build_switch(facts: SwitchFacts, name: str) -> BuiltSwitch:
     )
     for router in _routers(facts, name, built):
         part.entities("routers").append(router)
+    part.warnings.sort(key=lambda w: int(w.source.rsplit(":", 1)[1]))  # in configuration order
     return built
 
 
