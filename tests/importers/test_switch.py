@@ -603,3 +603,19 @@ def test_allowed_vlans_the_switch_does_not_have_are_a_warning() -> None:
     assert (
         "allows VLAN(s) 4000, which the configuration does not declare" in messages["tor2.nxos:36"]
     )
+
+
+def test_hosts_file_in_json_form(tmp_path: Path) -> None:
+    import yaml
+
+    as_json = tmp_path / "esx-estate.json"
+    as_json.write_text(
+        json.dumps(yaml.safe_load(HOSTS.read_text(encoding="utf-8"))), encoding="utf-8"
+    )
+    from_yaml = imported(*CONFIGS, hosts=str(HOSTS)).document["hosts"]
+    from_json = imported(*CONFIGS, hosts=str(as_json)).document["hosts"]
+    assert [h["nics"] for h in from_json] == [h["nics"] for h in from_yaml]
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"hosts": [', encoding="utf-8")
+    with pytest.raises(ImportSourceError, match=r"broken\.json: not JSON"):
+        imported(*CONFIGS, hosts=str(broken))

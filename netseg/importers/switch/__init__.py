@@ -18,6 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
+import orjson
+
 from netseg.errors import ImportSourceError
 from netseg.importers.base import ENTITY_LISTS, Imported, ImportRequest, merge
 from netseg.importers.switch import cisco, junos, state
@@ -193,7 +195,12 @@ def _hosts_document(file: str) -> dict[str, Any]:
     text = read_text(path, file)
     json_form = path.suffix.lower() == ".json"
     try:
-        raw = _plain(parse(text, file, json_form=json_form))
+        if json_form:  # plain data is all that is needed: no positions, so the fast reader
+            raw = orjson.loads(text)
+        else:
+            raw = _plain(parse(text, file, json_form=False))
+    except orjson.JSONDecodeError as exc:
+        raise ImportSourceError(file, f"not JSON: {exc}") from None
     except TopologyError as exc:
         raise ImportSourceError(file, f"not a topology: {exc}") from None
     if not isinstance(raw, dict) or not all(
