@@ -195,10 +195,8 @@ def _hosts_document(file: str) -> dict[str, Any]:
     text = read_text(path, file)
     json_form = path.suffix.lower() == ".json"
     try:
-        if json_form:  # plain data is all that is needed: no positions, so the fast reader
-            raw = orjson.loads(text)
-        else:
-            raw = _plain(parse(text, file, json_form=False))
+        # plain data is all that is needed (no positions), so JSON takes the fast reader
+        raw = orjson.loads(text) if json_form else _plain(parse(text, file, json_form=False))
     except orjson.JSONDecodeError as exc:
         raise ImportSourceError(file, f"not JSON: {exc}") from None
     except TopologyError as exc:
