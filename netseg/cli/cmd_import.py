@@ -24,7 +24,7 @@ SECRETS = {
     "token": ("NETSEG_NETBOX_TOKEN", "NetBox API token"),
 }
 # source-specific options: the dest of each, as the importers' `options` name them
-SOURCE_OPTIONS = ("server", "user", "insecure", "dialect", "connect", "db", "url")
+SOURCE_OPTIONS = ("server", "user", "insecure", "dialect", "hosts", "connect", "db", "url")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,7 +55,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="vcenter: accept a self-signed or otherwise unverifiable certificate",
     )
-    group.add_argument("--dialect", help="switch: force the configuration dialect")
+    group.add_argument(
+        "--dialect", choices=["ios", "nxos", "eos", "junos"], help="switch: force the dialect"
+    )
+    group.add_argument(
+        "--hosts",
+        metavar="TOPOLOGY",
+        help="switch: a topology another import wrote; its host NICs are cabled from the "
+        "LLDP/CDP neighbour tables and it is carried into the output",
+    )
     group.add_argument("--connect", metavar="URI", help="libvirt: ask a running libvirt (virsh)")
     group.add_argument("--db", metavar="unix:PATH", help="ovs: read a running OVS database")
     group.add_argument("--url", help="netbox: the NetBox to read (token: NETSEG_NETBOX_TOKEN)")

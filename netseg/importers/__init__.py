@@ -39,6 +39,7 @@ __all__ = [
 BUILTIN: Mapping[str, str] = {
     "hyperv": "netseg.importers.hyperv:HypervImporter",
     "xapi": "netseg.importers.xapi:XapiImporter",
+    "switch": "netseg.importers.switch:SwitchImporter",
 }
 
 
