@@ -784,8 +784,9 @@ class _Assembler:
             if vs["type"] == "bridge" and not vs["uplinks"] and not own:
                 self.out.warn(
                     vs["source"],
-                    f"the physical ports of bridge {vs['name']} are not in libvirt's XML: "
-                    "add them to its uplinks (or import the host's OVS database)",
+                    f"bridge {vs['name']}'s physical ports are not in the inputs (libvirt and "
+                    "xl.cfg do not record them): add them to its uplinks, or give the host's "
+                    "OVS database if it is an OVS bridge",
                 )
         kinds = {g.kind for g in self.input.guests}
         host: dict[str, Any] = {"name": self.input.name, "source": self.input.source}
@@ -903,6 +904,12 @@ class LibvirtImporter:
             one = Imported()
             if host.ovs_files:
                 host.ovs_db = ovs.read_files(host.ovs_files)
+            said = host.ovs_db.hostname if host.ovs_db else None
+            if said and ovs.short_hostname(said) != host.name:
+                one.warn(
+                    host.ovs_db.source or host.ovs_db.origin,  # type: ignore[union-attr]
+                    f"the OVS database belongs to {said!r}, imported as part of host {host.name!r}",
+                )
             entity, guests = _Assembler(host, one).host()
             one.entities("hosts").append(entity)
             one.entities("guests").extend(guests)

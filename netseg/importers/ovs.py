@@ -223,7 +223,7 @@ def _database(tables: Rows, origin: str) -> OvsDatabase:
     for record, source in tables.get("Open_vSwitch", ()):
         ids = _str_map(record.get("external_ids"))
         db.hostname = db.hostname or ids.get("hostname") or None
-        db.source = db.source or source
+        db.source = db.source or source.rsplit(" ", 1)[0]  # one record: no UUID needed
     interfaces: dict[str, OvsInterface] = {}
     for record, source in tables.get("Interface", ()):
         interfaces[str(record["_uuid"])] = OvsInterface(
@@ -561,10 +561,11 @@ def host_parts(db: OvsDatabase, imported: Imported) -> HostParts:
                     )
                     if x
                 )
+                # a Nic takes no description: the membership goes with its provenance
                 parts.nics[port.name] = {
                     "name": port.name,
-                    "source": port.source,
-                    "description": f"OVS bond of {members}" + (f" ({detail})" if detail else ""),
+                    "source": f"{port.source} (OVS bond of {members}"
+                    + (f"; {detail})" if detail else ")"),
                 }
                 _uplink(port, uplinks, imported)
                 continue
