@@ -167,6 +167,35 @@ def _json_objects(text: str, origin: str) -> Iterator[tuple[int, Any]]:
 Rows = dict[str, list[tuple[dict[str, Any], str]]]  # table -> [(row, source)]
 
 
+def _add_table(
+    tables: Rows,
+    headings: list[str],
+    records: Iterable[dict[str, Any]],
+    origin: str,
+    line: int,
+    label: str,
+) -> None:
+    table = _table_of(headings)
+    if table is None:
+        raise ImportSourceError(
+            origin,
+            "this is not a list of the Open_vSwitch, Bridge, Port or Interface table "
+            f"(columns {', '.join(headings[:6])}…)",
+            line,
+        )
+    missing = [c for c in _NEEDED.get(table, ()) if c not in headings]
+    if missing:
+        raise ImportSourceError(
+            origin,
+            f"the {table} list lacks the column(s) {', '.join(missing)} "
+            f"(run `ovs-vsctl --format=json list {table}` without --columns)",
+            line,
+        )
+    rows = tables.setdefault(table, [])
+    for record in records:
+        rows.append((record, f"{label} {table} {record.get('name', record.get('_uuid'))}"))
+
+
 def _tables(text: str, origin: str, label: str) -> Rows:
     tables: Rows = {}
     for line, value in _json_objects(text, origin):
@@ -182,30 +211,96 @@ def _tables(text: str, origin: str, label: str) -> Rows:
                 line,
             )
         headings = [str(h) for h in value["headings"]]
-        table = _table_of(headings)
-        if table is None:
-            raise ImportSourceError(
-                origin,
-                "this JSON is not a list of the Open_vSwitch, Bridge, Port or Interface table "
-                f"(columns {', '.join(headings[:6])}…)",
-                line,
-            )
-        missing = [c for c in _NEEDED.get(table, ()) if c not in headings]
-        if missing:
-            raise ImportSourceError(
-                origin,
-                f"the {table} list lacks the column(s) {', '.join(missing)} "
-                f"(run `ovs-vsctl --format=json list {table}` without --columns)",
-                line,
-            )
-        rows = tables.setdefault(table, [])
+        records = []
         for row in value["data"]:
             if not isinstance(row, list) or len(row) != len(headings):
                 raise ImportSourceError(
-                    origin, f"a {table} row does not match its {len(headings)} headings", line
+                    origin, f"a row does not match its {len(headings)} headings", line
                 )
-            record = {h: _decode(v) for h, v in zip(headings, row, strict=True)}
-            rows.append((record, f"{label} {table} {record.get('name', record.get('_uuid'))}"))
+            records.append({h: _decode(v) for h, v in zip(headings, row, strict=True)})
+        _add_table(tables, headings, records, origin, line, label)
+    return tables
+
+
+# --- `ovs-vsctl list TABLE` in its default text format ------------------------------------------------
+
+_TEXT_LINE = re.compile(r"([A-Za-z_][\w-]*)\s*: ?(.*)")
+_TEXT_TOKEN = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([\[\]{},=])|([^\s,=\[\]{}"]+))')
+
+
+def _text_value(text: str) -> Any:
+    """An OVSDB value as ovs-vsctl prints it: [a, b], {k=v, ...}, "quoted", 10, true, bare."""
+    tokens: list[tuple[str, str]] = []  # (kind, text): kind q (quoted), p (punctuation), w (word)
+    pos = 0
+    while pos < len(text):
+        match = _TEXT_TOKEN.match(text, pos)
+        if match is None or match.end() == pos:
+            break
+        pos = match.end()
+        quoted, punct, word = match.groups()
+        if quoted is not None:
+            tokens.append(("q", bytes(quoted, "utf-8").decode("unicode_escape")))
+        elif punct is not None:
+            tokens.append(("p", punct))
+        elif word is not None:
+            tokens.append(("w", word))
+
+    def atom(kind: str, value: str) -> Any:
+        if kind == "q":
+            return value
+        if re.fullmatch(r"-?\d+", value):
+            return int(value)
+        return {"true": True, "false": False}.get(value, value)
+
+    def items(i: int, close: str) -> tuple[Any, int]:
+        out_list: list[Any] = []
+        out_map: dict[str, Any] = {}
+        while i < len(tokens) and tokens[i] != ("p", close):
+            if tokens[i] == ("p", ","):
+                i += 1
+            elif close == "}" and i + 2 < len(tokens) and tokens[i + 1] == ("p", "="):
+                out_map[str(atom(*tokens[i]))] = atom(*tokens[i + 2])
+                i += 3
+            else:
+                out_list.append(atom(*tokens[i]))
+                i += 1
+        return (out_map if close == "}" else out_list), i + 1
+
+    if not tokens:
+        return ""
+    if tokens[0] == ("p", "["):
+        return items(1, "]")[0]
+    if tokens[0] == ("p", "{"):
+        return items(1, "}")[0]
+    return atom(*tokens[0])
+
+
+def _text_tables(text: str, origin: str, label: str) -> Rows:
+    tables: Rows = {}
+    record: dict[str, Any] = {}
+    first = 0
+
+    def flush() -> None:
+        if record:
+            _add_table(tables, list(record), [dict(record)], origin, first, label)
+            record.clear()
+
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            flush()
+            continue
+        match = _TEXT_LINE.fullmatch(raw.rstrip())
+        if match is None:
+            raise ImportSourceError(
+                origin,
+                "expected `ovs-vsctl list TABLE` output (`column : value` lines); "
+                "prefer `ovs-vsctl --format=json list TABLE`",
+                number,
+            )
+        if not record:
+            first = number
+        record[match.group(1)] = _text_value(match.group(2))
+    flush()
     return tables
 
 
@@ -365,6 +460,17 @@ def _parse_show(text: str, origin: str, label: str) -> OvsDatabase:
         b.ports.sort(key=lambda p: p.name)
         for p in b.ports:
             p.interfaces.sort(key=lambda i: i.name)
+            if p.tag is not None and p.trunks and p.vlan_mode is None:
+                # `show` prints no vlan_mode: the conservative reading of tag + trunks
+                p.vlan_mode = "native-untagged"
+                db.problems.append(
+                    (
+                        p.source,
+                        f"`ovs-vsctl show` does not print vlan_mode: port {p.name} (tag {p.tag}, "
+                        f"trunks {_vlan_text(p.trunks)}) read as native-untagged, a trunk with "
+                        "its tag untagged; the JSON lists say for certain",
+                    )
+                )
     db.bridges.sort(key=lambda b: b.name)
     return db
 
@@ -379,7 +485,11 @@ def is_ovs_input(path: Path) -> bool:
     if head.startswith(b"{") or head.startswith(b"["):
         return True
     first = head.split(b"\n", 1)[0].strip()
-    return re.fullmatch(rb"[0-9a-f-]{36}", first) is not None or first.startswith(b"Bridge ")
+    return (
+        re.fullmatch(rb"[0-9a-f-]{36}", first) is not None
+        or first.startswith(b"Bridge ")
+        or re.match(rb"_uuid\s*: ", first) is not None
+    )
 
 
 def _read_text(path: Path) -> str:
@@ -405,6 +515,9 @@ def read_files(paths: Iterable[Path]) -> OvsDatabase:
         if stripped[0] in "{[":
             for table, rows in _tables(text, str(path), path.name).items():
                 tables.setdefault(table, []).extend(rows)
+        elif _TEXT_LINE.fullmatch(stripped.split("\n", 1)[0].rstrip()):
+            for table, rows in _text_tables(text, str(path), path.name).items():
+                tables.setdefault(table, []).extend(rows)
         else:
             shown.append(_parse_show(text, str(path), path.name))
     if tables:
@@ -413,10 +526,11 @@ def read_files(paths: Iterable[Path]) -> OvsDatabase:
         db = _database(tables, origin)
         for other in shown:
             db.bridges.extend(other.bridges)
-        return db
-    db = shown[0]
-    for other in shown[1:]:
-        db.bridges.extend(other.bridges)
+    else:
+        db = shown[0]
+        for other in shown[1:]:
+            db.bridges.extend(other.bridges)
+    db.source = db.source or paths[0].name
     return db
 
 
@@ -737,17 +851,19 @@ class OvsImporter:
             one = Imported()
             name = host_name(requested, db, fallback, one)
             parts = host_parts(db, one)
-            one.entities("hosts").append(
-                {
-                    "name": name,
-                    "source": db.source or db.origin,
-                    "hypervisor": "xen",
-                    "description": HOST_DESCRIPTION,
-                    "nics": [parts.nics[n] for n in sorted(parts.nics)],
-                    "vswitches": [parts.vswitches[n] for n in sorted(parts.vswitches)],
-                    "management": parts.management,
-                }
-            )
+            host: dict[str, Any] = {
+                "name": name,
+                "source": db.source or db.origin,
+                "hypervisor": "xen",
+                "description": HOST_DESCRIPTION,
+            }
+            if parts.nics:
+                host["nics"] = [parts.nics[n] for n in sorted(parts.nics)]
+            if parts.vswitches:
+                host["vswitches"] = [parts.vswitches[n] for n in sorted(parts.vswitches)]
+            if parts.management:
+                host["management"] = parts.management
+            one.entities("hosts").append(host)
             one.entities("guests").extend(guests_of(name, parts.guest_ports))
             parts_read.append(one)
         out = merge(parts_read)
