@@ -161,8 +161,9 @@ def _network(root: Element, source: str, imported: Imported) -> Network:
     devs: list[str] = []
     if forward is not None:
         devs = [i.get("dev", "") for i in forward.findall("interface") if i.get("dev")]
-        if not devs and forward.find("pf") is not None:
-            devs = [forward.find("pf").get("dev", "")]  # type: ignore[union-attr]
+        pf = forward.find("pf")
+        if not devs and pf is not None and pf.get("dev"):
+            devs = [pf.get("dev", "")]
         if not devs and mode in MACVTAP and forward.get("dev") and not bridge:
             devs = [forward.get("dev", "")]
     portgroups: dict[str, Vlan | None] = {}
@@ -353,8 +354,9 @@ def _split_semicolons(text: str) -> list[str]:
 _PCI_BDF = re.compile(r"(?:([0-9a-fA-F]{1,4}):)?([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})\.([0-7])")
 
 
-def _xl_guest(path: Path, label: str, imported: Imported) -> Guest:
-    settings = _xl_statements(_read(path), str(path))
+def _xl_guest(text: str, path: Path, imported: Imported) -> Guest:
+    label = path.name
+    settings = _xl_statements(text, str(path))
     values = {key: (line, value) for line, key, value in settings}
     if "name" not in values or not isinstance(values["name"][1], str):
         raise ImportSourceError(str(path), 'an xl.cfg file names its domain (`name = "..."`)')
@@ -481,15 +483,14 @@ def _add_xml(host: HostInput, root: Element, label: str, origin: str, imported: 
 
 
 def _add_file(host: HostInput, path: Path, imported: Imported) -> None:
-    if ovs.is_ovs_input(path):
-        host.ovs_files.append(path)
-        return
     text = _read(path)
     head = text.lstrip()[:1]
     if head == "<":
         _add_xml(host, _xml(text, str(path)), path.name, str(path), imported)
+    elif ovs.is_ovs_text(text):
+        host.ovs_files.append(path)
     elif head:
-        host.guests.append(_xl_guest(path, path.name, imported))
+        host.guests.append(_xl_guest(text, path, imported))
         host.xen = True
     else:
         raise ImportSourceError(str(path), "empty file")
@@ -627,14 +628,11 @@ class _Assembler:
                     facts["networks"].append(group)
                 if vlan is None and group in net.portgroups:
                     vlan = net.portgroups[group]
-                if vlan is None and net.mode not in MACVTAP[1:]:
-                    vlan = net.vlan
-                if net.mode in ROUTED or (net.mode == "bridge" and net.bridge):
-                    vswitch = net.bridge or net.name
-                elif net.mode in MACVTAP and net.devs:
-                    vswitch = net.name
-                else:
-                    vswitch = net.name
+                macvtap = net.mode in MACVTAP and not net.bridge and bool(net.devs)
+                if vlan is None and not macvtap:
+                    vlan = net.vlan  # a macvtap network's VLAN was warned about once
+                routed = net.mode in ROUTED or (net.mode == "bridge" and net.bridge)
+                vswitch = (net.bridge or net.name) if routed else net.name
                 if iface.mac and iface.mac in net.dhcp and not address:
                     address.append(net.dhcp[iface.mac])
         elif kind == "bridge" and iface.bridge:

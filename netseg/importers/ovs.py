@@ -46,7 +46,7 @@ __all__ = [
     "OvsDatabase",
     "OvsImporter",
     "host_parts",
-    "is_ovs_input",
+    "is_ovs_text",
     "read_files",
     "read_live",
     "short_hostname",
@@ -475,20 +475,16 @@ def _parse_show(text: str, origin: str, label: str) -> OvsDatabase:
     return db
 
 
-def is_ovs_input(path: Path) -> bool:
-    """Whether a file is OVS output (JSON lists or `ovs-vsctl show`), not libvirt's."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(256).lstrip()
-    except OSError:
-        return False
-    if head.startswith(b"{") or head.startswith(b"["):
+def is_ovs_text(text: str) -> bool:
+    """Whether a file's text is OVS output (JSON lists, text lists or `show`), not libvirt's."""
+    head = text[:512].lstrip()
+    if head[:1] in ("{", "["):
         return True
-    first = head.split(b"\n", 1)[0].strip()
+    first = head.split("\n", 1)[0].strip()
     return (
-        re.fullmatch(rb"[0-9a-f-]{36}", first) is not None
-        or first.startswith(b"Bridge ")
-        or re.match(rb"_uuid\s*: ", first) is not None
+        re.fullmatch(r"[0-9a-f-]{36}", first) is not None
+        or first.startswith("Bridge ")
+        or re.match(r"_uuid\s*: ", first) is not None
     )
 
 
