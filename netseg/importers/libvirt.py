@@ -761,7 +761,7 @@ class _Assembler:
                         self.out.warn(
                             nic["source"],
                             f"libvirt says VLAN {nic['vlan']}, OVS port {gp.port} has "
-                            f"{gp.vlan if gp.vlan is not None else 'every VLAN (trunk)'}; "
+                            f"{gp.vlan}; "
                             "OVS's is in force",
                         )
                     if gp.vlan is None:
@@ -807,6 +807,8 @@ class _Assembler:
         for guest in self.guests.values():
             for nic in guest["nics"]:
                 nic.pop("_target", None)
+                if self.vswitches[nic["vswitch"]]["type"] == "ovs" and "vlan" not in nic:
+                    nic["vlan"] = dict(ovs.OVS_DEFAULT)  # OVS's default, made explicit
         guests = [self.guests[n] for n in sorted(self.guests)] + extra
         return host, guests
 

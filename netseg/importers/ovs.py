@@ -52,6 +52,8 @@ __all__ = [
     "short_hostname",
 ]
 
+# a port with no tag and no trunks: Open vSwitch's trunk of every VLAN, written explicitly
+OVS_DEFAULT = {"trunk": "all", "native": 0}
 VSCTL_TIMEOUT = 20  # seconds: a database that does not answer is an error, not a hang
 TUNNEL_TYPES = frozenset(
     {"vxlan", "geneve", "gre", "ip6gre", "stt", "lisp", "erspan", "ip6erspan", "gtpu", "bareudp"}
@@ -589,7 +591,7 @@ class GuestPort:
     bridge: str
     port: str
     interface: str
-    vlan: Any  # None (OVS default trunk of every VLAN), an int, or {"trunk": ..., "native": ...}
+    vlan: Any  # an int, {"trunk": ..., "native": ...}, or None (a vlan_mode not understood)
     mac: str | None
     vm: str | None  # the VM it belongs to, when OVS knows: "vm UUID" or "dom D"
     source: str
@@ -623,7 +625,7 @@ def port_vlan(port: OvsPort, imported: Imported) -> Any:
         return port.tag or 0
     trunks = [t for t in port.trunks if 1 <= t <= 4094]
     if mode == "trunk":
-        return {"trunk": _vlan_text(trunks), "native": 0} if trunks else None
+        return {"trunk": _vlan_text(trunks), "native": 0} if trunks else dict(OVS_DEFAULT)
     if mode in ("native-tagged", "native-untagged"):
         return {"trunk": _vlan_text(trunks) if trunks else "all", "native": port.tag or 0}
     imported.warn(port.source, f"port {port.name} has an unknown vlan_mode {mode!r}; not guessed")

@@ -143,6 +143,24 @@ def test_check_finds_the_nat_guest_reaching_the_host(tmp_path: Path) -> None:
     assert ("management-firewall-missing", "host:kvm01") in got
 
 
+def test_xl_cfg_bridge_syntax_and_ovs_default_trunk(tmp_path: Path) -> None:
+    result = run_import(
+        "libvirt", ImportRequest((str(FIXTURES / "xen01"),)), name="x", json_form=True
+    )
+    body = json.loads(result.text)
+    nics = {g["name"]: g["nics"] for g in body["guests"]}
+    assert nics["web02"][0]["vlan"] == 42  # bridge=xenbr0.42
+    assert nics["ids02"][0]["vlan"] == {"trunk": "42-43", "native": 0}  # bridge=xenbr0:42:43
+    assert nics["db02"][0]["vlan"] == {"trunk": "all", "native": 0}  # OVS's default, explicit
+    assert "vlan" not in nics["ids02"][1]  # xenbr1 is a Linux bridge
+    assert nics["ids02"][1]["address"] == "203.0.113.12/32"
+    (host,) = body["hosts"]
+    assert host["hypervisor"] == "xen" and "description" not in host
+    assert {v["name"]: v.get("domain") for v in host["vswitches"]}["dd-br"] == "netdd"
+    gpu02 = next(g for g in body["guests"] if g["name"] == "gpu02")
+    assert gpu02["passthrough"] == ["0000:05:00.0", "0000:06:00.1"]
+
+
 def test_libvirt_and_ovs_disagreeing_on_a_vlan_is_a_warning_and_ovs_wins(
     tmp_path: Path,
 ) -> None:
