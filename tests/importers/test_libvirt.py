@@ -306,3 +306,26 @@ def test_input_that_is_not_libvirt_or_xl_is_exit_2(
 def test_db_without_connect_is_refused() -> None:
     with pytest.raises(ImportSourceError, match="--db: goes with --connect"):
         run_import("libvirt", ImportRequest((), {"db": "unix:/nonexistent"}), name="x")
+
+
+def test_one_folder_per_host_and_zone_rules_on_portgroups(tmp_path: Path) -> None:
+    from netseg.importers.zones import load_zone_rules
+
+    rules = tmp_path / "zones.yaml"
+    rules.write_text(
+        "rules:\n  - {zone: db, portgroup: db}\n  - {zone: nat, portgroup: default}\n",
+        encoding="utf-8",
+    )
+    result = run_import(
+        "libvirt",
+        ImportRequest((str(FIXTURES / "kvm01"), str(FIXTURES / "xen01"))),
+        name="x",
+        json_form=True,
+        zones=load_zone_rules(str(rules)),
+    )
+    body = json.loads(result.text)
+    assert [h["name"] for h in body["hosts"]] == ["kvm01", "xen01"]
+    zone = {g["name"]: g.get("zone") for g in body["guests"]}
+    assert zone["db01"] == "db"  # the portgroup its interface names
+    assert zone["jump01"] == "nat"  # the network it is on
+    assert zone["web01"] is None
