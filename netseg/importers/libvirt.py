@@ -226,6 +226,7 @@ class Guest:
     kind: str  # the domain type: kvm, qemu, xen, lxc, test, ...
     interfaces: list[Interface]
     passthrough: list[str]
+    driver_domain: bool = False  # xl.cfg's driver_domain = 1
 
 
 def _pci(address: Element | None) -> str | None:
@@ -362,6 +363,7 @@ def _xl_guest(text: str, path: Path, imported: Imported) -> Guest:
         raise ImportSourceError(str(path), 'an xl.cfg file names its domain (`name = "..."`)')
     name_line, name = values["name"]
     guest = Guest(name, f"{label}:{name_line}", "xen", [], [])
+    guest.driver_domain = bool(values.get("driver_domain", (0, 0))[1])
     vif_line, vifs = values.get("vif", (0, []))
     for spec in vifs if isinstance(vifs, list) else [vifs]:
         source = f"{label}:{vif_line}"
@@ -686,6 +688,8 @@ class _Assembler:
 
     def domains_(self) -> None:
         for guest in self.input.guests:
+            if guest.kind == "xen" and guest.name == "Domain-0":
+                continue  # libvirt's Xen driver lists dom0 itself: the host, not a guest
             if guest.name in self.guests:
                 self.out.warn(
                     guest.source,
@@ -773,6 +777,17 @@ class _Assembler:
         rest = [gp for gp in parts.guest_ports if gp.port not in claimed]
         return ovs.guests_of(self.input.name, rest)
 
+    def driver_domain(self, name: str) -> dict[str, Any]:
+        """A domain that serves guests' vifs (xl's backend=NAME): its own configuration, when
+        among the inputs, gives its PCI devices, and it is no guest."""
+        own = self.guests.pop(name, None)
+        entry: dict[str, Any] = {"name": name, "source": self.input.source}
+        if own is not None:
+            entry["source"] = own["source"]
+            if own.get("passthrough"):
+                entry["passthrough"] = own["passthrough"]
+        return entry
+
     def host(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         self.networks()
         self.domains_()
@@ -799,11 +814,14 @@ class _Assembler:
             host["nics"] = [self.nics[n] for n in sorted(self.nics)]
         if self.vswitches:
             host["vswitches"] = [self.vswitches[n] for n in sorted(self.vswitches)]
-        domains = sorted({vs["domain"] for vs in self.vswitches.values() if "domain" in vs})
+        domains = sorted(
+            {vs["domain"] for vs in self.vswitches.values() if "domain" in vs}
+            | {g.name for g in self.input.guests if g.driver_domain}
+        )
         if self.management:
             host["management"] = [self.management[n] for n in sorted(self.management)]
         if domains:
-            host["driver_domains"] = [{"name": d, "source": self.input.source} for d in domains]
+            host["driver_domains"] = [self.driver_domain(d) for d in domains]
         for guest in self.guests.values():
             for nic in guest["nics"]:
                 nic.pop("_target", None)

@@ -157,6 +157,11 @@ def test_xl_cfg_bridge_syntax_and_ovs_default_trunk(tmp_path: Path) -> None:
     (host,) = body["hosts"]
     assert host["hypervisor"] == "xen" and "description" not in host
     assert {v["name"]: v.get("domain") for v in host["vswitches"]}["dd-br"] == "netdd"
+    # the driver domain's own xl.cfg gives its PCI devices, and it is no guest
+    assert host["driver_domains"] == [
+        {"name": "netdd", "source": "netdd.cfg:2", "passthrough": ["0000:07:00.0"]}
+    ]
+    assert "netdd" not in nics
     gpu02 = next(g for g in body["guests"] if g["name"] == "gpu02")
     assert gpu02["passthrough"] == ["0000:05:00.0", "0000:06:00.1"]
 
