@@ -373,7 +373,20 @@ def _database(tables: Rows, origin: str) -> OvsDatabase:
                 )
             )
         bridge_ports.sort(key=lambda p: p.name)
+        if have_ports and not have_interfaces:
+            for port in bridge_ports:
+                if port.name == record["name"]:
+                    port.interfaces[0].type = "internal"  # OVS's bridge-local port
         db.bridges.append(OvsBridge(str(record["name"]), source, bridge_ports))
+    if have_ports and not have_interfaces and tables["Port"]:
+        db.problems.append(
+            (
+                tables["Port"][0][1],
+                "no Interface list: interface types are unknown, so each port is read as a "
+                "physical NIC or (by its name) a guest tap (add `ovs-vsctl --format=json list "
+                "Interface`)",
+            )
+        )
     if not db.bridges and ports:
         raise ImportSourceError(
             origin, "Port and Interface lists without the Bridge list: add `list Bridge` output"

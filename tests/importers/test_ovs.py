@@ -156,6 +156,26 @@ def test_text_lists_and_split_files_read_as_the_json_lists(ovsdb: OvsDb, tmp_pat
     assert got == want
 
 
+def test_without_the_interface_list_ports_are_read_by_name_with_a_warning(
+    ovsdb: OvsDb, tmp_path: Path
+) -> None:
+    ovsdb.build(KVM01)
+    lists = tmp_path / "kvm01.json"
+    lists.write_text(ovsdb.vsctl("--format=json", "list", "Bridge", "--", "list", "Port"))
+    result = run_import("ovs", ImportRequest((str(lists),), {"host": "kvm01"}), name="x")
+    assert "no Interface list: interface types are unknown" in str(result.warnings)
+    body = json.loads(
+        run_import(
+            "ovs", ImportRequest((str(lists),), {"host": "kvm01"}), name="x", json_form=True
+        ).text
+    )
+    (host,) = body["hosts"]
+    # the bridge-local ports are the host's own even so; vnetN are guest taps by their names
+    assert {m["name"] for m in host["management"]} == {"br-ex", "ovsbr0"}
+    assert {n["name"] for n in host["nics"]} >= {"bond0", "ens2"}
+    assert {g["nics"][0]["name"] for g in body["guests"]} == {"vnet0", "vnet1", "vnet2", "vnet9"}
+
+
 def test_show_text_is_read_and_its_missing_vlan_mode_warned(ovsdb: OvsDb, tmp_path: Path) -> None:
     ovsdb.build(KVM01)
     show = tmp_path / "show.txt"
