@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -166,40 +167,39 @@ class OvsDb:
 
 
 @pytest.fixture
-def ovsdb(tmp_path: Path) -> Iterator[OvsDb]:
+def ovsdb() -> Iterator[OvsDb]:
     """A fresh OVS database served by a real ovsdb-server, stopped afterwards whatever
-    happens."""
+    happens. Its folder is short: a unix socket path has at most 107 bytes."""
     for tool in ("ovsdb-tool", "ovsdb-server", "ovs-vsctl"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} not installed (Debian package openvswitch-switch)")
     if not SCHEMA.is_file():
         pytest.skip(f"{SCHEMA} missing (Debian package openvswitch-switch)")
-    folder = tmp_path / "ovs"
-    folder.mkdir()
+    folder = Path(tempfile.mkdtemp(prefix="netseg-ovs-"))
     db = OvsDb(folder)
-    subprocess.run(
-        ["ovsdb-tool", "create", str(folder / "conf.db"), str(SCHEMA)],
-        check=True,
-        capture_output=True,
-        env=db.env,
-    )
     pidfile = folder / "ovsdb-server.pid"
-    subprocess.run(
-        [
-            "ovsdb-server",
-            f"--remote=punix:{db.socket}",
-            f"--unixctl={folder / 'ctl'}",
-            f"--pidfile={pidfile}",
-            "--detach",
-            f"--log-file={folder / 'ovsdb-server.log'}",
-            str(folder / "conf.db"),
-        ],
-        check=True,
-        capture_output=True,
-        env=db.env,
-        timeout=30,
-    )
     try:
+        subprocess.run(
+            ["ovsdb-tool", "create", str(folder / "conf.db"), str(SCHEMA)],
+            check=True,
+            capture_output=True,
+            env=db.env,
+        )
+        subprocess.run(
+            [
+                "ovsdb-server",
+                f"--remote=punix:{db.socket}",
+                f"--unixctl={folder / 'ctl'}",
+                f"--pidfile={pidfile}",
+                "--detach",
+                f"--log-file={folder / 'ovsdb-server.log'}",
+                str(folder / "conf.db"),
+            ],
+            check=True,
+            capture_output=True,
+            env=db.env,
+            timeout=30,
+        )
         for _ in range(100):
             if db.socket.exists():
                 break
@@ -215,6 +215,7 @@ def ovsdb(tmp_path: Path) -> Iterator[OvsDb]:
                 if not pidfile.exists():
                     break
                 time.sleep(0.01)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
