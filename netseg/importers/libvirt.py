@@ -214,6 +214,7 @@ class Interface:
     vlan: Vlan | None = None
     ovs: bool = False
     target: str | None = None
+    interfaceid: str | None = None  # <virtualport><parameters interfaceid>: OVS's iface-id
     addresses: list[str] = field(default_factory=list)
     pci: str | None = None
     backend: str | None = None
@@ -259,6 +260,9 @@ def _domain(root: Element, label: str, imported: Imported) -> Guest:
             ovs=vp is not None and vp.get("type") == "openvswitch",
             target=target.get("dev") if target is not None else None,
         )
+        params = vp.find("parameters") if vp is not None else None
+        if params is not None and params.get("interfaceid"):
+            iface.interfaceid = params.get("interfaceid", "").lower()
         if src is not None:
             iface.network = src.get("network")
             iface.portgroup = src.get("portgroup")
@@ -684,6 +688,7 @@ class _Assembler:
         if address:
             nic["address"] = address[0] if len(address) == 1 else address
         nic["_target"] = iface.target
+        nic["_ifaceid"] = iface.interfaceid
         return nic
 
     def domains_(self) -> None:
@@ -745,11 +750,17 @@ class _Assembler:
         for entry in parts.management:
             self.management.setdefault(entry["name"], entry)
         by_iface = {gp.interface: gp for gp in parts.guest_ports}
-        by_mac = {gp.mac: gp for gp in parts.guest_ports if gp.mac}
+        by_id = {gp.iface_id.lower(): gp for gp in parts.guest_ports if gp.iface_id}
+        by_mac = {gp.mac.lower(): gp for gp in parts.guest_ports if gp.mac}
         claimed: set[str] = set()
         for guest in self.guests.values():
             for nic in guest["nics"]:
-                gp = by_iface.get(nic.get("_target") or "") or by_mac.get(nic.get("mac") or "")
+                # the OVS interface libvirt made: by its name, libvirt's interfaceid, or MAC
+                gp = (
+                    by_iface.get(nic.get("_target") or "")
+                    or by_id.get(nic.get("_ifaceid") or "")
+                    or by_mac.get(nic.get("mac") or "")
+                )
                 if gp is None or gp.port in claimed:
                     continue
                 claimed.add(gp.port)
@@ -825,6 +836,7 @@ class _Assembler:
         for guest in self.guests.values():
             for nic in guest["nics"]:
                 nic.pop("_target", None)
+                nic.pop("_ifaceid", None)
                 if self.vswitches[nic["vswitch"]]["type"] == "ovs" and "vlan" not in nic:
                     nic["vlan"] = dict(ovs.OVS_DEFAULT)  # OVS's default, made explicit
         guests = [self.guests[n] for n in sorted(self.guests)] + extra

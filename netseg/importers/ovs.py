@@ -608,6 +608,7 @@ class GuestPort:
     mac: str | None
     vm: str | None  # the VM it belongs to, when OVS knows: "vm UUID" or "dom D"
     source: str
+    iface_id: str | None = None  # external_ids:iface-id (libvirt's <parameters interfaceid>)
 
 
 @dataclass
@@ -732,6 +733,7 @@ def host_parts(db: OvsDatabase, imported: Imported) -> HostParts:
                         iface.external_ids.get("attached-mac") or None,
                         _guest_key(port, iface),
                         port.source,
+                        iface.external_ids.get("iface-id") or None,
                     )
                 )
             elif iface.type in ("", "system", "dpdk", "afxdp"):

@@ -334,3 +334,37 @@ def test_one_folder_per_host_and_zone_rules_on_portgroups(tmp_path: Path) -> Non
     assert zone["db01"] == "db"  # the portgroup its interface names
     assert zone["jump01"] == "nat"  # the network it is on
     assert zone["web01"] is None
+
+
+def test_a_domain_nic_joins_its_ovs_port_by_libvirts_interfaceid(
+    virsh: str, ovsdb: OvsDb, tmp_path: Path
+) -> None:
+    # web01's port carries libvirt's interfaceid as iface-id, and neither its MAC nor a name
+    # libvirt's test driver would give it: the id alone joins them
+    ovsdb.build(
+        [
+            ["add-br", "ovsbr0"],
+            ["add-port", "ovsbr0", "tap-web", "tag=111", "--", "set", "Interface", "tap-web",
+             "external-ids:iface-id=0d3e6a52-9c1b-4f7e-a2d8-000000000101"],
+        ]
+    )  # fmt: skip
+    result = run_import(
+        "libvirt",
+        ImportRequest((), {"connect": f"test://{ESTATE}", "db": ovsdb.address, "host": "kvm01"}),
+        name="x",
+        json_form=True,
+    )
+    guests = {g["name"]: g for g in json.loads(result.text)["guests"]}
+    assert guests["web01"]["nics"][0]["vlan"] == 111
+    assert "libvirt says VLAN 110, OVS port tap-web has 111; OVS's is in force" in str(
+        result.warnings
+    )
+    assert not any(name.startswith("kvm01-") for name in guests)  # the port is claimed
+
+
+def test_without_virsh_the_live_path_says_which_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no virsh on it
+    err = _fails(["libvirt", "--connect", "qemu:///system", "--host", "h"], tmp_path, capsys)
+    assert "virsh is not installed (Debian package libvirt-clients)" in err

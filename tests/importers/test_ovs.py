@@ -265,3 +265,21 @@ def test_libvirts_ovs_statistics_sample_is_refused(
     assert "expected the output of `ovs-vsctl --format=json list" in _fails(
         ["ovs", str(stats)], tmp_path, capsys
     )
+
+
+def test_without_ovs_vsctl_the_live_path_says_which_package(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    err = _fails(["ovs", "--db", "unix:/run/openvswitch/db.sock"], tmp_path, capsys)
+    assert "ovs-vsctl is not installed (Debian package openvswitch-switch)" in err
+
+
+def test_host_option_with_several_hosts_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "ovs.json").write_text((FIXTURES / "kvm01.json").read_text())
+    err = _fails(["ovs", str(tmp_path / "a"), str(tmp_path / "b"), "--host", "h"], tmp_path, capsys)
+    assert "--host: names one host, but the inputs are several hosts" in err
