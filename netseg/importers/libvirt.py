@@ -947,4 +947,5 @@ class LibvirtImporter:
         out = merge(parts)
         out.entities("hosts").sort(key=lambda h: str(h["name"]))
         out.entities("guests").sort(key=lambda g: str(g["name"]))
+        ovs.warn_duplicate_macs(out)
         return out

@@ -821,6 +821,23 @@ def host_name(requested: str | None, db: OvsDatabase, fallback: str, imported: I
     return fallback
 
 
+def warn_duplicate_macs(imported: Imported) -> None:
+    """A MAC on two guest NICs: the later NIC is kept without it (a topology takes a MAC once,
+    and which NIC frames with it belong to is not known)."""
+    seen: dict[str, str] = {}
+    for guest in imported.entities("guests"):
+        for nic in guest.get("nics", ()):
+            mac = str(nic.get("mac") or "").lower()
+            if not mac:
+                continue
+            source = str(nic.get("source") or guest.get("source") or guest["name"])
+            if mac in seen:
+                imported.warn(source, f"MAC {mac} is also on {seen[mac]}; left out here")
+                del nic["mac"]
+            else:
+                seen[mac] = source
+
+
 HOST_DESCRIPTION = (
     "Linux host with Open vSwitch, modelled as hypervisor xen (Linux bridges and OVS, the host "
     "OS as the privileged domain)"
@@ -882,4 +899,5 @@ class OvsImporter:
         out = merge(parts_read)
         out.entities("hosts").sort(key=lambda h: str(h["name"]))
         out.entities("guests").sort(key=lambda g: str(g["name"]))
+        warn_duplicate_macs(out)
         return out

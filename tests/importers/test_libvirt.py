@@ -368,3 +368,20 @@ def test_without_virsh_the_live_path_says_which_package(
     monkeypatch.setenv("PATH", str(tmp_path))  # no virsh on it
     err = _fails(["libvirt", "--connect", "qemu:///system", "--host", "h"], tmp_path, capsys)
     assert "virsh is not installed (Debian package libvirt-clients)" in err
+
+
+def test_a_mac_on_two_guests_is_a_warning_and_kept_on_the_first(tmp_path: Path) -> None:
+    other = tmp_path / "xen02"
+    other.mkdir()
+    (other / "web03.cfg").write_text(
+        'name = "web03"\nvif = [ "mac=00:16:3E:00:02:01,bridge=xenbr0.42" ]\n', encoding="utf-8"
+    )
+    result = run_import(
+        "libvirt", ImportRequest((str(FIXTURES / "xen01"), str(other))), name="x", json_form=True
+    )
+    nics = {g["name"]: g["nics"][0] for g in json.loads(result.text)["guests"]}
+    assert nics["web02"]["mac"] == "00:16:3e:00:02:01"
+    assert "mac" not in nics["web03"] and nics["web03"]["vlan"] == 42
+    assert "web03.cfg:2: warning: MAC 00:16:3e:00:02:01 is also on web02.cfg:5; left out here" in [
+        str(w) for w in result.warnings
+    ]
