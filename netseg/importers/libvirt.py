@@ -21,6 +21,7 @@ XML is read only through defusedxml: no DTD, no entity expansion, no external re
 from __future__ import annotations
 
 import ast
+import ipaddress
 import os
 import re
 import shutil
@@ -44,7 +45,8 @@ VIRSH_TIMEOUT = 60  # seconds per virsh call: a libvirt that does not answer is 
 MAX_XML = 16 * 1024 * 1024
 ROUTED = ("nat", "route", "open", "isolated")
 MACVTAP = ("bridge", "private", "vepa", "passthrough")
-XEN_DEFAULT_BRIDGE = "xenbr0"  # xl's default when a vif names no bridge
+XEN_DEFAULT_BRIDGE = "xenbr0"
+_MAC = re.compile(r"[0-9a-f]{2}(?:[:-][0-9a-f]{2}){5}")  # xl's default when a vif names no bridge
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -544,6 +546,17 @@ class _Assembler:
         vs.setdefault("description", note)
         return name
 
+    def addresses(self, candidates: list[str], source: str) -> list[str]:
+        good = []
+        for text in candidates:
+            try:
+                ipaddress.ip_interface(text)
+            except ValueError:
+                self.out.warn(source, f"address {text!r} is not an IP address; left out")
+                continue
+            good.append(text)
+        return good
+
     def networks(self) -> None:
         for name in sorted(self.input.networks):
             net = self.input.networks[name]
@@ -560,16 +573,15 @@ class _Assembler:
                     "description",
                     note + (" (the host routes its guests)" if net.mode != "isolated" else ""),
                 )
-                if net.addresses:
+                addresses = self.addresses(net.addresses, net.source)
+                if addresses:
                     self.management.setdefault(
                         bridge,
                         {
                             "name": bridge,
                             "source": net.source,
                             "vswitch": bridge,
-                            "address": net.addresses[0]
-                            if len(net.addresses) == 1
-                            else net.addresses,
+                            "address": addresses[0] if len(addresses) == 1 else addresses,
                         },
                     )
             elif net.mode == "bridge" and net.bridge:
@@ -683,8 +695,11 @@ class _Assembler:
                     f"VLAN {vlan.value()} on Linux bridge {vswitch}: libvirt applies <vlan> only "
                     "on Open vSwitch (and SR-IOV); ignored",
                 )
-        if iface.mac:
+        if iface.mac and _MAC.fullmatch(iface.mac):
             nic["mac"] = iface.mac
+        elif iface.mac:
+            self.out.warn(iface.source, f"MAC {iface.mac!r} is not six hex octets; left out")
+        address = self.addresses(address, iface.source)
         if address:
             nic["address"] = address[0] if len(address) == 1 else address
         nic["_target"] = iface.target
@@ -736,6 +751,14 @@ class _Assembler:
         parts = ovs.host_parts(db, self.out)
         for name, nic in parts.nics.items():
             self.nics.setdefault(name, nic)
+        for vs in parts.vswitches.values():
+            for dev in [u for u in vs["uplinks"] if u in self.dev_owner]:
+                self.out.warn(
+                    vs["source"],
+                    f"{dev} is an uplink of OVS bridge {vs['name']} and carries macvtap "
+                    f"{self.dev_owner[dev]}; kept on the macvtap switch only",
+                )
+                vs["uplinks"].remove(dev)
         for name, vs in parts.vswitches.items():
             mine = self.vswitches.get(name)
             if mine is None:

@@ -385,3 +385,21 @@ def test_a_mac_on_two_guests_is_a_warning_and_kept_on_the_first(tmp_path: Path) 
     assert "web03.cfg:2: warning: MAC 00:16:3e:00:02:01 is also on web02.cfg:5; left out here" in [
         str(w) for w in result.warnings
     ]
+
+
+def test_an_unreadable_mac_or_address_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    cfg = tmp_path / "bad.cfg"
+    cfg.write_text(
+        'name = "bad"\nvif = [ "mac=zz:16:3e:00:00:01,bridge=xenbr1,ip=not-an-ip 203.0.113.9" ]\n',
+        encoding="utf-8",
+    )
+    result = run_import("libvirt", ImportRequest((str(cfg),)), name="x", json_form=True)
+    (guest,) = json.loads(result.text)["guests"]
+    assert guest["nics"][0] == {
+        "source": "bad.cfg:2",
+        "vswitch": "xenbr1",
+        "address": "203.0.113.9/32",
+    }
+    warnings = [str(w) for w in result.warnings]
+    assert "bad.cfg:2: warning: MAC 'zz:16:3e:00:00:01' is not six hex octets; left out" in warnings
+    assert "bad.cfg:2: warning: address 'not-an-ip/32' is not an IP address; left out" in warnings
