@@ -60,6 +60,7 @@ TUNNEL_TYPES = frozenset(
 )
 GUEST_IDS = ("vm-id", "vm-uuid", "xs-vm-uuid", "attached-mac", "iface-id", "xs-vif-uuid")
 _GUEST_NAME = re.compile(r"(?:vnet\d+|macvtap\d+|vif\d+\.\d+(?:-emu)?|tap.+|vhu.+)")
+_MAC = re.compile(r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}")
 _XEN_VIF = re.compile(r"vif(\d+)\.\d+(?:-emu)?")
 _NEEDED = {
     "Bridge": ("_uuid", "name", "ports"),
@@ -78,6 +79,7 @@ class OvsInterface:
     source: str
     options: dict[str, str] = field(default_factory=dict)
     external_ids: dict[str, str] = field(default_factory=dict)
+    mac_in_use: str | None = None
 
 
 @dataclass
@@ -329,6 +331,7 @@ def _database(tables: Rows, origin: str) -> OvsDatabase:
             source,
             _str_map(record.get("options")),
             _str_map(record.get("external_ids")),
+            str(_one(record.get("mac_in_use")) or "").lower() or None,
         )
     ports: dict[str, OvsPort] = {}
     have_interfaces = "Interface" in tables
@@ -705,6 +708,8 @@ def host_parts(db: OvsDatabase, imported: Imported) -> HostParts:
                 vlan = port_vlan(port, imported)
                 if isinstance(vlan, int) and vlan:
                     entry["vlan"] = vlan
+                if iface.mac_in_use and _MAC.fullmatch(iface.mac_in_use):
+                    entry["mac"] = iface.mac_in_use  # the host's own MAC on that interface
                 parts.management.append(entry)
             elif iface.type == "patch":
                 peer = iface.options.get("peer", "?")
@@ -822,20 +827,21 @@ def host_name(requested: str | None, db: OvsDatabase, fallback: str, imported: I
 
 
 def warn_duplicate_macs(imported: Imported) -> None:
-    """A MAC on two guest NICs: the later NIC is kept without it (a topology takes a MAC once,
-    and which NIC frames with it belong to is not known)."""
+    """A MAC on two interfaces (hosts' management interfaces, then guest NICs): the later one is
+    kept without it (a topology takes a MAC once, and whose frames carry it is not known)."""
     seen: dict[str, str] = {}
-    for guest in imported.entities("guests"):
-        for nic in guest.get("nics", ()):
-            mac = str(nic.get("mac") or "").lower()
-            if not mac:
-                continue
-            source = str(nic.get("source") or guest.get("source") or guest["name"])
-            if mac in seen:
-                imported.warn(source, f"MAC {mac} is also on {seen[mac]}; left out here")
-                del nic["mac"]
-            else:
-                seen[mac] = source
+    owners = [(host, m) for host in imported.entities("hosts") for m in host.get("management", ())]
+    owners += [(guest, nic) for guest in imported.entities("guests") for nic in guest["nics"]]
+    for owner, entry in owners:
+        mac = str(entry.get("mac") or "").lower()
+        if not mac:
+            continue
+        source = str(entry.get("source") or owner.get("source") or owner["name"])
+        if mac in seen:
+            imported.warn(source, f"MAC {mac} is also on {seen[mac]}; left out here")
+            del entry["mac"]
+        else:
+            seen[mac] = source
 
 
 HOST_DESCRIPTION = (

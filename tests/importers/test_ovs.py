@@ -283,3 +283,45 @@ def test_host_option_with_several_hosts_is_refused(
         (tmp_path / name / "ovs.json").write_text((FIXTURES / "kvm01.json").read_text())
     err = _fails(["ovs", str(tmp_path / "a"), str(tmp_path / "b"), "--host", "h"], tmp_path, capsys)
     assert "--host: names one host, but the inputs are several hosts" in err
+
+
+def _minimal_lists(host: str, mac: str) -> str:
+    """The three lists of one bridge with its bridge-local internal port, as ovs-vsctl prints
+    them once ovs-vswitchd has filled mac_in_use."""
+    tables = [
+        (
+            ["_uuid", "external_ids", "ovs_version"],
+            [[["uuid", "o"], ["map", [["hostname", host]]], "3.1.0"]],
+        ),
+        (["_uuid", "name", "ports"], [[["uuid", "b"], "br0", ["uuid", "p"]]]),
+        (["_uuid", "name", "interfaces", "tag"], [[["uuid", "p"], "br0", ["uuid", "i"], 10]]),
+        (
+            ["_uuid", "name", "type", "mac_in_use", "options"],
+            [[["uuid", "i"], "br0", "internal", mac, ["map", []]]],
+        ),
+    ]
+    return "".join(json.dumps({"data": d, "headings": h}) + "\n" for h, d in tables)
+
+
+def test_internal_interfaces_carry_the_hosts_mac_once(tmp_path: Path) -> None:
+    for host in ("hv1", "hv2"):
+        (tmp_path / host).mkdir()
+        (tmp_path / host / "ovs.json").write_text(_minimal_lists(host, "02:00:5E:10:00:01"))
+    result = run_import(
+        "ovs",
+        ImportRequest((str(tmp_path / "hv1"), str(tmp_path / "hv2"))),
+        name="x",
+        json_form=True,
+    )
+    hosts = {h["name"]: h["management"][0] for h in json.loads(result.text)["hosts"]}
+    assert hosts["hv1"] == {
+        "name": "br0",
+        "source": "ovs.json Port br0",
+        "vswitch": "br0",
+        "vlan": 10,
+        "mac": "02:00:5e:10:00:01",
+    }
+    assert "mac" not in hosts["hv2"]
+    assert "MAC 02:00:5e:10:00:01 is also on ovs.json Port br0; left out here" in str(
+        result.warnings
+    )
