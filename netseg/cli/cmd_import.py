@@ -24,7 +24,7 @@ SECRETS = {
     "token": ("NETSEG_NETBOX_TOKEN", "NetBox API token"),
 }
 # source-specific options: the dest of each, as the importers' `options` name them
-SOURCE_OPTIONS = ("server", "user", "insecure", "dialect", "hosts", "connect", "db", "url")
+SOURCE_OPTIONS = ("server", "user", "insecure", "dialect", "hosts", "connect", "db", "url", "host")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--connect", metavar="URI", help="libvirt: ask a running libvirt (virsh)")
     group.add_argument("--db", metavar="unix:PATH", help="ovs: read a running OVS database")
+    group.add_argument(
+        "--host",
+        metavar="NAME",
+        help="libvirt, ovs: the host the inputs describe (default: what the source says)",
+    )
     group.add_argument("--url", help="netbox: the NetBox to read (token: NETSEG_NETBOX_TOKEN)")
     group.add_argument(
         "--script",

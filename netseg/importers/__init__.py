@@ -40,6 +40,8 @@ BUILTIN: Mapping[str, str] = {
     "hyperv": "netseg.importers.hyperv:HypervImporter",
     "xapi": "netseg.importers.xapi:XapiImporter",
     "switch": "netseg.importers.switch:SwitchImporter",
+    "libvirt": "netseg.importers.libvirt:LibvirtImporter",
+    "ovs": "netseg.importers.ovs:OvsImporter",
 }
 
 
