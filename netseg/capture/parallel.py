@@ -15,7 +15,7 @@ The same tasks and the same merge run three ways:
 * on ``workers`` local processes (started at once, so that reading overlaps whatever the caller
   does next, such as loading the topology: :func:`start_tabulation` returns
   :class:`PendingTables`);
-* on a Dask cluster (``scheduler="tcp://host:port"``, the optional ``netseg[cluster]`` extra).
+* on a Dask cluster (``scheduler="tcp://host:port"``, the optional ``netseg-hv[cluster]`` extra).
   Workers there read the files themselves: every path must be visible on every worker under the
   same absolute path.
 
@@ -393,7 +393,7 @@ def _start_dask(
     except ImportError:
         raise SchedulerError(
             "--scheduler needs Dask's distributed scheduler, which is not installed: "
-            "pip install 'netseg[cluster]' (or: pip install 'dask[distributed]')"
+            "pip install 'dask[distributed]' (netseg's cluster extra)"
         ) from None
     _probe(address)
     try:

@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="read on a Dask cluster (tcp://host:port of its scheduler; needs netseg[cluster]); "
+        help="read on a Dask cluster (tcp://host:port of its scheduler; needs the netseg-hv[cluster] extra); "
         "the capture paths must be visible on every worker",
     )
     add_format(parser, ["text", "json"])

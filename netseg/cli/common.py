@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netseg.model.topology import Severity
+from netseg.output import write_output as _write
 
 if TYPE_CHECKING:  # the capture package (numpy) only for the commands that read captures
     from netseg.capture.accounting import CaptureTables
@@ -51,33 +49,9 @@ def colour_enabled(stream: object = sys.stdout) -> bool:
 
 
 def write_output(data: str | bytes, output: str | None) -> None:
-    """Write to stdout, or to ``output`` atomically (temporary file renamed into place)."""
-    if output is None or output == "-":
-        if isinstance(data, bytes):
-            sys.stdout.buffer.write(data)
-        else:
-            sys.stdout.write(data)
-        sys.stdout.flush()
-        return
-    atomic_write(Path(output), data)
-
-
-def atomic_write(path: Path, data: str | bytes) -> None:
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        # mkstemp creates 0600; give the file the permissions an ordinary write would have
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    """Write to standard output, or to ``output`` (see :mod:`netseg.output`: atomic for files,
+    directly into FIFOs and devices, complete or an OutputError)."""
+    _write(data, output)
 
 
 def report_capture_files(tables: CaptureTables) -> bool:
