@@ -259,9 +259,21 @@ class JudgedConversation:
     service: ServiceSet
     verdict: Verdict
     rules: tuple[str, ...]
+    stopped_by: Party | None = None  # who sent an ICMP error about it (not the responder)
 
     def to_json(self, files: Sequence[str]) -> dict[str, Any]:
         c = self.conversation
+        extra: dict[str, Any] = {}
+        if c.refused:
+            extra["refused"] = True
+        if c.stopped_by is not None:
+            extra["stopped_by"] = {
+                "by": self.stopped_by.ref if self.stopped_by is not None else _addr(c.stopped_by),
+                "addr": _addr(c.stopped_by),
+                "frames": c.frames_stopped,
+            }
+        if c.fragments_only:
+            extra["fragment_without_first"] = True
         return {
             "vlan": self.vlan,
             "src": self.source.ref,
@@ -275,6 +287,8 @@ class JudgedConversation:
             "last": c.last_ts_ns / 1e9,
             "sample_frames": [frame_json(f, files) for f in c.sample_frames],
             "answered": c.answered,
+            "initiator_by": c.initiator_by,
+            **extra,
             "verdict": self.verdict,
             "rules": list(self.rules),
         }
@@ -535,8 +549,12 @@ class Judge:
                 src, src_policy, dst, dst_policy, same, service, answered
             )
         verdict, rules = found
+        if c.fragments_only:
+            # later fragments alone (their first is not in the capture): no zone verdict
+            verdict, rules = "unattributed", ()
+        stopped = attribute(c.stopped_by, self.directory) if c.stopped_by is not None else None
         judged = JudgedConversation(
-            c, self.point.vlan_of(c.vlan), src, dst, service, verdict, rules
+            c, self.point.vlan_of(c.vlan), src, dst, service, verdict, rules, stopped
         )
         for rule in rules:
             self._conversation_finding(rule, judged)
@@ -831,6 +849,20 @@ class Judge:
             )
 
 
+def named_services(topology: Topology) -> ServiceSet:
+    """The TCP and UDP ports the policy, the routers' ACLs and the hosts' firewalls name as
+    services (a whole protocol names none): the initiator rule's last port evidence."""
+    sets = [r.services for r in topology.policy.allow]
+    sets += [line.services for r in topology.routers for line in r.acl]
+    sets += [r.services for h in topology.hosts if h.firewall is not None for r in h.firewall.allow]
+    full = ServiceSet.parse("any")
+    named = ServiceSet.union_all(sets)
+    return ServiceSet(
+        tcp=named.tcp if named.tcp != full.tcp else ServiceSet.none().tcp,
+        udp=named.udp if named.udp != full.udp else ServiceSet.none().udp,
+    )
+
+
 def judge_tables(
     topology: Topology,
     reachability: Reachability,
@@ -840,7 +872,18 @@ def judge_tables(
     """Attribute and judge every conversation of ``tables`` once, then run the frame rules."""
     judge = Judge(topology, reachability, point)
     judge.files = [f.file for f in tables.files]
-    judged = [judge.judge(c) for c in tables.conversations.conversations()]
+    named = named_services(topology)
+    memo: dict[tuple[int, int], bool] = {}
+
+    def is_named(proto: int, port: int) -> bool:
+        found = memo.get((proto, port))
+        if found is None:
+            name = _IP_PROTOCOLS.get(proto)
+            found = name in ("tcp", "udp") and ServiceSet.single(name, port) <= named
+            memo[(proto, port)] = found
+        return found
+
+    judged = [judge.judge(c) for c in tables.conversations.conversations(is_named)]
     judge.frame_rules(judged, tables)
     findings = apply_policy(topology, judge.findings)
     return ReplayResult(topology, point, tables, judged, findings)
