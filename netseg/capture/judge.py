@@ -353,6 +353,32 @@ class ReplayResult:
         level = Severity(threshold).rank
         return [f for f in self.findings if not f.waived and f.severity.rank >= level]
 
+    def nothing_judged(self) -> str | None:
+        """Why no frame at all was judged (None when some were): such a run never passes."""
+        files = self.tables.files
+        if any(f.decoded for f in files):
+            return None
+        if not files:
+            return "no capture file was found in what was given (an empty folder, or a folder without captures)"
+        if all(f.error for f in files):
+            return "no capture could be read"
+        frames = sum(f.frames for f in files)
+        if frames == 0:
+            return "the captures hold no frames (a file header and nothing else)"
+        if sum(f.unsupported_total for f in files) == frames:
+            types = sorted({lt for f in files for lt in f.unsupported})
+            return (
+                "every frame is of a link type netseg does not read ("
+                + ", ".join(f"link type {lt}" for lt in types)
+                + ")"
+            )
+        return "no frame could be decoded"
+
+    def incomplete(self) -> bool:
+        """Some capture could not be read to its end (an error, a corrupt record or corrupt
+        compressed data): what was read is judged, and the run is an input error."""
+        return any(f.error or f.damage for f in self.tables.files)
+
     def totals(self) -> dict[str, int]:
         files = self.tables.files
         return {

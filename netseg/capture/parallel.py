@@ -195,6 +195,11 @@ def _join(a: FileAccount, b: FileAccount) -> FileAccount:
         first(a.unsupported_frames, b.unsupported_frames),
         b.cut_short,
         a.damage or b.damage,
+        None,
+        a.warning or b.warning,
+        a.corrupt_record if a.corrupt_record is not None else b.corrupt_record,
+        a.stream or b.stream,
+        a.interrupted or b.interrupted,
     )
 
 

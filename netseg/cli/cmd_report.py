@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         result = replay(
             topology, args.capture, args.at, args.vlan, args.workers, reachability=reach
         )
-        unreadable = report_capture_files(result.tables)
+        unreadable = report_capture_files(result.tables, args.capture)
+        unreadable = unreadable or result.nothing_judged() is not None
         # every conversation the replay would list: violations, unattributed ones
         replayed = replay_document(result)
     svg = None

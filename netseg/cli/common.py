@@ -54,15 +54,28 @@ def write_output(data: str | bytes, output: str | None) -> None:
     _write(data, output)
 
 
-def report_capture_files(tables: CaptureTables) -> bool:
-    """Say on standard error which captures could not be read and which end cut short;
-    True when one could not be read (the command then exits 2, its output still written)."""
+def report_capture_files(tables: CaptureTables, given: list[str] | None = None) -> bool:
+    """Say on standard error which captures could not be read (or only up to a corrupt
+    record), which end cut short, and which given folders hold no capture; True when a
+    capture could not be read to its end (the command then exits 2, its output still
+    written)."""
+    from netseg.capture.reader import capture_files  # numpy: only for capture commands
+
     unreadable = False
+    for path in given or ():
+        if path != "-" and os.path.isdir(path) and not capture_files([path]):
+            print(f"{path}: a folder without capture files", file=sys.stderr)
     for account in tables.files:
         if account.error:
             print(f"{account.file}: {account.error}", file=sys.stderr)
             unreadable = True
-        elif account.cut_short:
+            continue
+        if account.damage:
+            print(f"{account.file}: {account.damage}", file=sys.stderr)
+            unreadable = True
+        if account.warning:
+            print(f"{account.file}: warning: {account.warning}", file=sys.stderr)
+        if account.cut_short:
             print(
                 f"{account.file}: warning: the last record is cut short; it is not counted",
                 file=sys.stderr,
