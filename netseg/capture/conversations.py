@@ -106,7 +106,7 @@ class Conversation:
     last_ts_ns: int
     sample_frames: tuple[FrameRef, ...]
     syn_from_initiator: bool  # a TCP SYN or SYN-ACK was seen (it decided the initiator)
-    #: how the direction was decided: "syn", "port" or "first-frame" (capture-replay.md)
+    #: how the direction was decided: "syn", "port" or "first-frame" (docs/replay.md)
     initiator_by: str = "first-frame"
     #: an ICMP error from the responder answered it: the probe reached the host, which refused
     refused: bool = False
@@ -541,7 +541,7 @@ class ConversationTable:
     ) -> Iterator[Conversation]:
         """Every conversation, oriented by the initiator rule, in order of first frame.
 
-        The initiator rule (capture-replay.md, "Conversations"): the sender of a SYN or the
+        The initiator rule (docs/replay.md, "Conversations and their direction"): the sender of a SYN or the
         receiver of a SYN-ACK; else the ports, when one alone is below 1024 or one alone is
         dynamic; else, with ``named(proto, port)`` (the topology's policy and firewalls name
         the port as a service), the named port's side is the server; else the first frame's

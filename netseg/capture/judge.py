@@ -77,7 +77,7 @@ def capture_points(topology: Topology) -> list[str]:
 def resolve_capture_point(
     topology: Topology, at: str | None, vlan: int | None = None
 ) -> CapturePoint:
-    """The capture point ``--at`` names (capture-replay.md's table); SelectorError if unknown."""
+    """The capture point ``--at`` names (docs/replay.md's table); SelectorError if unknown."""
     if not at:
         if vlan is not None:
             raise SelectorError(

@@ -242,7 +242,7 @@ def _sum(value: object) -> int:
 
 
 def _captures(replay: Mapping[str, Any]) -> str:
-    """The replay in the shape of ``netseg replay --format json`` (cli-and-outputs.md)."""
+    """The replay in the shape of ``netseg replay --format json`` (docs/cli.md)."""
     files = []
     for f in replay.get("files", []):
         und = f.get("undecodable", {})
@@ -309,7 +309,7 @@ def _captures(replay: Mapping[str, Any]) -> str:
 
 
 def _observed(findings: Sequence[Mapping[str, Any]]) -> str:
-    """The replay's findings (capture-replay.md rules), most severe first, as the JSON gives
+    """The replay's findings (docs/replay.md), most severe first, as the JSON gives
     them; the frame numbers are in each message, ready for Wireshark's "Go to packet"."""
     order = {s.value: i for i, s in enumerate(Severity)}
     ranked = sorted(findings, key=lambda f: order.get(str(f.get("severity")), len(order)))
