@@ -98,7 +98,10 @@ def zone_matrix(topology: Topology, reach: Reachability) -> tuple[list[str], lis
             continue
         key = (sm[0].zone or "", dm[0].zone or "")
         reachable[key] = reachable[key] | v.services
-        violating[key] = violating[key] | v.violating
+        if sm[0].kind in ("guest", "endpoint"):
+            # violating as the findings say it (rules.md): what guests and endpoints can send
+            # beyond the policy; a management interface's reach is shown, not judged
+            violating[key] = violating[key] | v.violating
     cells = [
         ZoneCell(
             s,
