@@ -236,3 +236,13 @@ def test_verdicts_per_shape_equal_each_conversations_own() -> None:
             )
         seen |= {j.verdict for j in map(shared.judge, conversations)}
     assert seen >= {"allowed", "violation"}
+
+
+def test_evidence_holds_the_icmp_errors_and_later_fragments_of_violations(tmp_path: Path) -> None:
+    from netseg.capture.reader import read_frames
+
+    result = _replayed("esxi-icmp-errors")
+    out = tmp_path / "e.pcapng"
+    assert write_evidence_file(result, out) == 4  # both probes and both ICMP errors
+    got = [r.frame_no for r in read_frames(out, range(1, 10))]
+    assert len(got) == 4
