@@ -16,16 +16,34 @@ timestamps, no randomness), so the committed files only change when this script 
   untagged there). Replay with ``--at "esx01/vSwitch0/Management Network"``: the backup proxy
   on the management port group talks to vmk0 on SSH and HTTPS; the jump host's routed HTTPS
   is allowed.
+- ``esxi-mid-session.pcap`` (tor1:Eth1/11): a capture started in the middle of web01's
+  allowed PostgreSQL session with db01 (routed by core-fw); its first frame is db01's reply.
+  Judged in the direction the session was opened: allowed, no finding.
+- ``esxi-fragments.pcap`` (tor1:Eth1/11): web01's allowed PostgreSQL traffic to db01 in IPv4
+  fragments (the later ones carry no ports), an IPv6 UDP datagram in fragments between web01
+  and web02, and two later fragments whose first fragment was not captured (counted as
+  ``fragment-without-first``, no verdict).
+- ``esxi-priority-tags.pcapng`` (``esx01/vSwitch0/Management Network``): the management
+  capture's traffic with 802.1p priority tags (VLAN id 0), as many NICs send voice or storage
+  traffic: VLAN 0 is no VLAN, so the findings are those of the untagged capture.
+- ``esxi-icmp-errors.pcap`` (tor1:Eth1/11): web01 probes vmk0 on SNMP (udp/161) through
+  core-fw and vmk0 answers with a port unreachable: the probe got through (``refused``), a
+  critical guest-to-management and model drift; web01's MySQL probe of db01 is stopped by
+  core-fw's administratively-prohibited error (``stopped_by``), unanswered.
+- ``esxi-live.pcapng.gz``: the incident capture as gzip-compressed pcapng, the form
+  ``tcpdump -w - | gzip`` gives; the tests stream it through a pipe
+  (``netseg replay T - --at tor1:Eth1/11``) and expect the file's verdicts.
 """
 
 from __future__ import annotations
 
+import gzip
 import sys
 from pathlib import Path
 
 from scapy.layers.dhcp import BOOTP, DHCP
-from scapy.layers.inet import ICMP, IP, TCP, UDP
-from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptSrcLLAddr, IPv6
+from scapy.layers.inet import ICMP, IP, TCP, UDP, fragment
+from scapy.layers.inet6 import ICMPv6ND_RA, ICMPv6NDOptSrcLLAddr, IPv6, IPv6ExtHdrFragment
 from scapy.layers.l2 import ARP, LLC, STP, Dot1Q, Ether
 from scapy.packet import Packet, Raw
 from scapy.utils import PcapNgWriter, PcapWriter
@@ -218,6 +236,107 @@ def esxi_management() -> list[Packet]:
     return t.frames
 
 
+def esxi_mid_session() -> list[Packet]:
+    t = Timeline()
+    to_db, from_db = ROUTER[101], ROUTER[101]
+
+    def frame(
+        src: tuple[str, str], dst: tuple[str, str], sport: int, dport: int, flags: str, data: bytes
+    ) -> Packet:
+        mac_src = src[0] if src is WEB01 else from_db
+        mac_dst = to_db if src is WEB01 else WEB01[0]
+        return (
+            Ether(src=mac_src, dst=mac_dst)
+            / Dot1Q(vlan=101)
+            / IP(src=src[1], dst=dst[1])
+            / TCP(sport=sport, dport=dport, flags=flags, seq=9000, ack=7000)
+            / Raw(data)
+        )
+
+    # the capture starts with db01's answer to a query web01 sent before it began
+    t.add(frame(DB01, WEB01, 5432, 40312, "PA", b"row data"))
+    t.add(frame(WEB01, DB01, 40312, 5432, "A", b""))
+    t.add(frame(WEB01, DB01, 40312, 5432, "PA", b"next query"))
+    t.add(frame(DB01, WEB01, 5432, 40312, "PA", b"more rows"))
+    return t.frames
+
+
+def esxi_fragments() -> list[Packet]:
+    t = Timeline()
+    # web01 -> db01 on PostgreSQL (allowed), a 2,400-byte segment in three IPv4 fragments
+    segment = (
+        IP(src=WEB01[1], dst=DB01[1], id=0x4D2)
+        / TCP(sport=40400, dport=5432, flags="PA", seq=1, ack=1)
+        / Raw(bytes(2400))
+    )
+    for piece in fragment(segment, fragsize=1000):
+        t.add(Ether(src=WEB01[0], dst=ROUTER[101]) / Dot1Q(vlan=101) / piece)
+    t.add(
+        Ether(src=ROUTER[101], dst=WEB01[0])
+        / Dot1Q(vlan=101)
+        / IP(src=DB01[1], dst=WEB01[1])
+        / TCP(sport=5432, dport=40400, flags="A", seq=1, ack=2401)
+    )
+    # web02 -> web01: one IPv6 UDP datagram (DNS over a large EDNS answer) in two fragments
+    src6, dst6 = "2001:db8:101::12", "2001:db8:101::11"
+    payload = bytes(UDP(sport=40053, dport=53) / Raw(bytes(1600)))
+    head = IPv6(src=src6, dst=dst6, nh=44) / IPv6ExtHdrFragment(nh=17, id=0xBEEF, m=1, offset=0)
+    tail = IPv6(src=src6, dst=dst6, nh=44) / IPv6ExtHdrFragment(nh=17, id=0xBEEF, m=0, offset=150)
+    t.add(Ether(src=WEB02[0], dst=WEB01[0]) / Dot1Q(vlan=101) / head / Raw(payload[:1200]))
+    t.add(Ether(src=WEB02[0], dst=WEB01[0]) / Dot1Q(vlan=101) / tail / Raw(payload[1200:]))
+    # two later fragments of a datagram whose first fragment the capture missed
+    for offset in (125, 250):
+        t.add(
+            Ether(src=WEB01[0], dst=ROUTER[101])
+            / Dot1Q(vlan=101)
+            / IP(
+                src=WEB01[1],
+                dst=DB01[1],
+                id=0x4D3,
+                proto=6,
+                frag=offset,
+                flags="MF" if offset == 125 else 0,
+            )
+            / Raw(bytes(1000))
+        )
+    return t.frames
+
+
+def esxi_priority_tags() -> list[Packet]:
+    """The management capture with an 802.1p priority tag (VLAN 0, priority 5) on every frame."""
+    out = []
+    for frame in esxi_management():
+        tagged = Ether(src=frame.src, dst=frame.dst) / Dot1Q(vlan=0, prio=5) / frame.payload
+        tagged.time = frame.time
+        out.append(tagged)
+    return out
+
+
+def esxi_icmp_errors() -> list[Packet]:
+    t = Timeline()
+    probe = IP(src=WEB01[1], dst=VMK0_ESX01[1]) / UDP(sport=40161, dport=161) / Raw(b"\x30\x26")
+    t.add(Ether(src=WEB01[0], dst=ROUTER[101]) / Dot1Q(vlan=101) / probe)
+    # vmk0 refuses it: the probe reached the host through core-fw
+    t.add(
+        Ether(src=ROUTER[101], dst=WEB01[0])
+        / Dot1Q(vlan=101)
+        / IP(src=VMK0_ESX01[1], dst=WEB01[1])
+        / ICMP(type=3, code=3)
+        / bytes(probe)[:28]
+    )
+    mysql = IP(src=WEB01[1], dst=DB01[1]) / TCP(sport=40306, dport=3306, flags="S", seq=77)
+    t.add(Ether(src=WEB01[0], dst=ROUTER[101]) / Dot1Q(vlan=101) / mysql)
+    # core-fw stops it: communication administratively prohibited, from the firewall itself
+    t.add(
+        Ether(src=ROUTER[101], dst=WEB01[0])
+        / Dot1Q(vlan=101)
+        / IP(src="198.51.100.1", dst=WEB01[1])
+        / ICMP(type=3, code=13)
+        / bytes(mysql)[:28]
+    )
+    return t.frames
+
+
 def write_pcap(path: Path, frames: list[Packet], cut_last_at: int | None = None) -> None:
     with PcapWriter(str(path), linktype=1, sync=True) as out:
         out.write_header(frames[0])
@@ -249,6 +368,19 @@ def write_pcapng(path: Path, frames: list[Packet]) -> None:
 def main(out_dir: Path = HERE) -> int:
     write_pcap(out_dir / "esxi-incident.pcap", esxi_incident(), cut_last_at=14 + 4 + 10)
     write_pcapng(out_dir / "esxi-management.pcapng", esxi_management())
+    write_pcap(out_dir / "esxi-mid-session.pcap", esxi_mid_session())
+    write_pcap(out_dir / "esxi-fragments.pcap", esxi_fragments())
+    write_pcapng(out_dir / "esxi-priority-tags.pcapng", esxi_priority_tags())
+    write_pcap(out_dir / "esxi-icmp-errors.pcap", esxi_icmp_errors())
+    live = out_dir / "esxi-live.pcapng"
+    write_pcapng(live, esxi_incident())
+    # mtime 0: the same bytes on every run
+    with (
+        open(live, "rb") as raw,
+        gzip.GzipFile(live.with_name(live.name + ".gz"), "wb", mtime=0) as gz,
+    ):
+        gz.write(raw.read())
+    live.unlink()
     return 0
 
 

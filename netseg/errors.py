@@ -8,10 +8,11 @@
     ├── SelectorError        a --from/--to/--host selector or capture point matches nothing
     ├── RenderError          an output cannot be produced (e.g. Graphviz `dot` missing)
     ├── ImportSourceError    an export given to `netseg import` is not what its source reads
+    ├── OutputError          an output (-o, --evidence, standard output) cannot be written
     └── SchedulerError       a Dask scheduler (--scheduler) cannot be used or reached
 
-The CLI turns each into one clear message per problem and exit code 2; a traceback means a
-bug in netseg.
+The CLI turns each into one clear message per problem and exit code 2; anything else is a
+bug in netseg, reported as such in one line with exit code 3.
 """
 
 from __future__ import annotations
@@ -75,6 +76,16 @@ class ImportSourceError(NetsegError):
         self.message = message
         place = f"{file}:{where}" if where not in (None, "") else file
         super().__init__(f"{place}: {message}")
+
+
+class OutputError(NetsegError):
+    """An output cannot be written (a missing or read-only folder, a directory, a short or
+    failed write); nothing half-written is left behind."""
+
+    def __init__(self, file: str, message: str) -> None:
+        self.file = file
+        self.message = message
+        super().__init__(f"{file}: {message}")
 
 
 class SchedulerError(NetsegError):

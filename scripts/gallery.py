@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 
 import netseg  # noqa: E402
 from netseg.analysis import analyse  # noqa: E402
-from netseg.cli.common import atomic_write  # noqa: E402
+from netseg.output import write_output  # noqa: E402
 from netseg.render.diagram import render  # noqa: E402
 from netseg.render.dot import render_dot  # noqa: E402
 
@@ -46,7 +46,7 @@ def main() -> int:
         topology = netseg.load(path)
         analysis = analyse(topology)
         dot = render_dot(topology, analysis.reachability, analysis.findings)
-        atomic_write(GALLERY / f"{path.stem}.svg", stamp(render(dot, "svg"), dot))
+        write_output(stamp(render(dot, "svg"), dot), GALLERY / f"{path.stem}.svg")
         counts = ", ".join(f"{n} {sev}" for sev, n in analysis.summary().items() if n) or "none"
         rows.append((path, topology, counts))
         print(f"docs/gallery/{path.stem}.svg")
@@ -73,7 +73,7 @@ def main() -> int:
             f"![{topology.name}](gallery/{path.stem}.svg)",
             "",
         ]
-    atomic_write(PAGE, "\n".join(lines))
+    write_output("\n".join(lines), PAGE)
     return 0
 
 

@@ -11,7 +11,8 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"
 TOPOLOGIES = REPO / "topologies"
 CAPTURES = REPO / "captures"
-SHARED = REPO.parent / "shared"
+# ../shared next to the checkout; NETSEG_SHARED points elsewhere (a git worktree one level deeper)
+SHARED = Path(os.environ.get("NETSEG_SHARED", REPO.parent / "shared"))
 CORPUS = SHARED / "corpus"
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
 

@@ -45,6 +45,11 @@ class FileAccount:
     cut_short: bool = False  # the last record was cut short by the end of the file: not a frame
     damage: str | None = None  # the file is unreadable after some point (frames before count)
     error: str | None = None
+    #: a problem that did not stop the reading (a compressed file cut short: read to the break)
+    warning: str | None = None
+    corrupt_record: int | None = None  # the frame number of the record Wireshark calls corrupt
+    stream: bool = False  # read as a stream (standard input, a FIFO)
+    interrupted: bool = False  # a stream whose reading Ctrl-C ended: what came before counts
 
     @property
     def undecodable_total(self) -> int:
@@ -107,18 +112,28 @@ def tabulate_file(
     account = FileAccount(str(path), index)
     out = CaptureTables([account])
     reader = CaptureReader(Path(path), chunk_size=chunk_size, reuse_buffer=True, span=span)
+    batches = reader.batches()
     try:
-        for chunk in reader.batches():
+        for chunk in batches:
             for batch in chunk.split(_DECODE_BATCH):
                 _tabulate_batch(out, account, batch, index)
             if progress is not None:
                 progress(len(chunk))
     except CaptureError as e:
         return CaptureTables([FileAccount(str(path), index, error=e.message)])
+    except KeyboardInterrupt:
+        # Ctrl-C on a live stream ends it: what was read up to then is judged
+        if not reader.stream:
+            raise
+        account.interrupted = True
+        batches.close()
     account.format = reader.format
     account.compressed = reader.compressed
     account.cut_short = reader.cut_short
     account.damage = reader.damage
+    account.warning = reader.warning
+    account.corrupt_record = reader.corrupt_record
+    account.stream = reader.stream
     return out
 
 

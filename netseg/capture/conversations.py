@@ -22,7 +22,7 @@ frames per distinct event. Memory grows with conversations and distinct events, 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
@@ -105,7 +105,17 @@ class Conversation:
     first_ts_ns: int
     last_ts_ns: int
     sample_frames: tuple[FrameRef, ...]
-    syn_from_initiator: bool  # a TCP SYN without ACK was seen (it decided the initiator)
+    syn_from_initiator: bool  # a TCP SYN or SYN-ACK was seen (it decided the initiator)
+    #: how the direction was decided: "syn", "port" or "first-frame" (docs/replay.md)
+    initiator_by: str = "first-frame"
+    #: an ICMP error from the responder answered it: the probe reached the host, which refused
+    refused: bool = False
+    #: who else (a router, a firewall) sent an ICMP error about it, and how many
+    stopped_by: Side | None = None
+    frames_stopped: int = 0
+    bytes_stopped: int = 0
+    #: only later fragments whose first fragment is not in the capture: no zone verdict
+    fragments_only: bool = False
 
     @property
     def answered(self) -> bool:
@@ -114,11 +124,11 @@ class Conversation:
 
     @property
     def frames(self) -> int:
-        return self.frames_sent + self.frames_returned
+        return self.frames_sent + self.frames_returned + self.frames_stopped
 
     @property
     def bytes(self) -> int:
-        return self.bytes_sent + self.bytes_returned
+        return self.bytes_sent + self.bytes_returned + self.bytes_stopped
 
 
 # Key columns, in this order: vlan, mac_a, mac_b, ipver, a_hi, a_lo, b_hi, b_lo, proto, port, etype
@@ -141,10 +151,16 @@ class ConversationTable:
     ts_last: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     first_order: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     first_dir: npt.NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, np.int8))
-    first_reply_like: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, np.bool_))
+    # the client-side port of the first frame (-1: none), for the topology's tie-break
+    other_port: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    # some frame's ports alone named the server (one below 1024, or one dynamic)
+    port_decided: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, np.bool_))
     syn_order: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     syn_dir: npt.NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, np.int8))
     samples: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, SAMPLES), np.int64))
+    # frames that join another frame's conversation when the table is read: later fragments
+    # (and their first fragments' keys) and ICMP errors (see :class:`Joins`)
+    joins: Joins = field(default_factory=lambda: Joins())
     # The batch path's index: the 64-bit hash of every row's key, sorted (``_hashes``), the row
     # of each (``_hash_rows``) and the key columns of every row (``_key_rows``, one row each) for
     # the exact check. Covers the first ``_indexed`` rows; rows added through ``update`` are
@@ -198,7 +214,8 @@ class ConversationTable:
         self.ts_last = ext(self.ts_last, np.iinfo(np.int64).min)
         self.first_order = ext(self.first_order, _NO_ORDER)
         self.first_dir = ext(self.first_dir, 0)
-        self.first_reply_like = ext(self.first_reply_like, 0)
+        self.other_port = ext(self.other_port, -1)
+        self.port_decided = ext(self.port_decided, 0)
         self.syn_order = ext(self.syn_order, _NO_ORDER)
         self.syn_dir = ext(self.syn_dir, 0)
         self.samples = ext(self.samples, _NO_ORDER, (SAMPLES,))
@@ -212,7 +229,8 @@ class ConversationTable:
         ts_last: npt.NDArray[np.int64],
         first_order: npt.NDArray[np.int64],
         first_dir: npt.NDArray[np.int8],
-        first_reply_like: npt.NDArray[np.bool_],
+        other_port: npt.NDArray[np.int64],
+        port_decided: npt.NDArray[np.bool_],
         syn_order: npt.NDArray[np.int64],
         syn_dir: npt.NDArray[np.int8],
         samples: npt.NDArray[np.int64],
@@ -226,7 +244,8 @@ class ConversationTable:
         r = rows[earlier]
         self.first_order[r] = first_order[earlier]
         self.first_dir[r] = first_dir[earlier]
-        self.first_reply_like[r] = first_reply_like[earlier]
+        self.other_port[r] = other_port[earlier]
+        self.port_decided[rows] |= port_decided
         earlier = syn_order < self.syn_order[rows]
         r = rows[earlier]
         self.syn_order[r] = syn_order[earlier]
@@ -244,6 +263,7 @@ class ConversationTable:
     def update(self, other: ConversationTable) -> None:
         """Merge ``other`` into this table in place."""
         if not len(other):
+            self.joins.update(other.joins)
             return
         if not len(self) and not self._indexed:
             # Into an empty table (the first part of a merge): the other's rows as they are,
@@ -253,9 +273,10 @@ class ConversationTable:
             self.frames, self.bytes = copied.frames, copied.bytes
             self.ts_first, self.ts_last = copied.ts_first, copied.ts_last
             self.first_order, self.first_dir = copied.first_order, copied.first_dir
-            self.first_reply_like = copied.first_reply_like
+            self.other_port, self.port_decided = copied.other_port, copied.port_decided
             self.syn_order, self.syn_dir = copied.syn_order, copied.syn_dir
             self.samples = copied.samples
+            self.joins.update(copied.joins)
             return
         rows = self._rows_for(other.keys)
         self._combine(
@@ -266,11 +287,13 @@ class ConversationTable:
             other.ts_last,
             other.first_order,
             other.first_dir,
-            other.first_reply_like,
+            other.other_port,
+            other.port_decided,
             other.syn_order,
             other.syn_dir,
             other.samples,
         )
+        self.joins.update(other.joins)
 
     def copy(self) -> ConversationTable:
         return ConversationTable(
@@ -282,10 +305,12 @@ class ConversationTable:
             self.ts_last.copy(),
             self.first_order.copy(),
             self.first_dir.copy(),
-            self.first_reply_like.copy(),
+            self.other_port.copy(),
+            self.port_decided.copy(),
             self.syn_order.copy(),
             self.syn_dir.copy(),
             self.samples.copy(),
+            self.joins.copy(),
         )
 
     def _index(self) -> bool:
@@ -363,7 +388,13 @@ class ConversationTable:
         only rows that still lack sample frames look at the order of frames.
         """
         decoded = d.status == DECODED
-        cols, direction = _frame_keys(d)
+        cols, direction, decided, other = _frame_keys(d)
+        if d.extras:
+            # later fragments and ICMP errors join other frames' conversations when the table
+            # is read; first fragments leave their key for their later ones
+            taken = self.joins.add_frames(d, file_index, cols, direction)
+            if taken:
+                decoded[taken] = False
         if decoded.all():
             sel = None
         else:
@@ -371,6 +402,7 @@ class ConversationTable:
             if len(sel) == 0:
                 return
             cols, direction = cols[:, sel], direction[sel]
+            decided, other = decided[sel], other[sel]
         k = cols.shape[1]
         change = cols[0, 1:] != cols[0, :-1]
         for word in cols[1:]:
@@ -380,7 +412,7 @@ class ConversationTable:
         run_rows = self._batch_rows(head_cols, _hash(head_cols))
         if run_rows is None:
             every = np.arange(len(d), dtype=np.int64) if sel is None else sel
-            self._add_exact(d, every, cols, direction, _hash(cols), file_index)
+            self._add_exact(d, every, cols, direction, decided, other, _hash(cols), file_index)
             return
         rows = np.repeat(run_rows, np.diff(np.r_[heads, k]))
         rec = d.records
@@ -406,18 +438,21 @@ class ConversationTable:
         earlier = okey[at] < self.first_order[present]
         r, at = present[earlier], at[earlier]
         if len(r):
-            sp, dp = pick(d.sport)[at], pick(d.dport)[at]
             self.first_order[r] = okey[at]
             self.first_dir[r] = direction[at]
-            self.first_reply_like[r] = (sp >= 0) & (sp < 1024) & (dp >= 1024)
+            self.other_port[r] = other[at]
+        if decided.any():
+            self.port_decided[rows[decided]] = True
         flags = pick(d.tcp_flags)
-        syn = np.flatnonzero((flags >= 0) & ((flags & 0x12) == 0x02))
+        # a SYN names its sender the initiator, a SYN-ACK its receiver
+        syn = np.flatnonzero((flags >= 0) & ((flags & 0x02) != 0))
         if len(syn):
             g_syn, i = np.unique(rows[syn], return_index=True)
             s_at = syn[i]
             earlier = okey[s_at] < self.syn_order[g_syn]
             self.syn_order[g_syn[earlier]] = okey[s_at[earlier]]
-            self.syn_dir[g_syn[earlier]] = direction[s_at[earlier]]
+            syn_dir = direction[s_at] ^ ((flags[s_at] & 0x10) != 0)
+            self.syn_dir[g_syn[earlier]] = syn_dir[earlier]
         # Sample frames: only rows whose five are not all before this batch need a look.
         need = self.samples[:, -1] > okey[0]
         if need.any():
@@ -444,6 +479,8 @@ class ConversationTable:
         sel: npt.NDArray[np.int64],
         cols: npt.NDArray[np.uint64],
         direction: npt.NDArray[np.int64],
+        decided: npt.NDArray[np.bool_],
+        other: npt.NDArray[np.int64],
         h: npt.NDArray[np.uint64],
         file_index: int,
     ) -> None:
@@ -466,21 +503,21 @@ class ConversationTable:
         base = np.int64(file_index) << np.int64(_FRAME_BITS)
         okey = base | d.records.frame_no[rec]
         first = starts  # a stable sort keeps capture order within a group
-        sp, dp = d.sport[rec], d.dport[rec]
-        reply_like = (sp >= 0) & (sp < 1024) & (dp >= 1024)
+        other_s = other[order]
+        decided_g = np.logical_or.reduceat(decided[order], starts)
         samples = np.full((ng, SAMPLES), _NO_ORDER, dtype=np.int64)
         for k in range(SAMPLES):
             pos = starts + k
             ok = pos < ends
             samples[ok, k] = okey[pos[ok]]
         flags = d.tcp_flags[rec]
-        syn = np.flatnonzero((flags >= 0) & ((flags & 0x12) == 0x02))
+        syn = np.flatnonzero((flags >= 0) & ((flags & 0x02) != 0))
         syn_order = np.full(ng, _NO_ORDER, dtype=np.int64)
         syn_dir = np.zeros(ng, dtype=np.int8)
         if len(syn):
             g_syn, at = np.unique(gid[syn], return_index=True)
             syn_order[g_syn] = okey[syn[at]]
-            syn_dir[g_syn] = dir_s[syn[at]]
+            syn_dir[g_syn] = dir_s[syn[at]] ^ ((flags[syn[at]] & 0x10) != 0)
         rows = self._rows_for(_unpack(cols[:, order[starts]]))
         self._combine(
             rows,
@@ -490,7 +527,8 @@ class ConversationTable:
             ts_last,
             okey[first],
             dir_s[first].astype(np.int8),
-            reply_like[first],
+            other_s[first],
+            decided_g,
             syn_order,
             syn_dir,
             samples,
@@ -498,22 +536,34 @@ class ConversationTable:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def conversations(self) -> Iterator[Conversation]:
+    def conversations(
+        self, named: Callable[[int, int], bool] | None = None
+    ) -> Iterator[Conversation]:
         """Every conversation, oriented by the initiator rule, in order of first frame.
+
+        The initiator rule (docs/replay.md, "Conversations and their direction"): the sender of a SYN or the
+        receiver of a SYN-ACK; else the ports, when one alone is below 1024 or one alone is
+        dynamic; else, with ``named(proto, port)`` (the topology's policy and firewalls name
+        the port as a service), the named port's side is the server; else the first frame's
+        sender. Later fragments and ICMP errors are joined to their conversations here.
 
         The same side (MAC and address) in several conversations is one shared :class:`Side`
         object, so callers can memoise per side cheaply.
         """
-        order = np.argsort(self.first_order, kind="stable")
-        syn = (self.syn_order[order] != _NO_ORDER).tolist()
+        t, extra = self._resolved()
+        order = np.argsort(t.first_order, kind="stable")
+        syn_seen = t.syn_order[order] != _NO_ORDER
+        decided = t.port_decided[order]
+        syn = syn_seen.tolist()
         init = np.where(
-            self.syn_order[order] != _NO_ORDER,
-            self.syn_dir[order],
-            self.first_dir[order] ^ self.first_reply_like[order].astype(np.int8),
+            syn_seen, t.syn_dir[order], np.where(decided, 0, t.first_dir[order])
         ).tolist()
-        frames, nbytes = self.frames[order].tolist(), self.bytes[order].tolist()
-        ts_first, ts_last = self.ts_first[order].tolist(), self.ts_last[order].tolist()
-        samples = self.samples[order]
+        by = np.where(syn_seen, 0, np.where(decided, 1, 2)).tolist()
+        undecided = (~decided).tolist()
+        others = t.other_port[order].tolist()
+        frames, nbytes = t.frames[order].tolist(), t.bytes[order].tolist()
+        ts_first, ts_last = t.ts_first[order].tolist(), t.ts_last[order].tolist()
+        samples = t.samples[order]
         present = samples != _NO_ORDER
         # Every sample frame made in one pass; each conversation takes its slice.
         flat = samples[present]
@@ -534,54 +584,355 @@ class ConversationTable:
                 )
             return found
 
-        keys = self.keys
+        keys = t.keys
         for j, r in enumerate(order.tolist()):
             vlan, ma, mb, ipver, ahi, alo, bhi, blo, proto, port, etype = keys[r]
             a = side(ma, ipver, ahi, alo)
             b = side(mb, ipver, bhi, blo)
-            fw, bw = (0, 1) if init[j] == 0 else (1, 0)
-            fr, by = frames[j], nbytes[j]
+            how = by[j]
+            first = init[j]
+            other = others[j]
+            service: int | None = _opt(port)
+            if undecided[j] and other >= 0 and service is not None:
+                if how == 2 and named is not None:
+                    # step 2, last part: the port the topology names as a service
+                    b_named, a_named = named(proto, service), named(proto, other)
+                    if b_named != a_named:
+                        first, how = (0 if b_named else 1), 1
+                if first == 1:
+                    service = other  # the responder's port is the service
+            fw, bw = (0, 1) if first == 0 else (1, 0)
+            fr, nb = frames[j], nbytes[j]
+            more = extra.get(r)
+            # positional: the constructor runs once per conversation (13,000 in the bench)
             yield Conversation(
-                vlan=_opt(vlan),
-                initiator=a if fw == 0 else b,
-                responder=b if fw == 0 else a,
-                proto=_opt(proto),
-                ethertype=None if ipver else _opt(etype),
-                service_port=_opt(port),
-                frames_sent=fr[fw],
-                frames_returned=fr[bw],
-                bytes_sent=by[fw],
-                bytes_returned=by[bw],
-                first_ts_ns=ts_first[j],
-                last_ts_ns=ts_last[j],
-                sample_frames=tuple(refs[bounds[j] : bounds[j + 1]]),
-                syn_from_initiator=syn[j],
+                _opt(vlan),
+                a if fw == 0 else b,
+                b if fw == 0 else a,
+                _opt(proto),
+                None if ipver else _opt(etype),
+                service,
+                fr[fw],
+                fr[bw],
+                nb[fw],
+                nb[bw],
+                ts_first[j],
+                ts_last[j],
+                tuple(refs[bounds[j] : bounds[j + 1]]),
+                syn[j],
+                _INITIATOR_BY[how],
+                *(_NOT_JOINED if more is None else more.fields()),
             )
 
     def total_frames(self) -> int:
-        return int(self.frames.sum())
+        return int(self.frames.sum()) + self.joins.frames()
+
+    def fragments_without_first(self) -> dict[int, tuple[int, tuple[FrameRef, ...]]]:
+        """Per file index: how many later fragments have no first fragment in the capture,
+        and the first of them."""
+        return self.joins.orphans()
+
+    def _resolved(self) -> tuple[ConversationTable, dict[int, _Joined]]:
+        """A copy of the table with the later fragments and ICMP errors joined to their
+        conversations (the table itself stays mergeable), and what the joins said per row."""
+        j = self.joins
+        if not j.later and not j.errors:
+            return self, {}
+        t = self.copy()
+        extra: dict[int, _Joined] = {}
+        for (fk, _), (agg, key, direction) in sorted(j.later.items(), key=lambda e: e[1][0][5]):
+            first = j.first.get(fk)
+            if first is not None and first[1] in t.index:
+                t._add_agg(t.index[first[1]], first[2], agg)
+                continue
+            new = key not in t.index
+            row = int(t._rows_for([key])[0])
+            if new:
+                extra[row] = _Joined(fragments_only=True)
+            t._add_agg(row, direction, agg)
+        loose: dict[tuple[int, ...], int] | None = None
+        for ek, agg in sorted(j.errors.items(), key=lambda e: e[1][5]):
+            key, qdir, decided, other, mac, ip, refused, _ = ek
+            found = t.index.get(key)
+            if found is None:
+                if loose is None:
+                    loose = {}
+                    for r, k in enumerate(t.keys):
+                        loose.setdefault((0, *_without(k, 2)), r)
+                        loose.setdefault((1, *_without(k, 1)), r)
+                found = loose.get((qdir, *_without(key, 2 if qdir == 0 else 1)))
+            if found is not None:
+                row = found
+            else:
+                row = int(t._rows_for([key])[0])
+                t.first_dir[row] = qdir
+                t.other_port[row] = other
+                t.port_decided[row] = decided
+            info = extra.setdefault(row, _Joined())
+            if info.fragments_only:
+                info.fragments_only = False
+            if refused:
+                t._add_agg(row, 1 - qdir, agg)
+                info.refused = True
+            else:
+                t._add_agg(row, None, agg)
+                info.frames += agg[0]
+                info.bytes += agg[1]
+                if info.stopped_by is None:
+                    info.stopped_by = Side(None if mac == NONE_MAC else mac, ip)
+        return t, extra
+
+    def _add_agg(self, row: int, direction: int | None, agg: list[Any]) -> None:
+        """Frames aggregated outside the columns (``[frames, bytes, ts_first, ts_last,
+        samples, first_order]``) into ``row``; direction None: counted by the caller."""
+        frames, nbytes, ts_first, ts_last, samples, first = agg
+        if direction is not None:
+            self.frames[row, direction] += frames
+            self.bytes[row, direction] += nbytes
+        self.ts_first[row] = min(int(self.ts_first[row]), ts_first)
+        self.ts_last[row] = max(int(self.ts_last[row]), ts_last)
+        if first < self.first_order[row]:
+            self.first_order[row] = first
+            if direction is not None:
+                self.first_dir[row] = direction
+        both = sorted([*self.samples[row].tolist(), *samples])[:SAMPLES]
+        self.samples[row] = both
 
 
-def _frame_keys(d: DecodedBatch) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """Every frame's key, packed (:func:`_pack`'s words, sides ordered), and its direction
-    (0: A -> B). Frames that are not decoded get a key of their default columns."""
+_INITIATOR_BY = ("syn", "port", "first-frame")
+
+
+def _without(key: Key, column: int) -> tuple[int, ...]:
+    return (*key[:column], *key[column + 1 :])
+
+
+@dataclass
+class _Joined:
+    """What joined frames said about one conversation row."""
+
+    refused: bool = False
+    stopped_by: Side | None = None
+    frames: int = 0
+    bytes: int = 0
+    fragments_only: bool = False
+
+    def fields(self) -> tuple[bool, Side | None, int, int, bool]:
+        """In the order of :class:`Conversation`'s last fields."""
+        return (self.refused, self.stopped_by, self.frames, self.bytes, self.fragments_only)
+
+
+_NOT_JOINED = _Joined().fields()
+
+
+#: A fragmented datagram: VLAN (-1: none), source and destination address, protocol and the
+#: IP identification.
+FragKey = tuple[int, object, object, int, int]
+
+
+@dataclass
+class Joins:
+    """Frames that belong to another frame's conversation, kept until the table is read.
+
+    * ``first``: per fragmented datagram, the key and direction of its first fragment's
+      conversation (the earliest one seen);
+    * ``later``: later fragments per (datagram, file): an aggregate, and the key and
+      direction they would have on their own (used when no first fragment is in the capture);
+    * ``errors``: ICMP and ICMPv6 errors per (quoted conversation key, its direction, whether
+      its ports decided the server, its client port, the error's sender MAC and address,
+      whether that sender is the quoted packet's destination, file).
+
+    Aggregates are ``[frames, bytes, ts_first, ts_last, first sample order keys,
+    first order key]``; everything merges associatively. Fragmented datagrams and ICMP
+    errors are rare, so this is plain Python.
+    """
+
+    first: dict[FragKey, tuple[int, Key, int]] = field(default_factory=dict)
+    later: dict[tuple[FragKey, int], tuple[list[Any], Key, int]] = field(default_factory=dict)
+    errors: dict[tuple[Any, ...], list[Any]] = field(default_factory=dict)
+
+    def add_frames(
+        self,
+        d: DecodedBatch,
+        file_index: int,
+        cols: npt.NDArray[np.uint64],
+        direction: npt.NDArray[np.int64],
+    ) -> list[int]:
+        """Take the batch's later fragments and ICMP errors (their indices are returned);
+        note its first fragments."""
+        taken: list[int] = []
+        rec = d.records
+        base = file_index << _FRAME_BITS
+        for i, f in d.extras.items():
+            if f.fragment_id is None and f.quoted is None:
+                continue
+            vlan = f.outer_vlan if f.outer_vlan is not None else -1
+            order = base | int(rec.frame_no[i])
+            if f.fragment_id is not None:
+                fk: FragKey = (vlan, f.src_ip, f.dst_ip, f.proto or 0, f.fragment_id)
+                key = _unpack(cols[:, [i]])[0]
+                if f.later_fragment:
+                    entry = self.later.get((fk, file_index))
+                    agg = [
+                        1,
+                        int(rec.origlen[i]),
+                        int(rec.ts_ns[i]),
+                        int(rec.ts_ns[i]),
+                        [order],
+                        order,
+                    ]
+                    if entry is None:
+                        self.later[(fk, file_index)] = (agg, key, int(direction[i]))
+                    else:
+                        _fold(entry[0], agg)
+                    taken.append(i)
+                else:
+                    known = self.first.get(fk)
+                    if known is None or order < known[0]:
+                        self.first[fk] = (order, key, int(direction[i]))
+                continue
+            q = f.quoted
+            assert q is not None
+            if f.src_ip is None:
+                continue
+            qkey, qdir, decided, other = quoted_key(
+                vlan, f.dst_mac, q.src_ip, f.src_mac, q.dst_ip, q.proto, q.sport, q.dport
+            )
+            mac = f.src_mac if f.src_mac is not None else NONE_MAC
+            ek = (qkey, qdir, decided, other, mac, f.src_ip, f.src_ip == q.dst_ip, file_index)
+            agg = [1, int(rec.origlen[i]), int(rec.ts_ns[i]), int(rec.ts_ns[i]), [order], order]
+            found = self.errors.get(ek)
+            if found is None:
+                self.errors[ek] = agg
+            else:
+                _fold(found, agg)
+            taken.append(i)
+        return taken
+
+    def update(self, other: Joins) -> None:
+        for fk, first in other.first.items():
+            known = self.first.get(fk)
+            if known is None or first[0] < known[0]:
+                self.first[fk] = first
+        for lk, (agg, key, direction) in other.later.items():
+            entry = self.later.get(lk)
+            if entry is None:
+                self.later[lk] = (_copy_agg(agg), key, direction)
+            else:
+                _fold(entry[0], agg)
+        for ek, agg in other.errors.items():
+            found = self.errors.get(ek)
+            if found is None:
+                self.errors[ek] = _copy_agg(agg)
+            else:
+                _fold(found, agg)
+
+    def copy(self) -> Joins:
+        out = Joins(dict(self.first))
+        out.update(Joins(later=self.later, errors=self.errors))
+        return out
+
+    def frames(self) -> int:
+        later = sum(int(e[0][0]) for e in self.later.values())
+        return later + sum(int(a[0]) for a in self.errors.values())
+
+    def orphans(self) -> dict[int, tuple[int, tuple[FrameRef, ...]]]:
+        counts: dict[int, list[Any]] = {}
+        for (fk, file_index), (agg, _, _) in self.later.items():
+            if fk in self.first:
+                continue
+            got = counts.setdefault(file_index, [0, []])
+            got[0] += agg[0]
+            got[1] = sorted([*got[1], *agg[4]])[:SAMPLES]
+        return {
+            i: (n, tuple(FrameRef.from_order(o) for o in orders))
+            for i, (n, orders) in sorted(counts.items())
+        }
+
+
+def _fold(into: list[Any], agg: list[Any]) -> None:
+    into[0] += agg[0]
+    into[1] += agg[1]
+    into[2] = min(into[2], agg[2])
+    into[3] = max(into[3], agg[3])
+    into[4] = sorted([*into[4], *agg[4]])[:SAMPLES]
+    into[5] = min(into[5], agg[5])
+
+
+def _copy_agg(agg: list[Any]) -> list[Any]:
+    return [agg[0], agg[1], agg[2], agg[3], list(agg[4]), agg[5]]
+
+
+def quoted_key(
+    vlan: int,
+    smac: int | None,
+    sip: IPv4Address | IPv6Address,
+    dmac: int | None,
+    dip: IPv4Address | IPv6Address,
+    proto: int,
+    sport: int | None,
+    dport: int | None,
+) -> tuple[Key, int, bool, int]:
+    """The conversation key, direction, port decision and client port a frame with these
+    fields would get (:func:`_frame_keys` for one frame): the quoted packet of an ICMP error."""
+    sm = NONE_MAC if smac is None else smac
+    dm = NONE_MAC if dmac is None else dmac
+    si, di = int(sip), int(dip)
+    shi, slo, dhi, dlo = si >> 64, si & _LOW64, di >> 64, di & _LOW64
+    has_ports = sport is not None and dport is not None
+    sp = sport if sport is not None else -1
+    dp = dport if dport is not None else -1
+    dst_server, dec = server_side(np.asarray([sp], np.int64), np.asarray([dp], np.int64))
+    server_is_dst, decided = bool(dst_server[0]), bool(dec[0])
+    src_greater = (sm, shi, slo) > (dm, dhi, dlo)
+    swap = (not server_is_dst) if has_ports and sp != dp else src_greater
+    port = (dp if server_is_dst else sp) if has_ports else -1
+    other = (sp if server_is_dst else dp) if has_ports else -1
+    a, b = ((dm, dhi, dlo), (sm, shi, slo)) if swap else ((sm, shi, slo), (dm, dhi, dlo))
+    key: Key = (
+        _ABSENT if vlan < 0 else vlan,
+        a[0],
+        b[0],
+        sip.version,
+        a[1],
+        a[2],
+        b[1],
+        b[2],
+        proto,
+        _ABSENT if port < 0 else port,
+        _ABSENT,
+    )
+    return key, int(swap), decided and has_ports and sp != dp, other
+
+
+_LOW64 = (1 << 64) - 1
+
+
+def _frame_keys(
+    d: DecodedBatch,
+) -> tuple[
+    npt.NDArray[np.uint64], npt.NDArray[np.int64], npt.NDArray[np.bool_], npt.NDArray[np.int64]
+]:
+    """Every frame's key, packed (:func:`_pack`'s words, sides ordered), its direction (0:
+    A -> B), whether its ports alone name the server (:func:`server_side`) and its client-side
+    port (-1: none). Frames that are not decoded get a key of their default columns."""
     sp = d.sport.astype(np.int64)
     dp = d.dport.astype(np.int64)
     has_ports = sp >= 0
-    lo_s, lo_d = sp < 1024, dp < 1024
-    kn_s, kn_d = _SERVICE_LUT[sp & 0xFFFF], _SERVICE_LUT[dp & 0xFFFF]
-    server_is_dst = np.where(lo_s != lo_d, lo_d, np.where(kn_s != kn_d, kn_d, dp < sp))
+    server_is_dst, decided = server_side(sp, dp)
     smac, dmac = d.src_mac, d.dst_mac
     shi, slo, dhi, dlo = d.src_hi, d.src_lo, d.dst_hi, d.dst_lo
     # Canonical order where no side owns the service: the smaller (mac, ip) is side A.
     src_greater = (smac > dmac) | ((smac == dmac) & ((shi > dhi) | ((shi == dhi) & (slo > dlo))))
     swap = np.where(has_ports & (sp != dp), ~server_is_dst, src_greater)
     port = np.where(has_ports, np.where(server_is_dst, dp, sp), -1)
+    other = np.where(has_ports, np.where(server_is_dst, sp, dp), -1)
     ipver = d.ipver.astype(np.int64)
     etype = np.where(ipver > 0, -1, d.ethertype.astype(np.int64))
+    vid = d.outer_vid.astype(np.int64)
+    vid = np.where(vid == 0, -1, vid)  # an 802.1p priority tag is no VLAN
     cols = np.empty((_PACKED, len(sp)), dtype=np.uint64)
     cols[0] = (
-        (d.outer_vid.astype(np.int64) + 1)
+        (vid + 1)
         | ((ipver + 1) << 13)
         | ((d.proto.astype(np.int64) + 1) << 16)
         | ((port + 1) << 25)
@@ -593,7 +944,29 @@ def _frame_keys(d: DecodedBatch) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np
     cols[4] = np.where(swap, dlo, slo)
     cols[5] = np.where(swap, shi, dhi)
     cols[6] = np.where(swap, slo, dlo)
-    return cols, swap.astype(np.int64)
+    return cols, swap.astype(np.int64), has_ports & (sp != dp) & decided, other
+
+
+#: The dynamic (ephemeral) port ranges clients send from: IANA's 49152-65535 and Linux's
+#: 32768-60999; together, every port from 32768.
+DYNAMIC_PORTS = 32768
+
+
+def server_side(
+    sp: npt.NDArray[np.int64], dp: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which side of each port pair is the server (True: the destination), and whether the
+    ports alone decide it (capture-replay's initiator rule, step 2): exactly one port below
+    1024, or exactly one in a dynamic range, and the other is the server's. Otherwise the
+    side is a guess (a registered service port of :data:`SERVICE_PORTS`, else the lower
+    port) that the topology's named services may overturn when the table is read."""
+    lo_s, lo_d = sp < 1024, dp < 1024
+    dyn_s, dyn_d = sp >= DYNAMIC_PORTS, dp >= DYNAMIC_PORTS
+    kn_s, kn_d = _SERVICE_LUT[sp & 0xFFFF], _SERVICE_LUT[dp & 0xFFFF]
+    server_is_dst = np.where(
+        lo_s != lo_d, lo_d, np.where(dyn_s != dyn_d, dyn_s, np.where(kn_s != kn_d, kn_d, dp < sp))
+    )
+    return server_is_dst, (lo_s != lo_d) | (dyn_s != dyn_d)
 
 
 # A key packed into 7 words: the small fields, each plus one so that absent (-1) is 0 (VLAN
@@ -768,6 +1141,7 @@ class EventTable:
 
     def _add_arp(self, d: DecodedBatch, arp: npt.NDArray[np.int64], base: int) -> None:
         vid = d.outer_vid[arp].astype(np.int64)
+        vid[vid == 0] = -1  # an 802.1p priority tag is no VLAN
         sha, spa, src = d.arp_sha[arp], d.arp_spa[arp], d.src_mac[arp]
         cols = np.stack([vid.astype(np.uint64), sha, spa, src])
         order, starts, _ = _group(cols, _hash(cols))

@@ -45,6 +45,7 @@ __all__ = [
     "ArpClaim",
     "DecodedBatch",
     "FrameFacts",
+    "Quoted",
     "Undecodable",
     "VlanTag",
     "decode_batch",
@@ -116,6 +117,24 @@ class ArpClaim:
 
 
 @dataclass(frozen=True, slots=True)
+class Quoted:
+    """The packet an ICMP or ICMPv6 error quotes: its addresses, protocol and (TCP/UDP) ports."""
+
+    src_ip: IPv4Address | IPv6Address
+    dst_ip: IPv4Address | IPv6Address
+    proto: int
+    sport: int | None = None
+    dport: int | None = None
+
+
+#: ICMP error types (destination unreachable, time exceeded, parameter problem) and ICMPv6
+#: ones (destination unreachable, packet too big, time exceeded, parameter problem): they
+#: quote the packet they answer.
+ICMP_ERRORS = frozenset({3, 11, 12})
+ICMP6_ERRORS = frozenset({1, 2, 3, 4})
+
+
+@dataclass(frozen=True, slots=True)
 class Undecodable:
     reason: str
 
@@ -132,10 +151,12 @@ class FrameFacts:
     dst_ip: IPv4Address | IPv6Address | None = None
     proto: int | None = None  # IPv4 protocol or the IPv6 header after the extension headers
     later_fragment: bool = False  # a non-first fragment: it carries no ports
+    fragment_id: int | None = None  # the IP identification of a fragment (first or later)
     sport: int | None = None
     dport: int | None = None
     tcp_flags: int | None = None  # 9 bits, NS..FIN, as scapy shows them
     icmp_type: int | None = None  # ICMP or ICMPv6 type
+    quoted: Quoted | None = None  # what an ICMP/ICMPv6 error quotes, when complete
     arp: ArpClaim | None = None
     dhcp_type: int | None = None  # DHCP option 53
     nd_target: IPv6Address | None = None  # ICMPv6 neighbour advertisement target
@@ -144,7 +165,9 @@ class FrameFacts:
 
     @property
     def outer_vlan(self) -> int | None:
-        return self.tags[0].vid if self.tags else None
+        """The VLAN the frame is in: its outer tag's; an 802.1p priority tag (VLAN id 0) is
+        no VLAN (the frame is untagged for the capture point; the tag stays in ``tags``)."""
+        return self.tags[0].vid if self.tags and self.tags[0].vid else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -259,7 +282,10 @@ def _ipv4(data: bytes, pos: int, f: dict[str, object]) -> FrameFacts | Undecodab
     f["src_ip"] = IPv4Address(data[pos + 12 : pos + 16])
     f["dst_ip"] = IPv4Address(data[pos + 16 : pos + 20])
     f["proto"] = proto
-    if int.from_bytes(data[pos + 6 : pos + 8], "big") & 0x1FFF:
+    frag = int.from_bytes(data[pos + 6 : pos + 8], "big")
+    if frag & 0x3FFF:  # more fragments, or an offset: a fragment
+        f["fragment_id"] = int.from_bytes(data[pos + 4 : pos + 6], "big")
+    if frag & 0x1FFF:
         f["later_fragment"] = True
         return FrameFacts(**f)  # type: ignore[arg-type]
     # Bytes after the header that belong to the datagram (not Ethernet padding). A total length
@@ -289,6 +315,7 @@ def _ipv6(data: bytes, pos: int, f: dict[str, object]) -> FrameFacts | Undecodab
         if nh == 44:
             if int.from_bytes(data[start + 2 : start + 4], "big") & 0xFFF8:
                 later = True
+            f["fragment_id"] = int.from_bytes(data[start + 4 : start + 8], "big")
             size = 8
         elif nh == 51:
             size = (data[start + 1] + 2) * 4
@@ -328,7 +355,34 @@ def _l4(
         if v6 and t == 136 and start + 24 <= end:
             f["nd_target"] = IPv6Address(data[start + 8 : start + 24])
             f["nd_lladdr"] = _nd_lladdr(data[start + 24 : end])
+        if t in (ICMP6_ERRORS if v6 else ICMP_ERRORS):
+            f["quoted"] = _quoted(data, start + 8, end, v6)
     return FrameFacts(**f)  # type: ignore[arg-type]
+
+
+def _quoted(data: bytes, pos: int, end: int, v6: bool) -> Quoted | None:
+    """The packet quoted from ``pos`` (past the 8-byte ICMP header); None when its IP header
+    is not complete. Ports when the quote holds them (TCP/UDP, not a later fragment)."""
+    if v6:
+        if pos + 40 > end or data[pos] >> 4 != 6:
+            return None
+        proto, l4 = data[pos + 6], pos + 40
+        src: IPv4Address | IPv6Address = IPv6Address(data[pos + 8 : pos + 24])
+        dst: IPv4Address | IPv6Address = IPv6Address(data[pos + 24 : pos + 40])
+    else:
+        if pos + 20 > end or data[pos] >> 4 != 4:
+            return None
+        ihl = (data[pos] & 0x0F) * 4
+        if ihl < 20 or pos + ihl > end:
+            return None
+        proto, l4 = data[pos + 9], pos + ihl
+        src, dst = IPv4Address(data[pos + 12 : pos + 16]), IPv4Address(data[pos + 16 : pos + 20])
+        if int.from_bytes(data[pos + 6 : pos + 8], "big") & 0x1FFF:
+            return Quoted(src, dst, proto)
+    if proto in (6, 17) and l4 + 4 <= end:
+        sport = int.from_bytes(data[l4 : l4 + 2], "big")
+        return Quoted(src, dst, proto, sport, int.from_bytes(data[l4 + 2 : l4 + 4], "big"))
+    return Quoted(src, dst, proto)
 
 
 def _dhcp_type(bootp: bytes) -> int | None:
@@ -641,6 +695,8 @@ def decode_batch(records: RecordBatch) -> DecodedBatch:
         np.minimum(end, l3 + 40 + plen),
     )
     later = v4 & (frag_off != 0)
+    # fragments (their identification joins them up) go to the careful decoder
+    fast &= ~(v4 & ((x0 & u64(0x3FFF)) != u64(0)))
     ip = (v4 | v6) & ~later
     ports = words.read(l4 - off, 4).astype(np.int64)
     room = l4end - l4
@@ -654,6 +710,9 @@ def decode_batch(records: RecordBatch) -> DecodedBatch:
     fast &= ~(udp & dhcp_s & dhcp_d)
     itype = ports >> 24
     fast &= ~(icmp & v6 & (itype >= 133) & (itype <= 137))
+    # ICMP errors: the careful decoder reads the packet they quote
+    fast &= ~(icmp & v4 & ((itype == 3) | (itype == 11) | (itype == 12)))
+    fast &= ~(icmp & v6 & (itype >= 1) & (itype <= 4))
 
     # The columns: the fast path's values, the defaults elsewhere (the careful decoder's
     # frames are filled in below).

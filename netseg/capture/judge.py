@@ -77,7 +77,7 @@ def capture_points(topology: Topology) -> list[str]:
 def resolve_capture_point(
     topology: Topology, at: str | None, vlan: int | None = None
 ) -> CapturePoint:
-    """The capture point ``--at`` names (capture-replay.md's table); SelectorError if unknown."""
+    """The capture point ``--at`` names (docs/replay.md's table); SelectorError if unknown."""
     if not at:
         if vlan is not None:
             raise SelectorError(
@@ -259,9 +259,21 @@ class JudgedConversation:
     service: ServiceSet
     verdict: Verdict
     rules: tuple[str, ...]
+    stopped_by: Party | None = None  # who sent an ICMP error about it (not the responder)
 
     def to_json(self, files: Sequence[str]) -> dict[str, Any]:
         c = self.conversation
+        extra: dict[str, Any] = {}
+        if c.refused:
+            extra["refused"] = True
+        if c.stopped_by is not None:
+            extra["stopped_by"] = {
+                "by": self.stopped_by.ref if self.stopped_by is not None else _addr(c.stopped_by),
+                "addr": _addr(c.stopped_by),
+                "frames": c.frames_stopped,
+            }
+        if c.fragments_only:
+            extra["fragment_without_first"] = True
         return {
             "vlan": self.vlan,
             "src": self.source.ref,
@@ -275,6 +287,8 @@ class JudgedConversation:
             "last": c.last_ts_ns / 1e9,
             "sample_frames": [frame_json(f, files) for f in c.sample_frames],
             "answered": c.answered,
+            "initiator_by": c.initiator_by,
+            **extra,
             "verdict": self.verdict,
             "rules": list(self.rules),
         }
@@ -338,6 +352,32 @@ class ReplayResult:
     def failing(self, threshold: Severity | str) -> list[Finding]:
         level = Severity(threshold).rank
         return [f for f in self.findings if not f.waived and f.severity.rank >= level]
+
+    def nothing_judged(self) -> str | None:
+        """Why no frame at all was judged (None when some were): such a run never passes."""
+        files = self.tables.files
+        if any(f.decoded for f in files):
+            return None
+        if not files:
+            return "no capture file was found in what was given (an empty folder, or a folder without captures)"
+        if all(f.error for f in files):
+            return "no capture could be read"
+        frames = sum(f.frames for f in files)
+        if frames == 0:
+            return "the captures hold no frames (a file header and nothing else)"
+        if sum(f.unsupported_total for f in files) == frames:
+            types = sorted({lt for f in files for lt in f.unsupported})
+            return (
+                "every frame is of a link type netseg does not read ("
+                + ", ".join(f"link type {lt}" for lt in types)
+                + ")"
+            )
+        return "no frame could be decoded"
+
+    def incomplete(self) -> bool:
+        """Some capture could not be read to its end (an error, a corrupt record or corrupt
+        compressed data): what was read is judged, and the run is an input error."""
+        return any(f.error or f.damage for f in self.tables.files)
 
     def totals(self) -> dict[str, int]:
         files = self.tables.files
@@ -535,8 +575,12 @@ class Judge:
                 src, src_policy, dst, dst_policy, same, service, answered
             )
         verdict, rules = found
+        if c.fragments_only:
+            # later fragments alone (their first is not in the capture): no zone verdict
+            verdict, rules = "unattributed", ()
+        stopped = attribute(c.stopped_by, self.directory) if c.stopped_by is not None else None
         judged = JudgedConversation(
-            c, self.point.vlan_of(c.vlan), src, dst, service, verdict, rules
+            c, self.point.vlan_of(c.vlan), src, dst, service, verdict, rules, stopped
         )
         for rule in rules:
             self._conversation_finding(rule, judged)
@@ -831,6 +875,20 @@ class Judge:
             )
 
 
+def named_services(topology: Topology) -> ServiceSet:
+    """The TCP and UDP ports the policy, the routers' ACLs and the hosts' firewalls name as
+    services (a whole protocol names none): the initiator rule's last port evidence."""
+    sets = [r.services for r in topology.policy.allow]
+    sets += [line.services for r in topology.routers for line in r.acl]
+    sets += [r.services for h in topology.hosts if h.firewall is not None for r in h.firewall.allow]
+    full = ServiceSet.parse("any")
+    named = ServiceSet.union_all(sets)
+    return ServiceSet(
+        tcp=named.tcp if named.tcp != full.tcp else ServiceSet.none().tcp,
+        udp=named.udp if named.udp != full.udp else ServiceSet.none().udp,
+    )
+
+
 def judge_tables(
     topology: Topology,
     reachability: Reachability,
@@ -840,7 +898,18 @@ def judge_tables(
     """Attribute and judge every conversation of ``tables`` once, then run the frame rules."""
     judge = Judge(topology, reachability, point)
     judge.files = [f.file for f in tables.files]
-    judged = [judge.judge(c) for c in tables.conversations.conversations()]
+    named = named_services(topology)
+    memo: dict[tuple[int, int], bool] = {}
+
+    def is_named(proto: int, port: int) -> bool:
+        found = memo.get((proto, port))
+        if found is None:
+            name = _IP_PROTOCOLS.get(proto)
+            found = name in ("tcp", "udp") and ServiceSet.single(name, port) <= named
+            memo[(proto, port)] = found
+        return found
+
+    judged = [judge.judge(c) for c in tables.conversations.conversations(is_named)]
     judge.frame_rules(judged, tables)
     findings = apply_policy(topology, judge.findings)
     return ReplayResult(topology, point, tables, judged, findings)

@@ -15,7 +15,7 @@ The same tasks and the same merge run three ways:
 * on ``workers`` local processes (started at once, so that reading overlaps whatever the caller
   does next, such as loading the topology: :func:`start_tabulation` returns
   :class:`PendingTables`);
-* on a Dask cluster (``scheduler="tcp://host:port"``, the optional ``netseg[cluster]`` extra).
+* on a Dask cluster (``scheduler="tcp://host:port"``, the optional ``netseg-hv[cluster]`` extra).
   Workers there read the files themselves: every path must be visible on every worker under the
   same absolute path.
 
@@ -195,6 +195,11 @@ def _join(a: FileAccount, b: FileAccount) -> FileAccount:
         first(a.unsupported_frames, b.unsupported_frames),
         b.cut_short,
         a.damage or b.damage,
+        None,
+        a.warning or b.warning,
+        a.corrupt_record if a.corrupt_record is not None else b.corrupt_record,
+        a.stream or b.stream,
+        a.interrupted or b.interrupted,
     )
 
 
@@ -393,7 +398,7 @@ def _start_dask(
     except ImportError:
         raise SchedulerError(
             "--scheduler needs Dask's distributed scheduler, which is not installed: "
-            "pip install 'netseg[cluster]' (or: pip install 'dask[distributed]')"
+            "pip install 'dask[distributed]' (netseg's cluster extra)"
         ) from None
     _probe(address)
     try:

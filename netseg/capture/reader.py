@@ -14,9 +14,10 @@ there, with the frames before it still counted (``damage``).
 
 from __future__ import annotations
 
-import gzip
 import mmap
 import os
+import select
+import stat
 import struct
 import zlib
 from collections.abc import Generator, Iterable, Iterator
@@ -179,8 +180,17 @@ class CaptureReader:
     compressed: bool = False
     cut_short: bool = False
     damage: str | None = None
+    #: a problem that did not stop the reading of what was there (a compressed file cut short)
+    warning: str | None = None
+    #: the frame number of a record Wireshark calls corrupt (an impossible length); the file
+    #: cannot be read past it
+    corrupt_record: int | None = None
+    #: read as a stream (standard input, a FIFO, a character device): never seeked, and
+    #: batches are given as the data arrives
+    stream: bool = False
     frames: int = 0
     _names: str = field(default="", repr=False)
+    _fd: int = field(default=-1, repr=False)
     _stop_after: bool = field(default=False, repr=False)
     _raw: BinaryIO | None = field(default=None, repr=False)
     _buffer: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
@@ -194,24 +204,44 @@ class CaptureReader:
 
     def _open(self) -> BinaryIO:
         try:
-            raw = open(self.path, "rb")  # noqa: SIM115 - closed by batches()
+            if str(self.path) == "-":
+                self._names = "standard input"
+                raw: BinaryIO = os.fdopen(os.dup(0), "rb", buffering=0)
+            else:
+                raw = open(self.path, "rb")  # noqa: SIM115 - closed by batches()
+            self._fd = raw.fileno()
+            self.stream = not stat.S_ISREG(os.fstat(self._fd).st_mode)
         except IsADirectoryError:
             raise self._fail("is a directory, not a capture file") from None
         except OSError as e:
             raise self._fail(f"cannot be read: {e.strerror or e}") from None
-        head = raw.read(2)
-        raw.seek(0)
+        if self.stream:
+            if self.span is not None:
+                raise self._fail("a stream cannot be read in parts")
+            # never seeked: the first bytes read are given back in front of the rest
+            head = _read_some(raw, 2, self._fail)
+            opened: BinaryIO = cast(BinaryIO, _Prefixed(raw, head))
+        else:
+            head = raw.read(2)
+            raw.seek(0)
+            opened = raw
         if head == _GZIP_MAGIC:
             self.compressed = True
-            self._raw = raw  # GzipFile does not close a file object it was given
-            return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-        return raw
+            self._raw = raw
+            return cast(BinaryIO, _Gunzip(opened))
+        return opened
 
     def _read(self, stream: BinaryIO, size: int) -> bytes:
         """The file's first bytes (magic and header); a gzip that cannot start is not a capture."""
         try:
-            return stream.read(size)
-        except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            out = b""
+            while len(out) < size:  # a pipe gives what it has: ask until there is enough
+                got = stream.read(size - len(out))
+                if not got:
+                    break
+                out += got
+            return out
+        except (EOFError, zlib.error) as e:
             raise self._fail(f"gzip data cannot be decompressed: {e}") from None
         except OSError as e:
             raise self._fail(f"cannot be read: {e.strerror or e}") from None
@@ -236,16 +266,22 @@ class CaptureReader:
         while got < want:
             try:
                 k = cast(Any, stream).readinto(view[len(carry) + got : len(carry) + want])
-            except (EOFError, gzip.BadGzipFile, zlib.error) as e:
+            except (EOFError, zlib.error) as e:
                 if self.frames == 0 and not self.format:
                     raise self._fail(f"gzip data cannot be decompressed: {e}") from None
-                self.damage = f"compressed data ends early or is corrupt: {e}"
+                self.damage = f"the compressed data is corrupt after this point ({e})"
                 k = 0
             except OSError as e:
                 raise self._fail(f"cannot be read: {e.strerror or e}") from None
             if not k:
+                if isinstance(stream, _Gunzip) and stream.truncated:
+                    self.warning = (
+                        "the compressed data ends early (file cut short): read up to the break"
+                    )
                 break
             got += k
+            if self.stream and not _more_now(stream, self._fd):
+                break  # a live stream: judge what has come so far, then wait for more
         if self._left is not None:
             self._left -= got
         n = len(carry) + got
@@ -298,9 +334,11 @@ class CaptureReader:
                 arr, n, endian, hdr_len, max_caplen, frac_limit, headers
             )
             if bad_caplen is not None:
+                self.corrupt_record = self.frames + len(offs) + 1
                 self.damage = (
-                    f"record {self.frames + len(offs) + 1} claims {bad_caplen} captured bytes, "
-                    f"more than the maximum of {max_caplen}; the rest of the file is unreadable"
+                    f"frame {self.corrupt_record} is a corrupt record: it claims {bad_caplen} "
+                    f"captured bytes, more than the maximum of {max_caplen}; the rest of the "
+                    "file cannot be read"
                 )
             if len(offs):
                 hdrs = headers[0] if headers else None
@@ -489,6 +527,128 @@ class CaptureReader:
         lt = np.asarray([i.linktype for i in interfaces], dtype=np.int32)[iface]
         ts = _to_ns(tsraw, iface, interfaces)
         return self._batch(arr, data_off, caplen, origlen, ts, lt)
+
+
+def _read_some(raw: BinaryIO, size: int, fail: Any) -> bytes:
+    """Up to ``size`` bytes, fewer only at the end of the stream."""
+    out = b""
+    while len(out) < size:
+        try:
+            got = raw.read(size - len(out))
+        except OSError as e:
+            raise fail(f"cannot be read: {e.strerror or e}") from None
+        if not got:
+            break
+        out += got
+    return out
+
+
+class _Prefixed:
+    """A stream with bytes already read from it given back first (streams are never seeked)."""
+
+    def __init__(self, raw: BinaryIO, head: bytes) -> None:
+        self.raw = raw
+        self.head = head
+
+    def buffered(self) -> bool:
+        return bool(self.head)
+
+    def read(self, size: int) -> bytes:
+        if self.head:
+            out, self.head = self.head[:size], self.head[size:]
+            return out
+        return self.raw.read(size)
+
+    def readinto(self, view: memoryview) -> int:
+        if self.head:
+            k = min(len(view), len(self.head))
+            view[:k] = self.head[:k]
+            self.head = self.head[k:]
+            return k
+        return cast(Any, self.raw).readinto(view)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class _Gunzip:
+    """gzip decompression of a stream, member after member, that keeps every byte it could
+    decompress: a file cut short is read up to the break (``truncated``), as Wireshark reads
+    it, where :class:`gzip.GzipFile` gives up the whole last read. Never seeks."""
+
+    _IN = 1 << 20
+    _OUT = 1 << 22
+
+    def __init__(self, raw: BinaryIO | _Prefixed) -> None:
+        self.raw = raw
+        self.d = zlib.decompressobj(31)
+        self.pending = b""
+        self.out = memoryview(b"")
+        self.members = 0
+        self.in_member = False
+        self.eof = False
+        self.truncated = False
+
+    def buffered(self) -> bool:
+        return bool(self.out) or bool(self.pending) or bool(self.d.unconsumed_tail)
+
+    def _more(self) -> None:
+        """Decompress the next piece into ``out`` (empty at the end of the data)."""
+        while not self.out and not self.eof:
+            data = self.d.unconsumed_tail or self.pending
+            self.pending = b""
+            if not data:
+                data = self.raw.read(self._IN)
+                if not data:
+                    tail = self.d.flush() if self.in_member else b""
+                    self.truncated = self.in_member
+                    self.eof = True
+                    self.out = memoryview(tail)
+                    return
+            self.in_member = True
+            self.out = memoryview(self.d.decompress(data, self._OUT))
+            if self.d.eof:
+                self.members += 1
+                self.in_member = False
+                self.pending = self.d.unused_data
+                self.d = zlib.decompressobj(31)
+                if self.pending.strip(b"\x00") == b"" and self.pending:
+                    self.pending = b""  # zero padding after the last member, as gzip allows
+
+    def read(self, size: int) -> bytes:
+        buf = bytearray(size)
+        n = 0
+        while n < size:
+            k = self.readinto(memoryview(buf)[n:])
+            if not k:
+                break
+            n += k
+        return bytes(buf[:n])
+
+    def readinto(self, view: memoryview) -> int:
+        if not self.out:
+            self._more()
+        k = min(len(view), len(self.out))
+        view[:k] = self.out[:k]
+        self.out = self.out[k:]
+        return k
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _more_now(stream: object, fd: int) -> bool:
+    """Whether more of a stream can be read without waiting."""
+    if isinstance(stream, _Gunzip | _Prefixed) and stream.buffered():
+        return True
+    inner = getattr(stream, "raw", None)
+    if isinstance(inner, _Prefixed) and inner.buffered():
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return bool(ready)
 
 
 def _walk_pcap(
@@ -702,6 +862,8 @@ def spans(path: str | os.PathLike[str], parts: int) -> list[Span]:
     records): the caller reads it whole.
     """
     try:
+        if str(path) == "-" or not stat.S_ISREG(os.stat(path).st_mode):
+            return []  # a stream is read once, whole
         with open(path, "rb") as f:
             total = os.fstat(f.fileno()).st_size
             head = f.read(24)

@@ -75,11 +75,24 @@ def replay(
 
 def _belongs(f: FrameFacts, j: JudgedConversation) -> bool:
     c = j.conversation
-    if f.outer_vlan != c.vlan or f.proto != c.proto:
+    if f.outer_vlan != c.vlan:
+        return False
+    if f.quoted is not None:
+        # an ICMP error about the conversation's packets (refused, or stopped on the way)
+        q = f.quoted
+        ips = {c.initiator.ip, c.responder.ip}
+        return (
+            q.proto == c.proto
+            and {q.src_ip, q.dst_ip} == ips
+            and (c.service_port is None or c.service_port in (q.sport, q.dport))
+        )
+    if f.proto != c.proto:
         return False
     ends = {(c.initiator.mac, c.initiator.ip), (c.responder.mac, c.responder.ip)}
     if {(f.src_mac, f.src_ip), (f.dst_mac, f.dst_ip)} != ends:
         return False
+    if f.later_fragment:
+        return True  # a later fragment between the two sides: part of their datagrams
     if c.service_port is not None:
         return c.service_port in (f.sport, f.dport)
     return c.ethertype is None or f.ethertype == c.ethertype or f.proto is not None

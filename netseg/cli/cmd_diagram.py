@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from netseg.cli.common import atomic_write
+from netseg.cli.common import write_output
 from netseg.graph import analyse_reachability
 from netseg.render.diagram import format_for, render
 from netseg.render.dot import highlight_findings, render_dot
@@ -41,5 +40,5 @@ def run(args: argparse.Namespace) -> int:
     reach = analyse_reachability(topology)
     findings = highlight_findings(topology, reach) if args.highlight == "findings" else []
     dot = render_dot(topology, reach, findings, highlight=args.highlight, host=args.host)
-    atomic_write(Path(args.output), render(dot, fmt))
+    write_output(render(dot, fmt), args.output)
     return 0

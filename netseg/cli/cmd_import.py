@@ -171,7 +171,7 @@ def _print_script(name: str) -> int:
     known = sorted(p.name.split(".")[0] for p in scripts.iterdir()) if scripts.is_dir() else []
     for entry in scripts.iterdir() if scripts.is_dir() else ():
         if entry.name.split(".")[0] == name:
-            sys.stdout.write(entry.read_text(encoding="utf-8"))
+            write_output(entry.read_text(encoding="utf-8"), None)
             return 0
     raise ImportSourceError(
         f"--script {name}", f"no such collection script (shipped: {', '.join(known) or 'none'})"

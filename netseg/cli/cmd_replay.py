@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--scheduler",
         metavar="ADDRESS",
-        help="read on a Dask cluster (tcp://host:port of its scheduler; needs netseg[cluster]); "
+        help="read on a Dask cluster (tcp://host:port of its scheduler; needs the netseg-hv[cluster] extra); "
         "the capture paths must be visible on every worker",
     )
     add_format(parser, ["text", "json"])
@@ -106,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             tables=pending,
         )
         progress.done()
-    unreadable = report_capture_files(result.tables)
+    unreadable = report_capture_files(result.tables, args.captures)
     if args.evidence:
         count = write_evidence_file(result, args.evidence)
         print(f"evidence: {count} frames written to {args.evidence}", file=sys.stderr)
@@ -115,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         colour = args.output is None and colour_enabled(sys.stdout)
         write_output(render_replay_text(result, colour, args.fail_on), args.output)
-    if unreadable:
+    if unreadable or result.nothing_judged() is not None:
+        # nothing judged is never a pass; an input that could not be read is an input error
         return 2
     return 1 if result.failing(args.fail_on) else 0

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from netseg import __version__
 from netseg.analysis import analyse
 from netseg.capture.replay import replay
-from netseg.cli.common import atomic_write, report_capture_files
+from netseg.cli.common import report_capture_files, write_output
 from netseg.errors import RenderError
 from netseg.graph import analyse_reachability
 from netseg.render.diagram import dot_available, render, svg_for_html
@@ -70,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         result = replay(
             topology, args.capture, args.at, args.vlan, args.workers, reachability=reach
         )
-        unreadable = report_capture_files(result.tables)
+        unreadable = report_capture_files(result.tables, args.capture)
+        unreadable = unreadable or result.nothing_judged() is not None
         # every conversation the replay would list: violations, unattributed ones
         replayed = replay_document(result)
     svg = None
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         except RenderError:
             svg = None  # the report says there is no diagram; findings matter more
     html = render_report(topology, analysis, reach, svg, replayed, version=__version__)
-    atomic_write(Path(args.output), html)
+    write_output(html, args.output)
     # like replay: the report is written (the file's row says why it was not read), and the
     # exit code says that an input could not be used
     return 2 if unreadable else 0

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from netseg.errors import TopologyError
+from netseg.output import write_output
 from netseg.topology import load
 
 HELP = "parse and check topologies; print every problem as FILE:LINE:COL: message"
@@ -33,8 +34,9 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             guests = len(topology.guests)
             hosts = len(topology.hosts)
-            print(
+            write_output(
                 f"{path}: valid ({topology.name}: {hosts} host{'s' if hosts != 1 else ''}, "
-                f"{guests} guest{'s' if guests != 1 else ''})"
+                f"{guests} guest{'s' if guests != 1 else ''})\n",
+                None,
             )
     return 2 if failed else 0

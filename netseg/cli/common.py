@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
-import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from netseg.model.topology import Severity
+from netseg.output import write_output as _write
 
 if TYPE_CHECKING:  # the capture package (numpy) only for the commands that read captures
     from netseg.capture.accounting import CaptureTables
@@ -51,44 +49,33 @@ def colour_enabled(stream: object = sys.stdout) -> bool:
 
 
 def write_output(data: str | bytes, output: str | None) -> None:
-    """Write to stdout, or to ``output`` atomically (temporary file renamed into place)."""
-    if output is None or output == "-":
-        if isinstance(data, bytes):
-            sys.stdout.buffer.write(data)
-        else:
-            sys.stdout.write(data)
-        sys.stdout.flush()
-        return
-    atomic_write(Path(output), data)
+    """Write to standard output, or to ``output`` (see :mod:`netseg.output`: atomic for files,
+    directly into FIFOs and devices, complete or an OutputError)."""
+    _write(data, output)
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-        # mkstemp creates 0600; give the file the permissions an ordinary write would have
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+def report_capture_files(tables: CaptureTables, given: list[str] | None = None) -> bool:
+    """Say on standard error which captures could not be read (or only up to a corrupt
+    record), which end cut short, and which given folders hold no capture; True when a
+    capture could not be read to its end (the command then exits 2, its output still
+    written)."""
+    from netseg.capture.reader import capture_files  # numpy: only for capture commands
 
-
-def report_capture_files(tables: CaptureTables) -> bool:
-    """Say on standard error which captures could not be read and which end cut short;
-    True when one could not be read (the command then exits 2, its output still written)."""
     unreadable = False
+    for path in given or ():
+        if path != "-" and os.path.isdir(path) and not capture_files([path]):
+            print(f"{path}: a folder without capture files", file=sys.stderr)
     for account in tables.files:
         if account.error:
             print(f"{account.file}: {account.error}", file=sys.stderr)
             unreadable = True
-        elif account.cut_short:
+            continue
+        if account.damage:
+            print(f"{account.file}: {account.damage}", file=sys.stderr)
+            unreadable = True
+        if account.warning:
+            print(f"{account.file}: warning: {account.warning}", file=sys.stderr)
+        if account.cut_short:
             print(
                 f"{account.file}: warning: the last record is cut short; it is not counted",
                 file=sys.stderr,

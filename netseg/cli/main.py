@@ -3,7 +3,8 @@ codes.
 
 Each command lives in ``netseg/cli/cmd_<name>.py`` and exposes ``HELP`` (one line),
 ``add_arguments(parser)`` and ``run(args) -> int``. Exit codes: 0 ran clean, 1 findings at or
-above ``--fail-on``, 2 usage or input error (never a traceback).
+above ``--fail-on``, 2 usage, input or output error (never a traceback), 3 netseg itself
+failed (an unexpected exception, out of memory): one line saying so, never read as findings.
 """
 
 from __future__ import annotations
@@ -11,14 +12,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import signal
 import sys
+import traceback
 from collections.abc import Sequence
 from types import ModuleType
 
 from netseg import __version__
 from netseg.collector import collector_paused
 from netseg.errors import NetsegError, TopologyError
+from netseg.output import check_writable
 
 COMMANDS = (
     "validate",
@@ -36,6 +40,7 @@ COMMANDS = (
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
+EXIT_INTERNAL = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Every command loads, analyses and renders long-lived objects and then exits: the
         # cyclic collector would only rescan them (about 1.5 s of check on 50,000 guests).
+        # outputs are checked before any work: hours of replay do not end on a missing folder
+        for name in ("output", "evidence"):
+            check_writable(getattr(args, name, None))
         with collector_paused():
             code: int = args._run(args)
         return code
@@ -93,6 +101,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("netseg: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        _internal("out of memory")
+        return EXIT_INTERNAL
+    except Exception as exc:  # a bug: one line, and an exit code CI cannot read as findings
+        _internal(f"{type(exc).__name__}: {exc}")
+        return EXIT_INTERNAL
+
+
+def _internal(what: str) -> None:
+    first = what.splitlines()[0] if what else ""
+    try:
+        print(
+            f"netseg: internal error: netseg itself failed ({first}); this is a bug in netseg, "
+            "not a finding: please report it with the command line (NETSEG_DEBUG=1 shows the "
+            "traceback)",
+            file=sys.stderr,
+        )
+        if os.environ.get("NETSEG_DEBUG"):
+            traceback.print_exc()
+    except Exception:
+        pass
 
 
 if __name__ == "__main__":

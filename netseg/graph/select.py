@@ -1,6 +1,6 @@
 """Selectors for ``--from``/``--to``: which attachments a user means.
 
-Grammar (cli-and-outputs.md): an entity reference (``guest:NAME/NIC``, ``guest:NAME`` for all
+Grammar (docs/cli.md, "Entity references"): an entity reference (``guest:NAME/NIC``, ``guest:NAME`` for all
 its NICs, ``management:HOST/NAME``, ``endpoint:NAME``, ``router:NAME/IFACE``, ``router:NAME``
 for all its interfaces), ``zone:NAME``, ``host:NAME`` (guests on the host, its management
 interfaces and virtual router interfaces on it), ``guests``, ``management``, ``endpoints``,

@@ -12,7 +12,7 @@ from netseg.render.reach import pair_to_json
 
 
 def diff_document(change: TopologyDiff) -> dict[str, Any]:
-    """The JSON contract of cli-and-outputs.md."""
+    """The JSON contract of docs/cli.md ("JSON")."""
     return {
         "netseg": __version__,
         "old": topology_to_json(change.old),

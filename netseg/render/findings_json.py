@@ -1,4 +1,4 @@
-"""Findings as JSON: the stable shape of cli-and-outputs.md ("JSON shapes", ``check``).
+"""Findings as JSON: the stable shape of docs/cli.md ("JSON", ``check``).
 
 Keys are a contract: adding is fine, renaming is not. Beyond the contract, a waived finding
 carries ``why`` (the waiver's reason) and the document carries ``waived`` (how many).

@@ -98,7 +98,10 @@ def zone_matrix(topology: Topology, reach: Reachability) -> tuple[list[str], lis
             continue
         key = (sm[0].zone or "", dm[0].zone or "")
         reachable[key] = reachable[key] | v.services
-        violating[key] = violating[key] | v.violating
+        if sm[0].kind in ("guest", "endpoint"):
+            # violating as the findings say it (rules.md): what guests and endpoints can send
+            # beyond the policy; a management interface's reach is shown, not judged
+            violating[key] = violating[key] | v.violating
     cells = [
         ZoneCell(
             s,
@@ -116,18 +119,68 @@ def zone_matrix(topology: Topology, reach: Reachability) -> tuple[list[str], lis
 # --- sections --------------------------------------------------------------------------------
 
 
-def _summary(findings: Sequence[Finding]) -> str:
+def _cards(counts: Mapping[str, int]) -> str:
+    return "".join(
+        f'<div class="card sev-{sev}"><span class="n">{n}</span><span class="l">{sev}</span></div>'
+        for sev, n in counts.items()
+    )
+
+
+def _summary(findings: Sequence[Finding], replay: Mapping[str, Any] | None = None) -> str:
+    """The first screen: the design's counts and, with captures, the captures' counts and the
+    worst findings of both side by side, so an observed critical is never below the fold."""
     counts = {s.value: 0 for s in Severity}
     for f in findings:
         if not f.waived:
             counts[f.severity.value] += 1
     waived = sum(1 for f in findings if f.waived)
-    cards = "".join(
-        f'<div class="card sev-{sev}"><span class="n">{n}</span><span class="l">{sev}</span></div>'
-        for sev, n in counts.items()
-    )
     note = f'<p class="muted">{waived} waived finding{"s" if waived != 1 else ""} (accepted risks, not counted above).</p>'
-    return f'<section id="summary"><h2>Summary</h2><div class="cards">{cards}</div>{note}</section>'
+    if replay is None:
+        return f'<section id="summary"><h2>Summary</h2><div class="cards">{_cards(counts)}</div>{note}</section>'
+    observed = [f for f in replay.get("findings", []) if not f.get("waived")]
+    seen = {s.value: 0 for s in Severity}
+    for f in observed:
+        if str(f.get("severity")) in seen:
+            seen[str(f.get("severity"))] += 1
+    rank = {s.value: s.rank for s in Severity}
+    worst: list[tuple[int, str, str, str, str]] = [
+        (rank[f.severity.value], "design", f.rule, f.subject, f.message)
+        for f in findings
+        if not f.waived
+    ]
+    worst += [
+        (rank.get(str(f.get("severity")), 0), "capture", str(f.get("rule", "")),
+         str(f.get("subject", "")), str(f.get("message", "")))
+        for f in observed
+    ]  # fmt: skip
+    worst.sort(key=lambda w: (-w[0], w[1] != "capture"))  # captures first within a severity
+    sev_of = {s.rank: s.value for s in Severity}
+    rows = (
+        "".join(
+            f'<tr><td><span class="sev sev-{sev_of[r]}">{sev_of[r]}</span></td><td>{kind}</td>'
+            f"<td><code>{esc(rule)}</code></td><td><code>{esc(subject)}</code></td><td>{esc(msg)}</td></tr>"
+            for r, kind, rule, subject, msg in worst[:_WORST]
+        )
+        or '<tr><td colspan="5">No findings in the design or the captures.</td></tr>'
+    )
+    nothing = replay.get("nothing_judged")
+    banner = (
+        f'<p class="sev-critical"><strong>Nothing was judged in the captures: {esc(nothing)}.'
+        "</strong> No traffic was checked.</p>"
+        if nothing
+        else ""
+    )
+    return (
+        '<section id="summary"><h2>Summary</h2>'
+        f'{banner}<div class="summary-pair"><div><h3>Design</h3><div class="cards">{_cards(counts)}</div>{note}</div>'
+        f'<div><h3>Captures</h3><div class="cards">{_cards(seen)}</div>'
+        f'<p class="muted"><a href="#captures">the captures\' findings and conversations</a></p></div></div>'
+        '<h3>Worst first</h3><table id="worst"><thead><tr><th>severity</th><th>from</th><th>rule</th>'
+        f"<th>subject</th><th>message</th></tr></thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+_WORST = 8  # findings on the first screen
 
 
 def _findings(findings: Sequence[Finding]) -> str:
@@ -160,7 +213,7 @@ def _findings(findings: Sequence[Finding]) -> str:
             f"<td><code>{esc(f.subject)}</code></td><td><code>{obj}</code></td>"
             f"<td>{esc(f.message)}{detail}</td><td><code>{esc(where)}</code></td></tr>"
         )
-    body = "".join(rows) or '<tr class="none"><td colspan="6">No findings.</td></tr>'
+    body = "".join(rows) or '<tr class="none"><td colspan="6">No design findings.</td></tr>'
     return (
         '<section id="findings"><h2>Findings</h2>'
         f'<form class="filters" onsubmit="return false"><fieldset><legend>severity</legend>{sev_boxes}</fieldset>'
@@ -242,7 +295,7 @@ def _sum(value: object) -> int:
 
 
 def _captures(replay: Mapping[str, Any]) -> str:
-    """The replay in the shape of ``netseg replay --format json`` (cli-and-outputs.md)."""
+    """The replay in the shape of ``netseg replay --format json`` (docs/cli.md)."""
     files = []
     for f in replay.get("files", []):
         und = f.get("undecodable", {})
@@ -282,7 +335,7 @@ def _captures(replay: Mapping[str, Any]) -> str:
         src = c.get("src", "")
         dst = c.get("dst", "")
         convs.append(
-            f'<tr><td>{esc(c.get("vlan", ""))}</td><td><code>{esc(src)}</code><div class="muted">'
+            f'<tr><td>{esc(_vlan(c.get("vlan")))}</td><td><code>{esc(src)}</code><div class="muted">'
             f'{esc(c.get("src_addr", ""))}</div></td><td><code>{esc(dst)}</code><div class="muted">'
             f"{esc(c.get('dst_addr', ''))}</div></td><td>{esc(c.get('service', ''))}</td>"
             f"<td>{esc(count_text)}</td><td>{esc(frames)}</td>"
@@ -308,8 +361,12 @@ def _captures(replay: Mapping[str, Any]) -> str:
     )
 
 
+def _vlan(vlan: object) -> str:
+    return "untagged" if vlan is None else str(vlan)
+
+
 def _observed(findings: Sequence[Mapping[str, Any]]) -> str:
-    """The replay's findings (capture-replay.md rules), most severe first, as the JSON gives
+    """The replay's findings (docs/replay.md), most severe first, as the JSON gives
     them; the frame numbers are in each message, ready for Wireshark's "Go to packet"."""
     order = {s.value: i for i, s in enumerate(Severity)}
     ranked = sorted(findings, key=lambda f: order.get(str(f.get("severity")), len(order)))
@@ -344,6 +401,7 @@ code{font:12px/1.3 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow
 .muted{color:var(--muted);font-size:12px}
 nav a{margin-right:14px;color:#1f5fa8}
 .cards{display:flex;gap:10px;flex-wrap:wrap}
+.summary-pair{display:flex;gap:32px;flex-wrap:wrap}
 .card{min-width:120px;padding:10px 14px;border-radius:6px;color:#fff;display:flex;flex-direction:column}
 .card .n{font-size:28px;font-weight:700}.card .l{text-transform:uppercase;font-size:12px;letter-spacing:.05em}
 .sev-critical{background:#7b1010}.sev-high{background:#c62828}.sev-medium{background:#e07b00}.sev-low{background:#1f6fb4}.sev-info{background:#666}
@@ -481,7 +539,7 @@ def render_report(
         + "</div>",
         f"<p>{esc(topology.description)}</p>" if topology.description else "",
         "<nav>" + "".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in nav) + "</nav></header>",
-        _summary(findings),
+        _summary(findings, replay),
         _findings(findings),
         _matrix(zones, cells),
         _diagram(svg),

@@ -1,6 +1,6 @@
 """Reachable pairs (``netseg reach``) as text, JSON and CSV: pure functions, no I/O.
 
-JSON follows cli-and-outputs.md (``reach``): ``{"netseg", "topology", "pairs": [{"from", "to",
+JSON follows docs/cli.md (``reach``): ``{"netseg", "topology", "pairs": [{"from", "to",
 "services", "mode", "tag_injection", "via", "allowed", "violating", "path"}]}`` with services in
 canonical form and ``path`` the list of hop references. ``--explain`` adds ``hops`` (reference
 and what happens there) to each pair in JSON and prints them under each pair in text.

@@ -13,7 +13,7 @@ from netseg.render.findings_json import finding_to_json, topology_to_json
 _LINKTYPES = {0: "null", 9: "ppp", 105: "802.11", 127: "802.11 radiotap", 113: "linux-sll"}
 
 
-def file_json(account: Any) -> dict[str, Any]:
+def file_json(account: Any, orphans: tuple[int, tuple[Any, ...]] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "file": account.file,
         "frames": account.frames,
@@ -26,6 +26,17 @@ def file_json(account: Any) -> dict[str, Any]:
         out["undecodable_frames"] = {k: v for k, v in sorted(account.undecodable_frames.items())}
     if account.damage:
         out["damage"] = account.damage
+    if account.corrupt_record is not None:
+        out["corrupt_record"] = account.corrupt_record
+    if account.warning:
+        out["warning"] = account.warning
+    if account.interrupted:
+        out["interrupted"] = True
+    if orphans is not None:
+        out["fragment-without-first"] = {
+            "frames": orphans[0],
+            "sample_frames": [r.frame for r in orphans[1]],
+        }
     if account.error:
         out["error"] = account.error
     return out
@@ -38,16 +49,21 @@ def replay_document(result: ReplayResult, all_conversations: bool = False) -> di
     for f in result.findings:
         if not f.waived:
             summary[f.severity.value] += 1
-    return {
+    orphans = result.tables.conversations.fragments_without_first()
+    doc: dict[str, Any] = {
         "netseg": __version__,
         "topology": topology_to_json(result.topology),
         "capture_point": result.point.name or None,
-        "files": [file_json(a) for a in result.tables.files],
+        "files": [file_json(a, orphans.get(a.index)) for a in result.tables.files],
         "totals": result.totals(),
-        "summary": summary,
-        "conversations": [c.to_json(files) for c in shown],
-        "findings": [finding_to_json(f) for f in result.findings],
     }
+    reason = result.nothing_judged()
+    if reason is not None:
+        doc["nothing_judged"] = reason
+    doc["summary"] = summary
+    doc["conversations"] = [c.to_json(files) for c in shown]
+    doc["findings"] = [finding_to_json(f) for f in result.findings]
+    return doc
 
 
 def render_replay_json(result: ReplayResult, all_conversations: bool = False) -> str:
@@ -62,6 +78,8 @@ def render_replay_text(result: ReplayResult, colour: bool = False, fail_on: str 
     if result.point.name:
         lines.append(f"capture point: {result.point.name}")
     lines.append("")
+    orphans = result.tables.conversations.fragments_without_first()
+    reason = result.nothing_judged()
     for a in result.tables.files:
         if a.error:
             lines.append(paint(f"  {a.file}: ERROR {a.error}", "1;31"))
@@ -83,11 +101,34 @@ def render_replay_text(result: ReplayResult, colour: bool = False, fail_on: str 
             )
         if a.damage:
             lines.append(paint(f"    warning: {a.damage}", "33"))
+        if a.warning:
+            lines.append(paint(f"    warning: {a.warning}", "33"))
+        if a.interrupted:
+            lines.append(
+                paint("    interrupted (Ctrl-C): what was read up to then is judged", "33")
+            )
+        orphan = orphans.get(a.index)
+        if orphan is not None:
+            frames = ", ".join(str(r.frame) for r in orphan[1])
+            lines.append(
+                f"    {orphan[0]} later fragments without their first fragment "
+                f"(fragment-without-first; frames {frames}): no zone verdict from them alone"
+            )
     t = result.totals()
     lines.append(f"  {t['conversations']} conversations")
     order = sorted(result.findings, key=lambda f: (-f.severity.rank, f.rule, f.subject))
     active = [f for f in order if not f.waived]
-    if not active:
+    if reason is not None:
+        lines.append("")
+        lines.append(paint(f"Nothing was judged: {reason}.", "1;31"))
+        lines.append("This is not a pass: no traffic was checked against the segmentation.")
+    elif not active and result.incomplete():
+        lines.append("")
+        lines.append(
+            "No findings in the frames that could be read; a capture could not be read to its "
+            "end (see above), so what follows the break was not checked."
+        )
+    elif not active:
         lines.append("")
         lines.append("No findings: the traffic respects the intended segmentation.")
     for sev in Severity:
@@ -113,7 +154,8 @@ def render_replay_text(result: ReplayResult, colour: bool = False, fail_on: str 
     lines.append(
         "Summary: "
         + ", ".join(f"{n} {s}" for s, n in counts.items())
-        + f". {failing} at or above --fail-on {fail_on}: {'FAIL' if failing else 'PASS'}"
+        + f". {failing} at or above --fail-on {fail_on}: "
+        + ("FAIL" if failing else "NOTHING JUDGED" if reason is not None else "PASS")
     )
     lines.append("Open a frame in Wireshark: Go > Go to Packet (Ctrl-G) and type its number.")
     return "\n".join(lines) + "\n"

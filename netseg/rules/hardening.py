@@ -2,7 +2,7 @@
 "Configuration hardening"), no reachability needed.
 
 Each rule is one small function ``topology -> findings``; :func:`hardening_findings` runs them
-all. Every finding names its subject with an entity reference (cli-and-outputs.md) and points
+all. Every finding names its subject with an entity reference (docs/cli.md) and points
 at the subject's declaration. Settings are read as the model resolved them (ESXi security with
 vSwitch inheritance and vendor defaults, Hyper-V implicit management vNICs, OVS defaults), so a
 rule never re-derives a default.

@@ -263,11 +263,6 @@ def zone_policy_violation(reach: Reachability) -> list[Finding]:
         if not violating:
             continue
         zone = dm[0].zone or ""
-        if v.mode == "l2" and not v.tagged and reach.tagged_in(dm[0], v.segment):
-            # Adjacent only because the destination listens tagged (VGT, trunk, transparent
-            # bridge): that guest's own findings report it, once, rather than every guest of
-            # every VLAN it taps reporting it.
-            continue
         # guests reaching a management interface are guest-reaches-management's
         no_guests = dm[0].kind == "management"
         classes[id(sm)] = sm

@@ -155,6 +155,12 @@ def _check_version(raw: MDict, display: str) -> None:
     )
 
 
+def _inside(target: Path, folder: Path) -> bool:
+    """Whether ``target``, every symbolic link resolved, is inside ``folder`` (resolved too)."""
+    real, base = os.path.realpath(target), os.path.realpath(folder)
+    return os.path.commonpath([real, base]) == base
+
+
 def _merge_includes(
     doc: MDict,
     raw: MDict,
@@ -183,6 +189,14 @@ def _merge_includes(
             continue
         target = base_dir / rel
         shown = include_prefix + os.path.normpath(str(target))
+        if not include_prefix and not _inside(target, base_dir):
+            # a symbolic link (to a file, or a folder on the way) must not lead outside either
+            problems.add(
+                where,
+                f"include {rel!r} must not leave the including file's folder "
+                f"(it is a symbolic link to {os.path.realpath(target)})",
+            )
+            continue
         if shown in chain:
             problems.add(where, f"include cycle: {' -> '.join([*chain, shown])}")
             continue

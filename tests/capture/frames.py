@@ -5,6 +5,7 @@ from __future__ import annotations
 from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.inet6 import (
+    ICMPv6DestUnreach,
     ICMPv6ND_NA,
     ICMPv6ND_RA,
     ICMPv6NDOptDstLLAddr,
@@ -113,5 +114,44 @@ SAMPLES: dict[str, bytes] = {
         / LLC(dsap=0xAA, ssap=0xAA, ctrl=3)
         / SNAP(OUI=0x0C, code=0x2004)
         / (b"\x01" + b"\x00" * 20)
+    ),
+    "priority-tagged": bytes(
+        Ether(src=A_MAC, dst=B_MAC) / Dot1Q(vlan=0, prio=5) / IP(src=A4, dst=B4) / TCP(dport=22)
+    ),
+    "ipv4-first-fragment": bytes(
+        Ether(src=A_MAC, dst=B_MAC)
+        / IP(src=A4, dst=B4, id=4242, flags="MF", proto=17)
+        / UDP(sport=40000, dport=53, len=1008)
+        / (b"f" * 24)
+    ),
+    "ipv4-later-fragment": bytes(
+        Ether(src=A_MAC, dst=B_MAC) / IP(src=A4, dst=B4, id=4242, frag=4, proto=17) / (b"g" * 40)
+    ),
+    "ipv6-first-fragment": bytes(
+        Ether(src=A_MAC, dst=B_MAC)
+        / IPv6(src=A6, dst=B6)
+        / IPv6ExtHdrFragment(id=0x01020304, m=1, offset=0)
+        / UDP(sport=40000, dport=53)
+        / (b"h" * 24)
+    ),
+    "icmp-port-unreachable": bytes(
+        Ether(src=B_MAC, dst=A_MAC)
+        / IP(src=B4, dst=A4)
+        / ICMP(type=3, code=3)
+        / IP(src=A4, dst=B4)
+        / UDP(sport=40000, dport=161)
+    ),
+    "icmp-time-exceeded-short-quote": bytes(
+        Ether(src=B_MAC, dst=A_MAC)
+        / IP(src="198.51.100.1", dst=A4)
+        / ICMP(type=11)
+        / (b"E" + b"\x00" * 10)
+    ),
+    "icmp6-unreachable": bytes(
+        Ether(src=B_MAC, dst=A_MAC)
+        / IPv6(src=B6, dst=A6)
+        / ICMPv6DestUnreach(code=4)
+        / IPv6(src=A6, dst=B6)
+        / TCP(sport=40000, dport=22)
     ),
 }

@@ -24,8 +24,8 @@ import scapy.contrib.dtp
 from scapy.config import conf
 from scapy.contrib.lldp import LLDPDU
 from scapy.layers.dhcp import DHCP
-from scapy.layers.inet import ICMP, IP, TCP, UDP
-from scapy.layers.inet6 import ICMPv6ND_NA, IPv6, IPv6ExtHdrFragment, _ICMPv6, _IPv6ExtHdr
+from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, TCPerror, UDPerror
+from scapy.layers.inet6 import ICMPv6ND_NA, IPerror6, IPv6, IPv6ExtHdrFragment, _ICMPv6, _IPv6ExtHdr
 from scapy.layers.l2 import ARP, STP, Dot1AD, Dot1AH, Dot1Q, Ether
 from scapy.packet import NoPayload, Packet
 
@@ -92,6 +92,7 @@ def scapy_view(data: bytes) -> dict[str, Any]:
             layer.proto,
         )
         out["later_fragment"] = layer.frag != 0
+        out["fragment_id"] = layer.id if (layer.flags.MF or layer.frag) else None
         l4 = layer.payload
     elif isinstance(layer, IPv6):
         out["src_ip"], out["dst_ip"] = ip_address(layer.src), ip_address(layer.dst)
@@ -99,6 +100,7 @@ def scapy_view(data: bytes) -> dict[str, Any]:
         while isinstance(l4, _IPv6ExtHdr):
             if isinstance(l4, IPv6ExtHdrFragment):
                 out["later_fragment"] = l4.offset != 0
+                out["fragment_id"] = l4.id
             l4 = l4.payload
     else:
         return out
@@ -113,11 +115,32 @@ def scapy_view(data: bytes) -> dict[str, Any]:
                     break
     elif isinstance(l4, ICMP) and isinstance(layer, IP):
         out["icmp_type"] = l4.type
+        if l4.type in (3, 11, 12):
+            out["quoted"] = _quoted(l4.payload, IPerror)
     elif isinstance(l4, _ICMPv6) and isinstance(layer, IPv6):
         out["icmp_type"] = l4.type
         if isinstance(l4, ICMPv6ND_NA):
             out["nd_target"] = ip_address(l4.tgt)
+        if l4.type in (1, 2, 3, 4):
+            out["quoted"] = _quoted(l4.payload, IPerror6)
     return out
+
+
+def _quoted(inner: Packet, cls: type[Packet]) -> tuple[Any, ...] | None:
+    """The packet an ICMP error quotes, as scapy dissects it: (src, dst, proto, sport, dport);
+    None unless its whole IP header is there."""
+    if not isinstance(inner, cls) or not _complete(inner):
+        return None
+    needed = ("src", "dst", "proto" if cls is IPerror else "nh")
+    if any(f not in inner.fields for f in needed):
+        return None
+    proto = inner.proto if cls is IPerror else inner.nh
+    l4 = inner.payload
+    sport = dport = None
+    later = cls is IPerror and inner.frag != 0
+    if not later and isinstance(l4, TCPerror | UDPerror) and "dport" in l4.fields:
+        sport, dport = l4.sport, l4.dport
+    return (ip_address(inner.src), ip_address(inner.dst), proto, sport, dport)
 
 
 def ours_view(f: FrameFacts, keys: set[str]) -> dict[str, Any]:
@@ -125,6 +148,9 @@ def ours_view(f: FrameFacts, keys: set[str]) -> dict[str, Any]:
     for k in keys:
         if k == "tags":
             out[k] = tuple((t.tpid if t.tpid != 0x9100 else 0x8100, t.vid) for t in f.tags)
+        elif k == "quoted":
+            q = f.quoted
+            out[k] = None if q is None else (q.src_ip, q.dst_ip, q.proto, q.sport, q.dport)
         elif k == "arp":
             a = f.arp
             out[k] = (

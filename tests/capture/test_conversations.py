@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scapy.layers.inet import IP, UDP
+from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.layers.l2 import Dot1Q, Ether
 
 from netseg.capture import tabulate
@@ -58,9 +58,47 @@ def test_first_frame_from_a_low_port_to_a_high_port_is_the_responder() -> None:
     assert conv.initiator.ip == IPv4Address(A4) and conv.service_port == 53
 
 
-def test_otherwise_the_first_sender_initiates() -> None:
+def test_otherwise_the_first_sender_initiates_and_the_service_is_the_responders_port() -> None:
     (conv,) = table([udp(B4, A4, 40000, 50000), udp(A4, B4, 50000, 40000)]).conversations()
-    assert conv.initiator.ip == IPv4Address(B4) and conv.service_port == 40000
+    assert conv.initiator.ip == IPv4Address(B4) and conv.service_port == 50000
+    assert conv.initiator_by == "first-frame"
+
+
+def test_a_capture_starting_mid_session_is_judged_in_the_direction_it_was_opened() -> None:
+    # the first frame is the server's reply (5432 -> the client's Linux ephemeral port)
+    frames = [
+        reply_tcp("PA", sport=5432, dport=40001),
+        tcp("A", sport=40001, dport=5432),
+        tcp("PA", sport=40001, dport=5432),
+    ]
+    (conv,) = table(frames).conversations()
+    assert conv.initiator.ip == IPv4Address(A4) and conv.service_port == 5432
+    assert conv.initiator_by == "port" and (conv.frames_sent, conv.frames_returned) == (2, 1)
+
+
+def test_a_syn_ack_names_its_receiver_the_initiator() -> None:
+    # both ports registered, neither dynamic: only the SYN-ACK tells
+    frames = [tcp("A", sport=3000, dport=4000), reply_tcp("SA", sport=4000, dport=3000)]
+    (conv,) = table(frames).conversations()
+    assert conv.initiator.ip == IPv4Address(A4) and conv.service_port == 4000
+    assert conv.initiator_by == "syn"
+
+
+def test_one_dynamic_port_names_the_other_the_service() -> None:
+    (conv,) = table([udp(B4, A4, 8500, 50000), udp(A4, B4, 50000, 8500)]).conversations()
+    assert conv.initiator.ip == IPv4Address(A4) and conv.service_port == 8500
+    assert conv.initiator_by == "port"
+
+
+def test_a_port_the_topology_names_as_a_service_is_the_servers() -> None:
+    frames = [udp(B4, A4, 7000, 20000), udp(A4, B4, 20000, 7000)]
+    (plain,) = table(frames).conversations()
+    assert plain.initiator.ip == IPv4Address(B4) and plain.initiator_by == "first-frame"
+    (conv,) = table(frames).conversations(named=lambda proto, port: (proto, port) == (17, 7000))
+    assert conv.initiator.ip == IPv4Address(A4) and conv.service_port == 7000
+    assert conv.initiator_by == "port" and (conv.frames_sent, conv.frames_returned) == (1, 1)
+    (other,) = table(frames).conversations(named=lambda proto, port: port == 20000)
+    assert other.initiator.ip == IPv4Address(B4) and other.service_port == 20000
 
 
 def test_vlans_and_services_separate_conversations_and_non_ip_groups_by_ethertype() -> None:
@@ -194,3 +232,88 @@ def test_the_slot_table_finds_exactly_the_row_hashes() -> None:
     expected = np.isin(asked, table._hashes)
     assert (hit == expected).all()
     assert (table._hashes[pos[hit]] == asked[hit]).all()
+
+
+def _frag(first: bool, ident: int = 4242, src: str = A4, dst: str = B4) -> bytes:
+    macs = {A4: A_MAC, B4: B_MAC}
+    l2 = Ether(src=macs[src], dst=macs[dst]) / Dot1Q(vlan=10)
+    if first:
+        ip = IP(src=src, dst=dst, id=ident, flags="MF", proto=17)
+        return bytes(l2 / ip / UDP(sport=40000, dport=53, len=1008) / (b"f" * 24))
+    return bytes(l2 / IP(src=src, dst=dst, id=ident, frag=4, proto=17) / (b"g" * 40))
+
+
+def test_later_fragments_join_their_first_fragments_conversation() -> None:
+    frames = [_frag(True), _frag(False), _frag(False), udp(B4, A4, 53, 40000)]
+    t = table(frames)
+    (conv,) = t.conversations()
+    assert conv.service_port == 53 and conv.initiator.ip == IPv4Address(A4)
+    assert (conv.frames_sent, conv.frames_returned) == (3, 1) and not conv.fragments_only
+    assert [r.frame for r in conv.sample_frames] == [1, 2, 3, 4]
+    assert t.total_frames() == 4 and t.fragments_without_first() == {}
+
+
+def test_a_later_fragment_split_from_its_first_by_a_merge_still_joins_it() -> None:
+    left, right = table([_frag(False)], first_frame=2), table([_frag(True)])
+    for merged in (left.merge(right), right.merge(left)):
+        (conv,) = merged.conversations()
+        assert conv.service_port == 53 and conv.frames_sent == 2
+
+
+def test_fragments_without_their_first_are_counted_and_marked() -> None:
+    t = table([_frag(False, ident=7), _frag(False, ident=7), _frag(False, ident=8)])
+    (conv,) = t.conversations()
+    assert conv.fragments_only and conv.service_port is None and conv.frames == 3
+    (count, refs) = t.fragments_without_first()[0]
+    assert count == 3 and [r.frame for r in refs] == [1, 2, 3]
+
+
+def _icmp_error(frm: str, mac: str, quoted: bytes, v6: bool = False) -> bytes:
+    l2 = Ether(src=mac, dst=A_MAC) / Dot1Q(vlan=10)
+    return bytes(l2 / IP(src=frm, dst=A4) / ICMP(type=3, code=3) / quoted)
+
+
+def test_an_icmp_error_from_the_responder_answers_its_probe_as_refused() -> None:
+    probe = udp(A4, B4, 40000, 161)
+    error = _icmp_error(B4, B_MAC, bytes(IP(src=A4, dst=B4) / UDP(sport=40000, dport=161)))
+    (conv,) = table([probe, error]).conversations()
+    assert conv.initiator.ip == IPv4Address(A4) and conv.service_port == 161
+    assert conv.answered and conv.refused and conv.stopped_by is None
+    assert (conv.frames_sent, conv.frames_returned) == (1, 1)
+
+
+def test_an_icmp_error_from_a_router_records_who_stopped_the_probe() -> None:
+    router_mac = "02:00:00:00:00:99"
+    probe = bytes(
+        Ether(src=A_MAC, dst=router_mac)
+        / Dot1Q(vlan=10)
+        / IP(src=A4, dst="203.0.113.5")
+        / TCP(sport=40000, dport=22, flags="S")
+    )
+    quoted = bytes(IP(src=A4, dst="203.0.113.5") / TCP(sport=40000, dport=22, flags="S"))[:28]
+    error = _icmp_error("198.51.100.1", router_mac, quoted)
+    t = table([probe, error])
+    (conv,) = t.conversations()
+    assert not conv.answered and not conv.refused and conv.service_port == 22
+    assert conv.stopped_by is not None and conv.stopped_by.ip == IPv4Address("198.51.100.1")
+    assert (conv.frames_sent, conv.frames_returned, conv.frames_stopped) == (1, 0, 1)
+    assert t.total_frames() == sum(c.frames for c in t.conversations()) == 2
+
+
+def test_an_icmp_error_whose_probe_is_not_captured_stands_for_it() -> None:
+    error = _icmp_error(B4, B_MAC, bytes(IP(src=A4, dst=B4) / UDP(sport=40000, dport=161)))
+    (conv,) = table([error]).conversations()
+    assert conv.initiator.ip == IPv4Address(A4) and conv.responder.ip == IPv4Address(B4)
+    assert conv.service_port == 161 and conv.refused and conv.frames_returned == 1
+
+
+def test_a_priority_tag_is_no_vlan() -> None:
+    tagged = bytes(
+        Ether(src=A_MAC, dst=B_MAC)
+        / Dot1Q(vlan=0, prio=5)
+        / IP(src=A4, dst=B4)
+        / UDP(sport=40000, dport=53)
+    )
+    plain = bytes(Ether(src=A_MAC, dst=B_MAC) / IP(src=A4, dst=B4) / UDP(sport=40001, dport=53))
+    (conv,) = table([tagged, plain]).conversations()
+    assert conv.vlan is None and conv.frames_sent == 2

@@ -228,7 +228,7 @@ def test_without_dask_the_message_says_how_to_install_it(
     captures: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "distributed", None)
-    with pytest.raises(SchedulerError, match=r"pip install 'netseg\[cluster\]'"):
+    with pytest.raises(SchedulerError, match=r"pip install 'dask\[distributed\]'"):
         tabulate(captures, scheduler="tcp://127.0.0.1:8786")
 
 

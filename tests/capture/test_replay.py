@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from netseg.capture.judge import Judge, resolve_capture_point
+from netseg.capture.judge import (
+    Judge,
+    JudgedConversation,
+    ReplayResult,
+    resolve_capture_point,
+    service_text,
+)
 from netseg.capture.parallel import tabulate
 from netseg.capture.replay import replay, write_evidence_file
 from netseg.cli.main import main
@@ -23,7 +29,72 @@ TOPOLOGY = "topologies/esxi-cluster.yaml"
 CASES = {
     "esxi-incident": ("captures/esxi-incident.pcap", "tor1:Eth1/11"),
     "esxi-management": ("captures/esxi-management.pcapng", "esx01/vSwitch0/Management Network"),
+    "esxi-mid-session": ("captures/esxi-mid-session.pcap", "tor1:Eth1/11"),
+    "esxi-fragments": ("captures/esxi-fragments.pcap", "tor1:Eth1/11"),
+    "esxi-priority-tags": (
+        "captures/esxi-priority-tags.pcapng",
+        "esx01/vSwitch0/Management Network",
+    ),
+    "esxi-icmp-errors": ("captures/esxi-icmp-errors.pcap", "tor1:Eth1/11"),
+    "esxi-live": ("captures/esxi-live.pcapng.gz", "tor1:Eth1/11"),
 }
+
+
+def _replayed(name: str) -> ReplayResult:
+    capture, at = CASES[name]
+    return replay(load(TOPOLOGY), [capture], at=at)
+
+
+def _conversation(result: ReplayResult, service: str) -> JudgedConversation:
+    (found,) = [c for c in result.conversations if service_text(c.conversation) == service]
+    return found
+
+
+def test_a_capture_starting_mid_session_is_judged_as_the_session_was_opened() -> None:
+    result = _replayed("esxi-mid-session")
+    c = _conversation(result, "tcp/5432")
+    assert (c.source.ref, c.destination.ref) == ("guest:web01/nic0", "guest:db01/nic0")
+    assert c.verdict == "allowed" and c.conversation.initiator_by == "port"
+    assert result.findings == []
+
+
+def test_later_fragments_belong_to_their_first_fragments_conversation() -> None:
+    result = _replayed("esxi-fragments")
+    assert result.findings == []
+    pg = _conversation(result, "tcp/5432")
+    assert pg.verdict == "allowed" and pg.conversation.frames == 4  # 3 fragments, 1 ack
+    dns = _conversation(result, "udp/53")
+    assert dns.conversation.frames == 2 and dns.source.ref == "guest:web02/nic0"
+    orphans = result.tables.conversations.fragments_without_first()
+    assert {i: (n, [r.frame for r in refs]) for i, (n, refs) in orphans.items()} == {0: (2, [7, 8])}
+    (alone,) = [c for c in result.conversations if c.conversation.fragments_only]
+    assert alone.verdict == "unattributed" and alone.rules == ()
+
+
+def test_priority_tags_are_no_vlan() -> None:
+    def found(name: str) -> set[tuple[str, str, str | None]]:
+        return {(f.rule, f.subject, f.object) for f in _replayed(name).findings}
+
+    tagged = found("esxi-priority-tags")
+    assert tagged == found("esxi-management")
+    assert not any(rule == "observed-wrong-vlan" for rule, _, _ in tagged)
+
+
+def test_icmp_errors_belong_to_the_probe_they_quote() -> None:
+    result = _replayed("esxi-icmp-errors")
+    snmp = _conversation(result, "udp/161")
+    assert (snmp.source.ref, snmp.destination.ref) == (
+        "guest:web01/nic0",
+        "management:esx01/vmk0",
+    )
+    assert snmp.conversation.answered and snmp.conversation.refused
+    assert set(snmp.rules) == {"observed-guest-to-management", "observed-model-drift"}
+    mysql = _conversation(result, "tcp/3306")
+    assert not mysql.conversation.answered and mysql.stopped_by is not None
+    assert mysql.stopped_by.ref == "router:core-fw/vlan101"
+    assert mysql.rules == ("observed-zone-violation",)
+    assert len(result.conversations) == 2  # no management -> guest "icmp" flow
+    assert not any(f.subject == "management:esx01/vmk0" for f in result.findings)
 
 
 @pytest.fixture(autouse=True)
@@ -148,6 +219,7 @@ def test_verdicts_per_shape_equal_each_conversations_own() -> None:
     conversation, sharing nothing, must come to the same verdict and rules."""
     topology = load(TOPOLOGY)
     reach = analyse_reachability(topology)
+    seen: set[str] = set()
     for capture, at in CASES.values():
         point = resolve_capture_point(topology, at)
         shared = Judge(topology, reach, point)
@@ -162,4 +234,15 @@ def test_verdicts_per_shape_equal_each_conversations_own() -> None:
                 own.verdict,
                 own.rules,
             )
-        assert {j.verdict for j in map(shared.judge, conversations)} >= {"allowed", "violation"}
+        seen |= {j.verdict for j in map(shared.judge, conversations)}
+    assert seen >= {"allowed", "violation"}
+
+
+def test_evidence_holds_the_icmp_errors_and_later_fragments_of_violations(tmp_path: Path) -> None:
+    from netseg.capture.reader import read_frames
+
+    result = _replayed("esxi-icmp-errors")
+    out = tmp_path / "e.pcapng"
+    assert write_evidence_file(result, out) == 4  # both probes and both ICMP errors
+    got = [r.frame_no for r in read_frames(out, range(1, 10))]
+    assert len(got) == 4

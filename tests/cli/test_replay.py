@@ -78,4 +78,4 @@ def test_scheduler_without_dask(
     monkeypatch.setitem(sys.modules, "distributed", None)
     code, out, err = run([*files, "--scheduler", "tcp://127.0.0.1:8786"], capsys)
     assert code == 2 and out == ""
-    assert "pip install 'netseg[cluster]'" in err and len(err.splitlines()) == 1
+    assert "pip install 'dask[distributed]'" in err and len(err.splitlines()) == 1

@@ -137,3 +137,34 @@ def test_bad_capture_options_exit_2_and_write_nothing(
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_the_first_screen_shows_the_captures_worst_findings_beside_the_designs(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "r.html"
+    main(["report", TOPOLOGY, "-o", str(out), "--capture", INCIDENT, "--at", POINT])
+    page = out.read_text(encoding="utf-8")
+    summary = page.split('<section id="summary">', 1)[1].split("</section>", 1)[0]
+    assert "<h3>Design</h3>" in summary and "<h3>Captures</h3>" in summary
+    worst = tables(page)["worst"]
+    assert worst[0].startswith("critical capture observed-")  # an observed critical leads
+    assert any(r.startswith("critical design guest-reaches-management") for r in worst)
+
+
+def test_untagged_conversations_say_untagged_not_none(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    management = str(ROOT / "captures" / "esxi-management.pcapng")
+    main(["report", TOPOLOGY, "-o", str(out), "--capture", management])  # no --at: VLAN unknown
+    rows = tables(out.read_text(encoding="utf-8"))["capture-violations"]
+    assert rows and all(r.startswith("untagged ") for r in rows)
+    assert not any("None" in r for r in rows)
+
+
+def test_a_report_whose_captures_judged_nothing_says_so_first(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    header = tmp_path / "header.pcap"
+    header.write_bytes(Path(INCIDENT).read_bytes()[:24])
+    assert main(["report", TOPOLOGY, "-o", str(out), "--capture", str(header)]) == 2
+    summary = out.read_text(encoding="utf-8").split('<section id="summary">', 1)[1]
+    assert "Nothing was judged in the captures" in summary.split("</section>", 1)[0]

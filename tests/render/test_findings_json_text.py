@@ -1,4 +1,4 @@
-"""JSON (the stable contract of cli-and-outputs.md) and text renderings of findings."""
+"""JSON (the stable contract of docs/cli.md) and text renderings of findings."""
 
 from __future__ import annotations
 

@@ -4,11 +4,15 @@ needs, and the capture section when a replay is given."""
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 import netseg
 from netseg.analysis import analyse
 from netseg.render.html import render_report, zone_matrix
+from tests.conftest import TOPOLOGIES, example_topologies
 from tests.render.diagram_sample import mixed
 
 SVG = '<svg width="10pt" height="10pt"><g class="node"><title>x</title></g></svg>'
@@ -151,6 +155,36 @@ def test_zone_matrix_marks_violating_intended_and_unreachable() -> None:
     assert by[("admin", "management")].intended.items() == ["tcp/443"]
     assert state[("db", "db")] in ("intended", "intended-unreachable")
     assert "unreachable" in state.values() or "intended-unreachable" in state.values()
+
+
+@pytest.mark.parametrize("example", example_topologies(), ids=lambda p: p.stem)
+def test_zone_matrix_violations_are_exactly_the_findings(example: Path) -> None:
+    """A cell is "violating" exactly where a zone-policy-violation (or, toward management, a
+    guest-reaches-management) finding says a member of the row's zone reaches the column's
+    beyond the policy: guests that receive every VLAN (an IDS sensor on a trunk, a
+    transparent bridge) are destinations like any other (rules.md has no exception)."""
+    topology = netseg.load(example)
+    analysis = analyse(topology)
+    _zones, cells = zone_matrix(topology, analysis.reachability)
+    zone_of = {a.ref: a.zone for a in analysis.reachability.attachments}
+    violating = {(c.source, c.destination) for c in cells if c.state == "violating"}
+    found = set()
+    for f in analysis.findings:
+        if f.rule == "zone-policy-violation":
+            found.add((zone_of[f.subject], (f.object or "").removeprefix("zone:")))
+        elif f.rule == "guest-reaches-management":
+            found.add((zone_of[f.subject], zone_of[f.object or ""]))
+    assert violating == found
+
+
+def test_guests_reaching_a_sensor_that_taps_every_vlan_are_findings() -> None:
+    topology = netseg.load(TOPOLOGIES / "esxi-cluster.yaml")
+    towards = {
+        f.subject
+        for f in analyse(topology).findings
+        if f.rule == "zone-policy-violation" and f.object == "zone:security"
+    }
+    assert {"guest:backup01/nic0", "guest:web01/nic0", "guest:db01/nic0"} <= towards
 
 
 def test_report_without_graphviz_says_so() -> None:

@@ -210,6 +210,41 @@ def test_include_cycle_is_refused(tmp_path: Path) -> None:
         load(main)
 
 
+@pytest.mark.parametrize("link", ["folder", "file"])
+def test_an_include_through_a_symlink_to_outside_is_refused(link: str, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "passwd"
+    secret.write_text("guests:\n  - {name: leaked, host: xen01, nics: [{vswitch: xenbr0}]}\n")
+    topo = tmp_path / "topo"
+    topo.mkdir()
+    if link == "folder":
+        (topo / "link").symlink_to(outside, target_is_directory=True)
+        rel = "link/passwd"
+    else:
+        (topo / "link.yaml").symlink_to(secret)
+        rel = "link.yaml"
+    main = topo / "main.yaml"
+    main.write_text(XEN + f"include: [{rel}]\n")
+    with pytest.raises(TopologyError) as info:
+        load(main)
+    (problem,) = info.value.problems
+    assert problem.file == str(main) and problem.line > 0
+    assert "must not leave the including file's folder" in problem.message
+    assert str(secret) in problem.message
+
+
+def test_an_include_through_a_symlink_inside_the_folder_is_read(tmp_path: Path) -> None:
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "guests.yaml").write_text(
+        "guests:\n  - {name: g2, host: xen01, nics: [{vswitch: xenbr0}]}\n"
+    )
+    (tmp_path / "alias").symlink_to(tmp_path / "parts", target_is_directory=True)
+    main = tmp_path / "main.yaml"
+    main.write_text(XEN + "include: [alias/guests.yaml]\n")
+    assert [g.name for g in load(main).guests] == ["g1", "g2"]
+
+
 def test_duplicate_mac_across_attachments_is_refused() -> None:
     text = XEN.replace("- {vswitch: xenbr0}", "- {vswitch: xenbr0, mac: '00:16:3e:00:00:01'}")
     text = text.replace("- {vswitch: ovsbr0}", "- {vswitch: ovsbr0, mac: '00:16:3E:00:00:01'}")
