@@ -3,7 +3,7 @@
 50 leaf switches (IOS, NX-OS, EOS and Junos ``set`` style in turn) of 48 ports each: ports 1-40
 are trunks to hypervisor NICs (1,000 hosts with two NICs each, on two neighbouring leaves),
 41-46 access ports, 47-48 uplinks that link the leaves in a ring; four SVIs per switch with an
-inbound ACL on the first. Each switch has its LLDP neighbour table, and ``--hosts`` names a
+inbound ACL on the first. Each switch has its LLDP neighbour table, and ``--hosts-from`` names a
 1,000-host / 50,000-guest estate whose NICs are cabled from those tables. The import is the
 full pipeline: read, merge, cable, check with the topology loader, JSON text.
 
@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         start, cpu = time.perf_counter(), time.process_time()
         result = run_import(
             "switch",
-            ImportRequest(tuple(inputs), {"hosts": str(hosts_file)}),
+            ImportRequest(tuple(inputs), {"hosts_from": str(hosts_file)}),
             name="fabric",
             json_form=True,
         )

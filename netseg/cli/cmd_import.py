@@ -24,7 +24,17 @@ SECRETS = {
     "token": ("NETSEG_NETBOX_TOKEN", "NetBox API token"),
 }
 # source-specific options: the dest of each, as the importers' `options` name them
-SOURCE_OPTIONS = ("server", "user", "insecure", "dialect", "hosts", "connect", "db", "url", "host")
+SOURCE_OPTIONS = (
+    "server",
+    "user",
+    "insecure",
+    "dialect",
+    "hosts_from",
+    "connect",
+    "db",
+    "url",
+    "host",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,7 +69,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dialect", choices=["ios", "nxos", "eos", "junos"], help="switch: force the dialect"
     )
     group.add_argument(
-        "--hosts",
+        "--hosts-from",
         metavar="TOPOLOGY",
         help="switch: a topology another import wrote; its host NICs are cabled from the "
         "LLDP/CDP neighbour tables and it is carried into the output",

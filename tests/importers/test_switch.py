@@ -221,7 +221,7 @@ def test_corpus_golden(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[
 @pytest.mark.parametrize("fmt", ["yaml", "json"])
 def test_fabric_golden(fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / f"fabric.{fmt}"
-    args = ["import", "switch", *map(str, CONFIGS), "--hosts", str(HOSTS), "-o", str(out)]
+    args = ["import", "switch", *map(str, CONFIGS), "--hosts-from", str(HOSTS), "-o", str(out)]
     code, _, err = run_cli(args, capsys)
     assert code == 0, err
     text = out.read_text(encoding="utf-8")
@@ -272,7 +272,7 @@ def test_fabric_ports_and_routers() -> None:
 
 
 def test_neighbours_give_links_and_host_cables() -> None:
-    result = imported(*CONFIGS, hosts=str(HOSTS))
+    result = imported(*CONFIGS, hosts_from=str(HOSTS))
     doc = result.document
     # tor1's LLDP and tor2's CDP both see the uplink: one link
     assert doc["links"] == [["tor1:GigabitEthernet1/0/48", "tor2:Ethernet1/48"]]
@@ -290,7 +290,7 @@ def test_neighbours_give_links_and_host_cables() -> None:
 
 def test_without_neighbour_tables_no_cable_and_no_link() -> None:
     configs = [p for p in CONFIGS if p.suffix in (".ios", ".nxos")]
-    doc = imported(*configs, hosts=str(HOSTS)).document
+    doc = imported(*configs, hosts_from=str(HOSTS)).document
     assert "links" not in doc
     assert all("switch" not in n for h in doc["hosts"] for n in h["nics"])
 
@@ -301,7 +301,7 @@ def test_conflicting_cable_keeps_the_hosts_file(tmp_path: Path) -> None:
     )
     hosts = tmp_path / "estate.yaml"
     hosts.write_text(text, encoding="utf-8")
-    result = imported(*CONFIGS, hosts=str(hosts))
+    result = imported(*CONFIGS, hosts_from=str(hosts))
     nic = next(n for h in result.document["hosts"] for n in h["nics"] if n["name"] == "vmnic0")
     assert (nic["switch"], nic["port"]) == ("tor2", "Ethernet1/2")
     assert any("keeping estate.yaml's" in w.message for w in result.warnings)
@@ -325,7 +325,7 @@ def _check(
 ) -> dict[str, list[str]]:
     out = tmp_path / "estate.json"
     code, _, err = run_cli(
-        ["import", "switch", *map(str, configs), "--hosts", str(hosts), "-o", str(out)], capsys
+        ["import", "switch", *map(str, configs), "--hosts-from", str(hosts), "-o", str(out)], capsys
     )
     assert code == 0, err
     code, stdout, _ = run_cli(["check", str(out), "--format", "json"], capsys)
@@ -516,7 +516,7 @@ def test_unreadable_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     notes = tmp_path / "notes.yaml"
     notes.write_text("- just\n- a list\n", encoding="utf-8")
     code, _, err = run_cli(
-        ["import", "switch", str(FIXTURES / "tor1.ios"), "--hosts", str(notes)], capsys
+        ["import", "switch", str(FIXTURES / "tor1.ios"), "--hosts-from", str(notes)], capsys
     )
     assert code == 2 and "notes.yaml: expected a topology" in err
 
@@ -556,7 +556,7 @@ def test_a_port_seen_with_a_switch_and_a_host_is_not_cabled_to_the_host(tmp_path
         table,
         FIXTURES / "tor2-neighbours.txt",
     ]
-    result = imported(*configs, hosts=str(HOSTS))
+    result = imported(*configs, hosts_from=str(HOSTS))
     nics = {n["name"]: n for h in result.document["hosts"] for n in h["nics"]}
     assert "switch" not in nics["vmnic1"]
     assert result.document["links"] == [["tor1:GigabitEthernet1/0/48", "tor2:Ethernet1/48"]]
@@ -612,10 +612,10 @@ def test_hosts_file_in_json_form(tmp_path: Path) -> None:
     as_json.write_text(
         json.dumps(yaml.safe_load(HOSTS.read_text(encoding="utf-8"))), encoding="utf-8"
     )
-    from_yaml = imported(*CONFIGS, hosts=str(HOSTS)).document["hosts"]
-    from_json = imported(*CONFIGS, hosts=str(as_json)).document["hosts"]
+    from_yaml = imported(*CONFIGS, hosts_from=str(HOSTS)).document["hosts"]
+    from_json = imported(*CONFIGS, hosts_from=str(as_json)).document["hosts"]
     assert [h["nics"] for h in from_json] == [h["nics"] for h in from_yaml]
     broken = tmp_path / "broken.json"
     broken.write_text('{"hosts": [', encoding="utf-8")
     with pytest.raises(ImportSourceError, match=r"broken\.json: not JSON"):
-        imported(*CONFIGS, hosts=str(broken))
+        imported(*CONFIGS, hosts_from=str(broken))

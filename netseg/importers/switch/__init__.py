@@ -4,7 +4,7 @@ Inputs are running configurations of Cisco IOS, Cisco NX-OS, Arista EOS and Juni
 (hierarchical or ``set`` style; the dialect is detected per file, ``--dialect`` forces one),
 folders of them, and LLDP/CDP neighbour tables of the same switches. Each configuration gives
 a switch with its ports and a router per switch (and VRF) holding its SVIs; neighbour tables
-give the links between switches, and with ``--hosts FILE`` (the topology another source's
+give the links between switches, and with ``--hosts-from FILE`` (the topology another source's
 import wrote) the switch port of each hypervisor NIC the switches saw.
 
 Configurations are read by netseg's own line readers (:mod:`.cisco`, :mod:`.junos`): the
@@ -86,7 +86,7 @@ def _expand(inputs: tuple[str, ...]) -> list[Path]:
 
 class SwitchImporter:
     name: ClassVar[str] = "switch"
-    options: ClassVar[frozenset[str]] = frozenset({"dialect", "hosts"})
+    options: ClassVar[frozenset[str]] = frozenset({"dialect", "hosts_from"})
 
     def read(self, request: ImportRequest) -> Imported:
         if not request.inputs:
@@ -142,7 +142,7 @@ class SwitchImporter:
         for key in ("switches", "routers"):
             if key in out.document:
                 out.document[key].sort(key=lambda e: str(e["name"]))
-        hosts_file = request.option("hosts")
+        hosts_file = request.option("hosts_from")
         if hosts_file:
             other = _hosts_document(str(hosts_file))
             cable_hosts(sightings, other.get("hosts", []), Path(str(hosts_file)).name, out)
@@ -185,7 +185,7 @@ def _owner(path: Path, text: str, built: dict[str, BuiltSwitch]) -> str:
 
 
 def _hosts_document(file: str) -> dict[str, Any]:
-    """The entities of a topology another import wrote (``--hosts``), as plain data. It is not
+    """The entities of a topology another import wrote (``--hosts-from``), as plain data. It is not
     checked on its own (its NICs may name this import's switches); the combined output is, with
     each problem traced to the entity's source."""
     from netseg.errors import TopologyError
@@ -210,7 +210,9 @@ def _hosts_document(file: str) -> dict[str, Any]:
             file, "expected a topology: a mapping whose hosts, guests, ... are lists of mappings"
         )
     if raw.get("include"):
-        raise ImportSourceError(file, "--hosts takes the file an import wrote, without 'include'")
+        raise ImportSourceError(
+            file, "--hosts-from takes the file an import wrote, without 'include'"
+        )
     for key in ENTITY_LISTS:
         for i, entity in enumerate(raw.get(key, []) or []):
             if isinstance(entity, dict):
