@@ -398,7 +398,11 @@ class _Estate:
         # cables
         nic_link: dict[Any, tuple[str, str]] = {}
         links: list[list[str]] = []
+        cabled: set[frozenset[Any]] = set()
         for a, b, source in self.cable_ends():
+            if frozenset((a, b)) in cabled:
+                continue  # a cable, and the interface's own view of it
+            cabled.add(frozenset((a, b)))
             ia, ib = ifaces.get(a), ifaces.get(b)
             if ia is None or ib is None:
                 continue
@@ -454,12 +458,12 @@ class _Estate:
 
     def hypervisor(self, cluster: _Object) -> str | None:
         kind = cluster.body.get("type")
-        words = (
-            " ".join(str(kind.get(k, "")) for k in ("name", "slug"))
-            if isinstance(kind, dict)
-            else str(kind or "")
-        )
-        low = words.lower()
+        if isinstance(kind, dict):
+            words = str(kind.get("name") or kind.get("slug") or "")
+            low = f"{words} {kind.get('slug') or ''}".lower()
+        else:
+            words = str(kind or "")
+            low = words.lower()
         for needle, hypervisor in _HYPERVISORS:
             if needle in low:
                 return hypervisor
@@ -527,6 +531,17 @@ class _Estate:
                 yield ends[0][0], ends[1][0], obj.source
             elif ends[0] and ends[1]:
                 self.out.warn(obj.source, "a cable with several terminations per side; left out")
+        # the far end through patch panels: connected_endpoints (3.x+), connected_endpoint (2.x)
+        for obj in self.by_kind["interface"]:
+            body = obj.body
+            kind = str(
+                body.get("connected_endpoints_type") or body.get("connected_endpoint_type") or ""
+            )
+            if kind != "dcim.interface":
+                continue
+            far = body.get("connected_endpoints") or [body.get("connected_endpoint")]
+            if len(far) == 1 and isinstance(far[0], dict) and far[0].get("id") is not None:
+                yield body.get("id"), far[0]["id"], obj.source
 
     # - switches
 
@@ -605,6 +620,8 @@ class _Estate:
             body = obj.body
             cid = _id(body.get("cluster"))
             host = _name(body.get("device"))
+            if cid in self.hypervisor_of and self.hypervisor_of[cid] is None:
+                continue  # its cluster's type is not a hypervisor netseg models: warned once
             if host is not None and host not in hosts:
                 self.out.warn(
                     obj.source, f"VM {name} runs on {host}, which is no host read; left out"
@@ -656,14 +673,15 @@ class _Estate:
             first = sorted(members[cid], key=_natural)[0]
             self.out.warn(
                 cluster.source,
-                f"{count} VMs of cluster {cluster.body.get('name')!r} name no device; NetBox "
-                f"does not say where they run, so they are placed on its first host {first}",
+                f"{count} VM{'s' if count > 1 else ''} of cluster {cluster.body.get('name')!r} "
+                f"without a device: NetBox does not say where {'they run' if count > 1 else 'it runs'}; "
+                f"placed on the cluster's first host, {first}",
             )
         if unmoded:
             self.out.warn(
                 "netbox virtualization/interfaces",
-                f"{unmoded} VM interfaces have no 802.1Q mode in NetBox; they are taken as "
-                "untagged on their host's virtual switch",
+                f"{unmoded} VM interface{'s' if unmoded > 1 else ''} without an 802.1Q mode in "
+                "NetBox: taken as untagged on the host's virtual switch",
             )
         return needs
 
@@ -746,7 +764,10 @@ class _Estate:
         if nics:
             entity["nics"] = sorted(nics, key=lambda n: _natural(n["name"]))
         if specs or uplinks:
-            entity["vswitches"] = [_vswitch(hypervisor, uplinks, specs, obj.source, self.out)]
+            vswitch = _vswitch(hypervisor, uplinks, specs, obj.source, self.out)
+            if vswitch.get("type") == "external" and virtual:
+                vswitch["allow_management_os"] = True
+            entity["vswitches"] = [vswitch]
         if management:
             entity["management"] = sorted(management, key=lambda m: _natural(m["name"]))
         return entity
