@@ -63,6 +63,10 @@ _HYPERVISORS = (
     ("xcp", "xen"),
 )
 _VSWITCH = "netbox"
+_CANONICAL = re.compile(
+    r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+    r"/(?:3[0-2]|[12]?\d)"
+)
 
 
 # --- reading the objects ------------------------------------------------------------------------
@@ -497,11 +501,13 @@ class _Estate:
             )
             if table is None or target not in table:
                 continue
-            try:
-                address = str(ipaddress.ip_interface(str(body.get("address"))))
-            except ValueError:
-                self.out.warn(obj.source, f"address {body.get('address')!r} is not an address")
-                continue
+            address = str(body.get("address"))
+            if not _CANONICAL.fullmatch(address):  # NetBox writes them canonically: the fast path
+                try:
+                    address = str(ipaddress.ip_interface(address))
+                except ValueError:
+                    self.out.warn(obj.source, f"address {address!r} is not an address")
+                    continue
             table[target].addresses.append(address)
 
     def cable_ends(self) -> Iterator[tuple[Any, Any, str]]:
