@@ -620,6 +620,7 @@ class _Estate:
             members.setdefault(_id(obj.body.get("cluster")), []).append(name)
         unplaced: dict[Any, int] = {}
         unmoded = 0
+        first_unmoded = ""
         needs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         for name in sorted(vms, key=_natural):
             obj = vms[name]
@@ -656,6 +657,7 @@ class _Estate:
                     continue
                 if _mode(iface.body) is None:
                     unmoded += 1
+                    first_unmoded = first_unmoded or iface.source
                 nic: dict[str, Any] = {"name": str(iface.body.get("name")), "source": iface.source}
                 nic.update(_attach(hypervisor, spec))
                 mac = _mac(iface.body.get("primary_mac_address") or iface.body.get("mac_address"))
@@ -684,10 +686,11 @@ class _Estate:
                 f"placed on the cluster's first host, {first}",
             )
         if unmoded:
+            more = f" (and {unmoded - 1} more)" if unmoded > 1 else ""
             self.out.warn(
-                "netbox virtualization/interfaces",
-                f"{unmoded} VM interface{'s' if unmoded > 1 else ''} without an 802.1Q mode in "
-                "NetBox: taken as untagged on the host's virtual switch",
+                first_unmoded,
+                f"VM interface without an 802.1Q mode in NetBox{more}: taken as untagged on "
+                "the host's virtual switch",
             )
         return needs
 
