@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 import orjson
 
 from netseg.errors import ImportSourceError
-from netseg.importers.base import Imported, ImportRequest
+from netseg.importers.base import Imported, ImportRequest, unique_macs
 
 __all__ = ["ENDPOINTS", "NetBoxImporter"]
 
@@ -900,4 +900,6 @@ class NetBoxImporter:
             raise ImportSourceError(
                 "netseg import netbox", "give saved NetBox API pages (JSON files) or --url URL"
             )
-        return _Estate(objects).document()
+        imported = _Estate(objects).document()
+        unique_macs(imported)
+        return imported

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from netseg.errors import ImportSourceError
-from netseg.importers.base import Imported, ImportRequest, merge
+from netseg.importers.base import Imported, ImportRequest, merge, unique_macs
 
 __all__ = ["TABS", "RVToolsImporter"]
 
@@ -815,7 +815,6 @@ class _Reader:
                 )
                 continue
             vms[key(row)] = guest
-        macs: dict[str, str] = {}
         for row in network.rows:
             if not row["vm"] or _bool(row["template"]) is True:
                 continue
@@ -848,13 +847,8 @@ class _Reader:
             mac = _mac(row["mac"]) if row["mac"] else None
             if row["mac"] and mac is None:
                 self.out.warn(source, f"MAC {row['mac']!r} is not a MAC address; left out")
-            if mac and mac in macs:
-                self.out.warn(
-                    source, f"MAC {mac} is also the MAC of {macs[mac]}; left out on this NIC"
-                )
-            elif mac:
-                nic["mac"] = mac
-                macs[mac] = f"{guest['name']}/{label}"
+            if mac:
+                nic["mac"] = mac  # one MAC twice: left out on the later NIC, after merging
             addresses = self.guest_addresses(network, row)
             if addresses:
                 nic["address"] = addresses[0] if len(addresses) == 1 else addresses
@@ -941,4 +935,6 @@ class RVToolsImporter:
             raise ImportSourceError(
                 "netseg import rvtools", "give the RVTools .xlsx export (or its CSV folder)"
             )
-        return merge(_Reader(read_tabs(path)).document() for path in request.inputs)
+        imported = merge(_Reader(read_tabs(path)).document() for path in request.inputs)
+        unique_macs(imported)
+        return imported

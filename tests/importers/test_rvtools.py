@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 
 from netseg.cli.main import main
+from netseg.errors import ImportSourceError
 from netseg.importers import ImportRequest, run_import
 from netseg.importers.rvtools import _read_with_calamine, _read_with_openpyxl
 from netseg.topology import loads
@@ -82,6 +83,28 @@ def test_csv_export_of_an_older_version_reads_as_the_same_estate(
     b = run_import("rvtools", ImportRequest((str(exports["csv"]),)), name="x")
     assert dumps(loads(a.text, "a.yaml")) == dumps(loads(b.text, "b.yaml"))
     assert "RVTools_tabvPort.csv row 5" in b.text
+
+
+def test_several_workbooks_are_one_estate(exports: dict[str, Path], tmp_path: Path) -> None:
+    # a second vCenter's workbook: its hosts and VMs join the first's; a name read twice is
+    # kept once, with a warning naming both rows
+    tabs = fx.estate()
+    for rows in tabs.values():
+        for row in rows:
+            if row.get("VM") and row["VM"] != "app01":
+                row["VM"] = f"vc2-{row['VM']}"
+            for key in ("Host", "Host members"):
+                if row.get(key):
+                    row[key] = str(row[key]).replace("esx0", "esx1")
+    second = fx.write_workbook(tmp_path / "vc02.xlsx", tabs)
+    result = run_import("rvtools", ImportRequest((str(exports["workbook"]), str(second))), name="x")
+    assert result.counts["hosts"] == 4
+    assert result.counts["guests"] == 9 + 7  # app01 and "app01 (vm-107)" again: kept once
+    # the second vCenter gave its VMs the same MACs: kept on the first, warned about
+    assert (
+        "vc02.xlsx vInfo row 7: warning: guest 'app01' was already read from "
+        "RVTools_export_all.xlsx vInfo row 7; keeping that one"
+    ) in [str(w) for w in result.warnings]
 
 
 def test_openpyxl_and_calamine_read_the_same_cells(exports: dict[str, Path]) -> None:
@@ -194,7 +217,10 @@ def test_vm_nics_macs_port_groups_and_ips(estate: dict[str, object]) -> None:
     assert "mac" not in guests["app01 (vm-107)"]["nics"][0]  # the duplicate MAC: warned
     assert "nics" not in guests["nsx01"]  # on an NSX segment no host has: warned
     warnings = "\n".join(estate["_warnings"])  # type: ignore[arg-type]
-    assert "vNetwork row 9: warning: MAC 00:50:56:a0:06:01 is also the MAC of app01/" in warnings
+    assert (
+        "vNetwork row 9: warning: MAC 00:50:56:a0:06:01 of guest app01 (vm-107)/Network adapter 1 "
+        "is already guest app01/Network adapter 1's; left out here"
+    ) in warnings
     assert (
         "vNetwork row 11: warning: nsx01: port group 'nsx-seg-web' is not on its host" in warnings
     )
@@ -330,7 +356,7 @@ def test_the_real_workbook_stops_at_the_first_blank_row() -> None:
     path = _real("migration-planner-example1.xlsx")
     for reader in (_read_with_openpyxl, _read_with_calamine):
         started = time.perf_counter()
-        with pytest.raises(Exception, match="missing tabs"):
+        with pytest.raises(ImportSourceError, match="missing tabs"):
             reader(path)
         assert time.perf_counter() - started < 10
     from netseg.importers.rvtools import _tab_from_rows
