@@ -840,6 +840,15 @@ class _Reader:
                 )
                 continue
             nic: dict[str, Any] = {"source": source, "portgroup": pg}
+            owners = sorted(v.name for v in host.vswitches.values() if pg in v.portgroups)
+            if len(owners) > 1:  # one port group name on two switches: say which
+                if row["switch"] not in owners:
+                    self.out.warn(
+                        source,
+                        f"port group {pg!r} is on {', '.join(owners)} of {host.name} and the "
+                        f"row names no switch of them; taking {owners[0]}",
+                    )
+                nic["vswitch"] = row["switch"] if row["switch"] in owners else owners[0]
             label = row["label"] or f"nic{len(guest['nics'])}"
             if any(n["name"] == label for n in guest["nics"]):
                 label = f"{label} ({row.number})"

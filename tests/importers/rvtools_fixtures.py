@@ -259,6 +259,8 @@ def estate() -> dict[str, list[dict[str, object]]]:
         {"Host": hosts[0], "Port Group": "sniffer", "Switch": "vSwitch0", "VLAN": 4095,
          "Promiscuous Mode": True}
     )  # fmt: skip
+    # "db" is also a distributed port group: VM NICs on it say which switch (vNetwork Switch)
+    vport.append({"Host": hosts[1], "Port Group": "db", "Switch": "vSwitch0", "VLAN": 121})
     dvswitch = [
         {"Switch": "dvs-prod", "Name": "dvs-prod", "Vendor": "VMware, Inc.", "Version": "8.0.0",
          "Host members": ", ".join(hosts), "Max Ports": 2000}
