@@ -308,6 +308,9 @@ class _Estate:
                 continue  # the same object saved twice (a page and a detail view)
             seen.add(ident)
             self.by_kind[obj.kind].append(obj)
+        for found in self.by_kind.values():
+            # the order of the files given must not matter: objects by id, as NetBox keys them
+            found.sort(key=lambda o: (not isinstance(o.body.get("id"), int), o.body.get("id") or 0))
         self.hypervisor_of: dict[Any, str | None] = {}
         self.vlans: dict[Any, dict[str, Any]] = {}
         for obj in self.by_kind["vlan"]:
@@ -403,6 +406,13 @@ class _Estate:
         nic_link: dict[Any, tuple[str, str]] = {}
         links: list[list[str]] = []
         cabled: set[frozenset[Any]] = set()
+        # devices cabled to a switch port that are neither hosts nor switches: endpoints
+        attached: dict[str, list[tuple[_Iface, tuple[str, str]]]] = {}
+        excluded = {
+            name
+            for name, obj in devices.items()
+            if hypervisor_of.get(_id(obj.body.get("cluster")), "") is None
+        }
         for a, b, source in self.cable_ends():
             if frozenset((a, b)) in cabled:
                 continue  # a cable, and the interface's own view of it
@@ -415,6 +425,14 @@ class _Estate:
                 links.append([":".join(port_of[a]), ":".join(port_of[b])])
                 continue
             for (mine, mine_id), (other, other_id) in (ends, ends[::-1]):
+                if (
+                    mine.device not in hosts
+                    and mine_id not in port_of
+                    and other_id in port_of
+                    and mine.device not in excluded
+                    and _iface_type(mine.body) == "physical"
+                ):
+                    attached.setdefault(mine.device, []).append((mine, port_of[other_id]))
                 if mine.device not in hosts:
                     continue
                 if other_id in port_of:
@@ -438,12 +456,41 @@ class _Estate:
             )
         if links:
             self.out.document.setdefault("links", []).extend(sorted(links))
+        for device in sorted(attached, key=_natural):
+            self.endpoints(device, devices.get(device), attached[device])
         for name in sorted(hosts, key=_natural):
             obj, hypervisor = hosts[name]
             self.out.entities("hosts").append(
                 self.host(name, obj, hypervisor, by_device.get(name, []), nic_link, placed)
             )
         return self.out
+
+    def endpoints(
+        self,
+        device: str,
+        obj: _Object | None,
+        ports: list[tuple[_Iface, tuple[str, str]]],
+    ) -> None:
+        """A server, firewall or appliance on a switch port: one endpoint per cabled interface
+        (``DEVICE`` alone, or ``DEVICE IFACE`` when several are cabled)."""
+        for iface, (switch, port) in sorted(
+            ports, key=lambda p: _natural(str(p[0].body.get("name")))
+        ):
+            name = device if len(ports) == 1 else f"{device} {iface.body.get('name')}"
+            entity: dict[str, Any] = {
+                "name": name,
+                "source": iface.source,
+                "switch": switch,
+                "port": port,
+            }
+            mac = _mac(iface.body.get("primary_mac_address") or iface.body.get("mac_address"))
+            if mac:
+                entity["mac"] = mac
+            entity.update(_addr(iface))
+            facts = _facts(obj.body, []) if obj is not None else {}
+            if facts:
+                entity["_facts"] = facts
+            self.out.entities("endpoints").append(entity)
 
     def unique(self, kind: str) -> dict[str, _Object]:
         out: dict[str, _Object] = {}
@@ -556,7 +603,8 @@ class _Estate:
     ) -> list[dict[str, Any]]:
         lags = {i.body.get("id"): i for i in ifaces if _iface_type(i.body) == "lag"}
         ports = []
-        for iface in ifaces:
+        # in NetBox's own order: by name, naturally (Ethernet1/2 before Ethernet1/10)
+        for iface in sorted(ifaces, key=lambda i: _natural(str(i.body.get("name")))):
             body = iface.body
             if _iface_type(body) != "physical" or body.get("enabled") is False:
                 continue

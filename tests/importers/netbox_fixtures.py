@@ -78,6 +78,7 @@ def estate() -> dict[str, list[dict[str, Any]]]:
         (6, "xen01", "Hypervisor", 3),
         (7, "k8s-node1", "Server", 4),
         (8, "pp1", "Patch panel", None),
+        (9, "jumpbox1", "Jump server", None),
     ]
     ref: dict[int, dict[str, Any]] = {}
     for did, name, role, cid in devices:
@@ -147,6 +148,8 @@ def estate() -> dict[str, list[dict[str, Any]]]:
         (602, 6, "eth1", "10gbase-t", None, None, [], None, False, True),
         (603, 6, "xenbr0", "bridge", None, None, [], None, False, True),
         (701, 7, "eno1", "10gbase-t", None, None, [], None, False, True),
+        (111, 1, "Ethernet1/20", "10gbase-t", "access", 10, [], None, False, True),
+        (901, 9, "eno1", "1000base-t", None, None, [], None, False, True),
     ]
     iref: dict[int, dict[str, Any]] = {}
     for iid, did, name, kind, mode, untagged, tagged, lag, mgmt, enabled in ifaces:
@@ -174,6 +177,7 @@ def estate() -> dict[str, list[dict[str, Any]]]:
         (6, 106, 602),
         (7, 302, None),  # to a patch panel's front port
         (8, 110, "console"),  # to a console port: not a network link
+        (9, 111, 901),  # a server on an access port: an endpoint
     ]
     for cid, a, b in cables:
         a_terms = [{"object_type": "dcim.interface", "object_id": a, "object": iref[a]}]
@@ -249,6 +253,7 @@ def estate() -> dict[str, list[dict[str, Any]]]:
         (10, "virtualization.vminterface", 5, "192.0.2.20/27"),
         (11, "virtualization.vminterface", 7, "203.0.113.7/27"),
         (12, "dcim.interface", 109, "192.0.2.1/27"),
+        (13, "dcim.interface", 901, "192.0.2.30/27"),
     ]
     for aid, kind, target, address in addresses:
         obj = iref[target] if kind == "dcim.interface" else viref[target]

@@ -135,6 +135,16 @@ def test_cables_give_links_and_host_nic_ports(estate: dict[str, Any]) -> None:
     assert "iDRAC" not in nics  # out-of-band (mgmt_only) is not the hypervisor's
     xen = _by_name(hosts["xen01"]["nics"])
     assert (xen["eth0"]["port"], xen["eth1"]["port"]) == ("Ethernet1/10", "Ethernet1/11")
+    # a device that is neither host nor switch, cabled to a switch port: an endpoint
+    assert estate["endpoints"] == [
+        {
+            "name": "jumpbox1",
+            "source": "dcim_interfaces.2.json dcim/interfaces/901",
+            "switch": "tor1",
+            "port": "Ethernet1/20",
+            "address": "192.0.2.30/27",
+        }
+    ]
 
 
 def test_clusters_give_hosts_and_their_hypervisor(estate: dict[str, Any]) -> None:
@@ -160,7 +170,7 @@ def test_clusters_give_hosts_and_their_hypervisor(estate: dict[str, Any]) -> Non
     assert hosts["hv01"]["vswitches"] == [
         {
             "name": "netbox",
-            "source": "dcim_devices.2.json dcim/devices/5",
+            "source": "dcim_devices.1.json dcim/devices/5",
             "type": "external",
             "uplinks": ["NIC1"],
             "allow_management_os": True,
@@ -203,7 +213,8 @@ def test_tags_roles_and_vlan_names_drive_zone_rules(
         "  - {zone: security, tag: 'role=Sensor'}\n"
         "  - {zone: web, portgroup: web}\n"  # the VLAN's name in NetBox
         "  - {zone: apps, folder: xen-pool}\n"  # the cluster
-        "  - {zone: ops, tag: 'owner=ops'}\n",  # a custom field
+        "  - {zone: ops, tag: 'owner=ops'}\n"  # a custom field
+        "  - {zone: admin, tag: 'role=Jump server'}\n",  # a device's role: the endpoint
         encoding="utf-8",
     )
     out = tmp_path / "zoned.json"
@@ -219,6 +230,8 @@ def test_tags_roles_and_vlan_names_drive_zone_rules(
         "web01": "web",
         "xen-vm01": "apps",
     }
+    endpoints = json.loads(out.read_text())["endpoints"]
+    assert [(e["name"], e["zone"]) for e in endpoints] == [("jumpbox1", "admin")]
 
 
 def test_check_finds_what_the_estate_was_shaped_for(
