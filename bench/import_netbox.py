@@ -140,15 +140,19 @@ def main(argv: list[str] | None = None) -> int:
 
     from netseg.importers import ImportRequest, run_import
 
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
     started = time.perf_counter()
     result = run_import("netbox", ImportRequest(tuple(files)), name="bench", json_form=True)
     seconds = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss = usage.ru_maxrss / 1024
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
     counts = result.counts
     print(
         f"netbox: {counts['hosts']} hosts, {counts['guests']} guests, {counts['switches']} "
         f"switches from {len(files)} saved pages: import {seconds:.1f} s (read + join + JSON + "
-        f"check), peak RSS {rss:.0f} MB, {len(result.warnings)} warnings"
+        f"check; {cpu:.1f} s CPU), peak RSS {rss:.0f} MB, {len(result.warnings)} warnings"
     )
     return 0
 
