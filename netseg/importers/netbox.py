@@ -160,6 +160,8 @@ def read_live(url: str, token: str | None) -> list[_Object]:
             kwargs.setdefault("timeout", 30)  # an address that never answers ends, too
             return super().request(*args, **kwargs)
 
+    if not re.match(r"https?://[^/\s]+", url):
+        raise ImportSourceError("--url", f"{url!r} is not an http:// or https:// address")
     api = pynetbox.api(url.rstrip("/"), token=token)
     api.http_session = _Session()
     out = []

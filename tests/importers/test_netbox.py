@@ -367,7 +367,7 @@ def test_live_import_with_a_wrong_token_is_one_message(
             "http://127.0.0.1:1",
             "--url: cannot reach NetBox at http://127.0.0.1:1: connection refused",
         ),
-        ("not a url", "--url: cannot reach NetBox at not a url: "),
+        ("not a url", "--url: 'not a url' is not an http:// or https:// address"),
     ],
 )
 def test_an_unreachable_netbox_is_one_message_exit_2(
