@@ -378,15 +378,19 @@ def _read_with_openpyxl(path: Path) -> dict[str, Tab]:
 
 def _read_folder(path: Path) -> dict[str, Tab]:
     """The CSV export (``RVTools -c ExportAll2csv``): one ``RVTools_tab<Tab>.csv`` per tab."""
-    files: dict[str, Path] = {}
-    for entry in sorted(path.iterdir()):
+    files: dict[str, Path] = {}  # tab name as the file spells it -> file
+    try:
+        entries = sorted(path.iterdir())
+    except OSError as exc:
+        raise ImportSourceError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    for entry in entries:
         m = _CSV_NAME.search(entry.name)
         if m and entry.is_file():
-            files.setdefault(m.group(1).lower(), entry)
-    sheets = _check_tabs(str(path), [f.name.rsplit(".", 1)[0][-len(t) :] for t, f in files.items()])
+            files.setdefault(m.group(1), entry)
+    sheets = _check_tabs(str(path), files)
     out = {}
     for tab in sheets:
-        file = files[tab.lower()]
+        file = files[sheets[tab]]
         try:
             with open(file, encoding="utf-8-sig", newline="") as handle:
                 first = handle.readline()

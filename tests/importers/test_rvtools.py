@@ -421,6 +421,12 @@ def _bad_vlan(path: Path, exports: dict[str, Path]) -> Path:
             "bad-vlan.xlsx:sheet vPort row 5 column F (VLAN): expected a VLAN id 0-4095 (4095: "
             "all VLANs to the guest), got 'ten'",
         ),
+        (
+            "csv-without-vnic",
+            "csv-without-vnic: an RVTools export without its networking tabs: missing tab vNIC "
+            "(it has ",
+        ),
+        ("short-row", "RVTools_tabvSwitch.csv:3: tab vSwitch: the row has 2 fields, no "),
         ("one.csv", "one.csv: give the folder that holds the RVTools CSV files, not one of them"),
         ("absent.xlsx", "absent.xlsx: cannot read: No such file or directory"),
     ],
@@ -441,6 +447,15 @@ def test_bad_input_is_one_message_exit_2_and_nothing_written(
         _csv_without_column(path, exports)
     elif case == "bad-vlan.xlsx":
         _bad_vlan(path, exports)
+    elif case == "csv-without-vnic":
+        shutil.copytree(exports["csv"], path)
+        (path / "RVTools_tabvNIC.csv").unlink()
+    elif case == "short-row":
+        shutil.copytree(exports["csv"], path)
+        vswitch = path / "RVTools_tabvSwitch.csv"
+        lines = vswitch.read_text(encoding="utf-8-sig").splitlines()
+        lines[2] = "a,b"
+        vswitch.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     elif case == "one.csv":
         path.write_text("VM,Host\n", encoding="utf-8")
     out = tmp_path / "out.yaml"
