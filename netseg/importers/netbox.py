@@ -152,7 +152,9 @@ def read_live(url: str, token: str | None) -> list[_Object]:
         import requests
     except ImportError:
         raise ImportSourceError(
-            "--url", "needs pynetbox: pip install 'netseg[netbox]' (saved pages need nothing)"
+            "--url",
+            "needs pynetbox: netseg's netbox extra, or pip install pynetbox (saved pages need "
+            "nothing)",
         ) from None
 
     class _Session(requests.Session):
