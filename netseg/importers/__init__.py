@@ -42,6 +42,8 @@ BUILTIN: Mapping[str, str] = {
     "switch": "netseg.importers.switch:SwitchImporter",
     "libvirt": "netseg.importers.libvirt:LibvirtImporter",
     "ovs": "netseg.importers.ovs:OvsImporter",
+    "netbox": "netseg.importers.netbox:NetBoxImporter",
+    "rvtools": "netseg.importers.rvtools:RVToolsImporter",
 }
 
 

@@ -175,3 +175,8 @@ def unique_macs(imported: Imported) -> None:
     for guest in imported.document.get("guests", ()):
         for n, nic in enumerate(guest.get("nics", ())):
             claim(nic, f"guest {guest.get('name')}/{nic.get('name', f'nic{n}')}")
+    for endpoint in imported.document.get("endpoints", ()):
+        claim(endpoint, f"endpoint {endpoint.get('name')}")
+    for router in imported.document.get("routers", ()):
+        for iface in router.get("interfaces", ()):
+            claim(iface, f"router interface {router.get('name')}/{iface.get('name')}")

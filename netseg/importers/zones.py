@@ -131,12 +131,14 @@ class ZoneRules:
 
 
 def _subjects(document: Document) -> Iterator[tuple[dict[str, Any], Facts]]:
-    vlan_of: dict[tuple[str, str], int] = {}
+    # (host, vswitch or None, port group) -> VLAN: a NIC names the vswitch when two have the name
+    vlan_of: dict[tuple[str, str | None, str], int] = {}
     for host in document.get("hosts", ()):
         for vswitch in host.get("vswitches", ()):
             for pg in vswitch.get("portgroups", ()):
                 if isinstance(pg.get("vlan"), int):
-                    vlan_of[(host["name"], pg["name"])] = pg["vlan"]
+                    vlan_of[(host["name"], vswitch["name"], pg["name"])] = pg["vlan"]
+                    vlan_of.setdefault((host["name"], None, pg["name"]), pg["vlan"])
     for guest in document.get("guests", ()):
         extra = guest.get("_facts", {})
         networks: list[str] = list(extra.get("networks", ()))
@@ -147,8 +149,10 @@ def _subjects(document: Document) -> Iterator[tuple[dict[str, Any], Facts]]:
                     networks.append(str(nic[key]))
             if isinstance(nic.get("vlan"), int):
                 vlans.append(nic["vlan"])
-            elif nic.get("portgroup") and (guest.get("host"), nic["portgroup"]) in vlan_of:
-                vlans.append(vlan_of[(guest["host"], nic["portgroup"])])
+            elif nic.get("portgroup"):
+                pg_key = (guest.get("host"), nic.get("vswitch"), nic["portgroup"])
+                if pg_key in vlan_of:
+                    vlans.append(vlan_of[pg_key])
         yield (
             guest,
             Facts(
