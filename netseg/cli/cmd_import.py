@@ -71,8 +71,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--hosts-from",
         metavar="TOPOLOGY",
+        action="append",
         help="switch: a topology another import wrote; its host NICs are cabled from the "
-        "LLDP/CDP neighbour tables and it is carried into the output",
+        "LLDP/CDP neighbour tables and it is carried into the output (repeat it for the "
+        "imports of several sources: a mixed estate)",
     )
     group.add_argument("--connect", metavar="URI", help="libvirt: ask a running libvirt (virsh)")
     group.add_argument("--db", metavar="unix:PATH", help="ovs: read a running OVS database")

@@ -129,7 +129,12 @@ def merge(parts: Iterable[Imported]) -> Imported:
                         f"{first.get('source', '?')}; keeping that one",
                     )
         for key, value in part.document.items():
-            if key not in ENTITY_LISTS:
+            if key == "zones" and isinstance(value, dict):
+                # every part's zones: a guest of the second part may be in a zone only it declares
+                zones = out.document.setdefault("zones", {})
+                for zone, body in value.items():
+                    zones.setdefault(zone, body)
+            elif key not in ENTITY_LISTS:
                 out.document.setdefault(key, value)
     return out
 

@@ -142,14 +142,18 @@ class SwitchImporter:
         for key in ("switches", "routers"):
             if key in out.document:
                 out.document[key].sort(key=lambda e: str(e["name"]))
-        hosts_file = request.option("hosts_from")
-        if hosts_file:
+        hosts_files = request.option("hosts_from") or []
+        if isinstance(hosts_files, str):
+            hosts_files = [hosts_files]
+        carried: list[Imported] = []
+        for hosts_file in hosts_files:  # one per source of a mixed estate (Hyper-V, libvirt, ...)
             other = _hosts_document(str(hosts_file))
             cable_hosts(sightings, other.get("hosts", []), Path(str(hosts_file)).name, out)
-            carried = Imported(
-                {k: v for k, v in other.items() if k in ENTITY_LISTS or k == "zones"}
+            carried.append(
+                Imported({k: v for k, v in other.items() if k in ENTITY_LISTS or k == "zones"})
             )
-            out = merge([out, carried])
+        if carried:
+            out = merge([out, *carried])
         return out
 
 
