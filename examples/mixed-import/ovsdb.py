@@ -71,7 +71,12 @@ def served() -> Iterator[tuple[str, dict[str, str]]]:
     """A fresh database served on a short temporary socket (a unix socket path has at most 107
     bytes): its address and the environment for ovs-vsctl. Stopped and removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix="netseg-ovs-"))
-    env = {**os.environ, "OVS_RUNDIR": str(folder), "OVS_LOGDIR": str(folder), "OVS_DBDIR": str(folder)}
+    env = {
+        **os.environ,
+        "OVS_RUNDIR": str(folder),
+        "OVS_LOGDIR": str(folder),
+        "OVS_DBDIR": str(folder),
+    }
     sock, pidfile = folder / "db.sock", folder / "ovsdb-server.pid"
     try:
         subprocess.run(["ovsdb-tool", "create", str(folder / "conf.db"), str(SCHEMA)],
