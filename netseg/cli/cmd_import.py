@@ -100,6 +100,12 @@ def run(args: argparse.Namespace) -> int:
         )
     source: str = args.source
     chosen = importer(source)
+    if "-" in args.inputs or "-" in (args.hosts_from or ()):
+        # a source is recognised by its file name and folder (the host, the switch) as much as
+        # by its content: standard input has neither
+        raise ImportSourceError(
+            "-", "netseg import reads files, not standard input: save the export to a file"
+        )
     options: dict[str, Any] = {}
     for key in SOURCE_OPTIONS:
         value = getattr(args, key)
@@ -107,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         if key not in chosen.options:
             raise ImportSourceError(
-                f"--{key}", f"is not an option of the {source} importer (see netseg import -h)"
+                f"--{key.replace('_', '-')}",
+                f"is not an option of the {source} importer (see netseg import -h)",
             )
         options[key] = value
     for key, (variable, prompt) in SECRETS.items():

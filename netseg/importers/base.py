@@ -141,17 +141,18 @@ def merge(parts: Iterable[Imported]) -> Imported:
 
 def _merge_ports(first: dict[str, Any], other: dict[str, Any], out: Imported) -> None:
     ports = first.setdefault("ports", [])
-    names = {p.get("name") for p in ports}
+    names = {p.get("name"): p for p in ports}
     for port in other.get("ports", ()):
         if port.get("name") in names:
+            kept = names[port.get("name")]
             out.warn(
-                str(port.get("source", "?")),
+                str(port.get("source") or other.get("source", "?")),
                 f"port {first['name']}:{port.get('name')} was already read from "
-                f"{first.get('source', '?')}; keeping that one",
+                f"{kept.get('source') or first.get('source', '?')}; keeping that one",
             )
             continue
         ports.append(port)
-        names.add(port.get("name"))
+        names[port.get("name")] = port
 
 
 def unique_macs(imported: Imported) -> None:
