@@ -709,3 +709,18 @@ def test_hosts_from_twice_cables_the_hosts_of_both_sources_and_keeps_both_files_
     assert cables == {("HV9", "NIC1"): ("sw9", "Ethernet2"), ("kvm9", "eth0"): ("sw9", "Ethernet1")}
     assert set(doc["zones"]) == {"lab", "ops"}  # the second file's zone is not dropped
     assert {g["zone"] for g in doc["guests"]} == {"lab", "ops"}
+
+
+def test_hosts_from_an_export_instead_of_its_import_is_one_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "hv9.json"  # what the Hyper-V script writes: no topology, no hosts
+    export.write_text('{"NetsegCollection": "hyperv", "VMSwitch": []}', encoding="utf-8")
+    config = tmp_path / "sw9.eos"
+    config.write_text(_EOS_TWO_HOSTS, encoding="utf-8")
+    out = tmp_path / "estate.yaml"
+    argv = ["import", "switch", str(config), "--hosts-from", str(export), "-o", str(out)]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2
+    assert f"{export}: holds no hosts: --hosts-from takes the topology another import wrote" in err
+    assert not out.exists()

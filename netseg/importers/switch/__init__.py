@@ -213,6 +213,14 @@ def _hosts_document(file: str) -> dict[str, Any]:
         raise ImportSourceError(
             file, "expected a topology: a mapping whose hosts, guests, ... are lists of mappings"
         )
+    if not raw.get("hosts"):
+        # most likely the export itself (a Hyper-V collection JSON, ovs-vsctl lists) given
+        # instead of what its import wrote: nothing would be cabled, silently
+        raise ImportSourceError(
+            file,
+            "holds no hosts: --hosts-from takes the topology another import wrote "
+            "(netseg import hyperv|libvirt|... -o FILE), not the export itself",
+        )
     if raw.get("include"):
         raise ImportSourceError(
             file, "--hosts-from takes the file an import wrote, without 'include'"
