@@ -163,3 +163,16 @@ def test_ovsdb_script_says_why_it_cannot_run(
     monkeypatch.setattr(OVSDB.shutil, "which", lambda tool: None)
     assert OVSDB.main(["ovs.json"]) == 2
     assert "ovsdb-tool not installed (Debian package openvswitch-switch)" in capsys.readouterr().err
+
+
+def test_the_docs_show_the_steps_build_py_runs_and_their_real_output(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docs = (EXAMPLE.parents[1] / "docs" / "importing.md").read_text(encoding="utf-8")
+    section = docs.split("## A mixed estate, end to end", 1)[1].split("\n## ", 1)[0]
+    shown = [ln[len("$ netseg ") :] for ln in section.splitlines() if ln.startswith("$ netseg ")]
+    assert shown == [" ".join(args) for args, _ in BUILD.STEPS]
+    capsys.readouterr()
+    for args in (["check", "lab.yaml"], ["diff", "design.yaml", "lab.yaml"]):
+        main(args)
+        assert capsys.readouterr().out.rstrip("\n") in section, f"netseg {args[0]} output changed"
