@@ -71,8 +71,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--hosts-from",
         metavar="TOPOLOGY",
+        action="append",
         help="switch: a topology another import wrote; its host NICs are cabled from the "
-        "LLDP/CDP neighbour tables and it is carried into the output",
+        "LLDP/CDP neighbour tables and it is carried into the output (repeat it for the "
+        "imports of several sources: a mixed estate)",
     )
     group.add_argument("--connect", metavar="URI", help="libvirt: ask a running libvirt (virsh)")
     group.add_argument("--db", metavar="unix:PATH", help="ovs: read a running OVS database")
@@ -98,6 +100,12 @@ def run(args: argparse.Namespace) -> int:
         )
     source: str = args.source
     chosen = importer(source)
+    if "-" in args.inputs or "-" in (args.hosts_from or ()):
+        # a source is recognised by its file name and folder (the host, the switch) as much as
+        # by its content: standard input has neither
+        raise ImportSourceError(
+            "-", "netseg import reads files, not standard input: save the export to a file"
+        )
     options: dict[str, Any] = {}
     for key in SOURCE_OPTIONS:
         value = getattr(args, key)
@@ -105,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
             continue
         if key not in chosen.options:
             raise ImportSourceError(
-                f"--{key}", f"is not an option of the {source} importer (see netseg import -h)"
+                f"--{key.replace('_', '-')}",
+                f"is not an option of the {source} importer (see netseg import -h)",
             )
         options[key] = value
     for key, (variable, prompt) in SECRETS.items():

@@ -129,24 +129,30 @@ def merge(parts: Iterable[Imported]) -> Imported:
                         f"{first.get('source', '?')}; keeping that one",
                     )
         for key, value in part.document.items():
-            if key not in ENTITY_LISTS:
+            if key == "zones" and isinstance(value, dict):
+                # every part's zones: a guest of the second part may be in a zone only it declares
+                zones = out.document.setdefault("zones", {})
+                for zone, body in value.items():
+                    zones.setdefault(zone, body)
+            elif key not in ENTITY_LISTS:
                 out.document.setdefault(key, value)
     return out
 
 
 def _merge_ports(first: dict[str, Any], other: dict[str, Any], out: Imported) -> None:
     ports = first.setdefault("ports", [])
-    names = {p.get("name") for p in ports}
+    names = {p.get("name"): p for p in ports}
     for port in other.get("ports", ()):
         if port.get("name") in names:
+            kept = names[port.get("name")]
             out.warn(
-                str(port.get("source", "?")),
+                str(port.get("source") or other.get("source", "?")),
                 f"port {first['name']}:{port.get('name')} was already read from "
-                f"{first.get('source', '?')}; keeping that one",
+                f"{kept.get('source') or first.get('source', '?')}; keeping that one",
             )
             continue
         ports.append(port)
-        names.add(port.get("name"))
+        names[port.get("name")] = port
 
 
 def unique_macs(imported: Imported) -> None:

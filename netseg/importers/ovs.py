@@ -526,6 +526,13 @@ def read_files(paths: Iterable[Path]) -> OvsDatabase:
         stripped = text.lstrip()
         if not stripped:
             raise ImportSourceError(str(path), "empty file")
+        if stripped[0] == "<":  # a host folder also holds its libvirt XML (libvirt section)
+            raise ImportSourceError(
+                str(path),
+                "is XML, not ovs-vsctl output: a folder with libvirt's XML and the OVS lists is "
+                "read by `netseg import libvirt`, which joins them",
+                1,
+            )
         if stripped[0] in "{[":
             for table, rows in _tables(text, str(path), path.name).items():
                 tables.setdefault(table, []).extend(rows)

@@ -325,3 +325,15 @@ def test_internal_interfaces_carry_the_hosts_mac_once(tmp_path: Path) -> None:
     assert "MAC 02:00:5e:10:00:01 is also on ovs.json Port br0; left out here" in str(
         result.warnings
     )
+
+
+def test_a_host_folder_with_libvirt_xml_points_to_the_libvirt_import(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    host = tmp_path / "kvm01"
+    host.mkdir()
+    (host / "web01.xml").write_text("<domain type='kvm'><name>web01</name></domain>\n")
+    assert main(["import", "ovs", str(host), "-o", str(tmp_path / "out.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "web01.xml:1: is XML, not ovs-vsctl output" in err and "netseg import libvirt" in err
+    assert not (tmp_path / "out.yaml").exists()

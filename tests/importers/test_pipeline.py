@@ -225,6 +225,8 @@ def test_cli_format_follows_the_output_suffix(estate: Path, tmp_path: Path) -> N
         (["import"], "name a SOURCE: lines"),
         (["import", "lines", "MISSING"], "MISSING: cannot read: No such file or directory"),
         (["import", "--script", "nosuch"], "no such collection script"),
+        (["import", "lines", "--hosts-from", "x"], "--hosts-from: is not an option of the lines"),
+        (["import", "lines", "-"], "-: netseg import reads files, not standard input"),
     ],
 )
 def test_cli_bad_use_is_one_message_and_exit_2(
@@ -243,3 +245,25 @@ def test_cli_bad_input_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["import", "lines", str(bad), "-o", str(out)]) == 2
     assert f"{bad}:2: expected 'host …' or 'guest …'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_switch_port_read_twice_names_both_readings() -> None:
+    from netseg.importers.base import Imported, merge
+
+    first = Imported(
+        {
+            "switches": [
+                {
+                    "name": "sw1",
+                    "source": "sw1.eos:4",
+                    "ports": [{"name": "Ethernet1", "source": "sw1.eos:16"}],
+                }
+            ]
+        }
+    )
+    again = Imported({"switches": [{"name": "sw1", "source": "estate.yaml switches[0]",
+                                    "ports": [{"name": "Ethernet1"}]}]})  # fmt: skip
+    assert [str(w) for w in merge([first, again]).warnings] == [
+        "estate.yaml switches[0]: warning: port sw1:Ethernet1 was already read from "
+        "sw1.eos:16; keeping that one"
+    ]

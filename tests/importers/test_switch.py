@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from netseg.cli.main import main
 from netseg.errors import ImportSourceError
@@ -619,3 +620,107 @@ def test_hosts_file_in_json_form(tmp_path: Path) -> None:
     broken.write_text('{"hosts": [', encoding="utf-8")
     with pytest.raises(ImportSourceError, match=r"broken\.json: not JSON"):
         imported(*CONFIGS, hosts_from=str(broken))
+
+
+_EOS_TWO_HOSTS = """hostname sw9
+vlan 10,20
+interface Ethernet1
+   switchport mode trunk
+   switchport trunk allowed vlan 10,20
+interface Ethernet2
+   switchport mode trunk
+   switchport trunk allowed vlan 10,20
+"""
+
+# EOS prints what Linux's lldpd sends: the MAC as port id, the interface only as port description
+_EOS_LLDPD = """sw9#show lldp neighbors detail
+Interface Ethernet1 detected 1 LLDP neighbors:
+
+  Neighbor 0016.3e00.0901/0016.3e00.0902, age 7 seconds
+  Discovered 1 day, 0:00:04 ago; Last changed 1 day, 0:00:04 ago
+  - Chassis ID type: MAC address (4)
+    Chassis ID     : 0016.3e00.0901
+  - Port ID type: MAC address (3)
+    Port ID        : 0016.3e00.0902
+  - Port Description: "eth0"
+  - Time To Live: 120 seconds
+  - System Name: "kvm9.example.net"
+  - System Description: "Debian GNU/Linux 12"
+
+Interface Ethernet2 detected 1 LLDP neighbors:
+
+  Neighbor 3cfd.fe00.0901/3cfd.fe00.0901, age 9 seconds
+  Discovered 1 day, 0:00:04 ago; Last changed 1 day, 0:00:04 ago
+  - Chassis ID type: MAC address (4)
+    Chassis ID     : 3cfd.fe00.0901
+  - Port ID type: MAC address (3)
+    Port ID        : 3cfd.fe00.0901
+  - Port Description: "NIC1"
+  - Time To Live: 120 seconds
+  - System Name: "HV9"
+  - System Description: "Microsoft Windows Server 2022 Datacenter"
+"""
+
+
+def _host_file(path: Path, host: str, hypervisor: str, nic: str, zone: str) -> Path:
+    path.write_text(
+        f"netseg: 1\nname: {path.stem}\nzones:\n  {zone}: {{description: only in {path.name}}}\n"
+        f"hosts:\n  - name: {host}\n    hypervisor: {hypervisor}\n    nics: [{{name: {nic}}}]\n"
+        f"guests:\n  - {{name: {host}-g1, host: {host}, zone: {zone}, nics: []}}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_eos_port_description_cables_a_linux_host_whose_port_id_is_its_mac(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "sw9.eos"
+    config.write_text(_EOS_TWO_HOSTS, encoding="utf-8")
+    table = tmp_path / "sw9.lldp.txt"
+    table.write_text(_EOS_LLDPD, encoding="utf-8")
+    hosts = _host_file(tmp_path / "kvm.yaml", "kvm9", "xen", "eth0", "lab")
+    result = imported(config, table, hosts_from=str(hosts))
+    (host,) = result.document["hosts"]
+    assert host["nics"] == [{"name": "eth0", "switch": "sw9", "port": "Ethernet1"}]
+    assert not [w for w in result.warnings if "not cabled" in str(w)]
+
+
+def test_hosts_from_twice_cables_the_hosts_of_both_sources_and_keeps_both_files_zones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "sw9.eos"
+    config.write_text(_EOS_TWO_HOSTS, encoding="utf-8")
+    table = tmp_path / "sw9.lldp.txt"
+    table.write_text(_EOS_LLDPD, encoding="utf-8")
+    kvm = _host_file(tmp_path / "kvm.yaml", "kvm9", "xen", "eth0", "lab")
+    hv = _host_file(tmp_path / "hv.yaml", "HV9", "hyperv", "NIC1", "ops")
+    out = tmp_path / "estate.yaml"
+    argv = ["import", "switch", str(config), str(table), "--hosts-from", str(hv)]
+    code, _, err = run_cli([*argv, "--hosts-from", str(kvm), "-o", str(out)], capsys)
+    assert code == 0, err
+    assert main(["validate", str(out)]) == 0, capsys.readouterr().err
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    cables = {
+        (h["name"], n["name"]): (n.get("switch"), n.get("port"))
+        for h in doc["hosts"]
+        for n in h["nics"]
+    }
+    assert cables == {("HV9", "NIC1"): ("sw9", "Ethernet2"), ("kvm9", "eth0"): ("sw9", "Ethernet1")}
+    assert set(doc["zones"]) == {"lab", "ops"}  # the second file's zone is not dropped
+    assert {g["zone"] for g in doc["guests"]} == {"lab", "ops"}
+
+
+def test_hosts_from_an_export_instead_of_its_import_is_one_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "hv9.json"  # what the Hyper-V script writes: no topology, no hosts
+    export.write_text('{"NetsegCollection": "hyperv", "VMSwitch": []}', encoding="utf-8")
+    config = tmp_path / "sw9.eos"
+    config.write_text(_EOS_TWO_HOSTS, encoding="utf-8")
+    out = tmp_path / "estate.yaml"
+    argv = ["import", "switch", str(config), "--hosts-from", str(export), "-o", str(out)]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2
+    assert f"{export}: holds no hosts: --hosts-from takes the topology another import wrote" in err
+    assert not out.exists()

@@ -142,14 +142,18 @@ class SwitchImporter:
         for key in ("switches", "routers"):
             if key in out.document:
                 out.document[key].sort(key=lambda e: str(e["name"]))
-        hosts_file = request.option("hosts_from")
-        if hosts_file:
+        hosts_files = request.option("hosts_from") or []
+        if isinstance(hosts_files, str):
+            hosts_files = [hosts_files]
+        carried: list[Imported] = []
+        for hosts_file in hosts_files:  # one per source of a mixed estate (Hyper-V, libvirt, ...)
             other = _hosts_document(str(hosts_file))
             cable_hosts(sightings, other.get("hosts", []), Path(str(hosts_file)).name, out)
-            carried = Imported(
-                {k: v for k, v in other.items() if k in ENTITY_LISTS or k == "zones"}
+            carried.append(
+                Imported({k: v for k, v in other.items() if k in ENTITY_LISTS or k == "zones"})
             )
-            out = merge([out, carried])
+        if carried:
+            out = merge([out, *carried])
         return out
 
 
@@ -208,6 +212,14 @@ def _hosts_document(file: str) -> dict[str, Any]:
     ):
         raise ImportSourceError(
             file, "expected a topology: a mapping whose hosts, guests, ... are lists of mappings"
+        )
+    if not raw.get("hosts"):
+        # most likely the export itself (a Hyper-V collection JSON, ovs-vsctl lists) given
+        # instead of what its import wrote: nothing would be cabled, silently
+        raise ImportSourceError(
+            file,
+            "holds no hosts: --hosts-from takes the topology another import wrote "
+            "(netseg import hyperv|libvirt|... -o FILE), not the export itself",
         )
     if raw.get("include"):
         raise ImportSourceError(

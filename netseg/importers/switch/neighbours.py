@@ -84,6 +84,9 @@ def parse(text: str, file: str, dialect: Dialect) -> list[Neighbour]:
     prompt_lines = [i for i, ln in enumerate(text.splitlines(), 1) if _PROMPT.match(ln)]
     out: list[Neighbour] = []
     cursor = 0
+    # ntc-templates' EOS template does not read "Port Description", yet Linux's lldpd sends the
+    # MAC as port id and the interface name only as port description: read it beside the template
+    eos_descriptions = _eos_port_descriptions(lines) if name.startswith("arista_eos") else {}
     for row in rows:
         rec = dict(zip(header, row, strict=True))
         local = str(rec.get("LOCAL_INTERFACE", "")).strip()
@@ -98,10 +101,33 @@ def parse(text: str, file: str, dialect: Dialect) -> list[Neighbour]:
             description = str(rec.get("NEIGHBOR_INTERFACE") or "")
         else:
             port_id = str(rec.get("NEIGHBOR_INTERFACE") or "")
+            if eos_descriptions.get(local):
+                description = eos_descriptions[local].pop(0)
         name = str(rec.get("NEIGHBOR_NAME") or "").strip()
         if not name and kind == "cdp":
             name = str(rec.get("CHASSIS_ID") or "").strip()  # NX-OS: the Device ID
         out.append(
             Neighbour(file, line, local, name, port_id.strip(), description.strip(), kind.upper())
         )
+    return out
+
+
+_EOS_INTERFACE = re.compile(r"^Interface (\S+) detected \d+ LLDP neighbors")
+_EOS_NEIGHBOUR = re.compile(r"^\s+Neighbor \S")
+_EOS_PORT_DESCRIPTION = re.compile(r'^\s+- Port Description:\s+"?(.*?)"?\s*$')
+
+
+def _eos_port_descriptions(lines: list[str]) -> dict[str, list[str]]:
+    """Each EOS interface's neighbours' port descriptions, in the table's order ("" for a
+    neighbour that sent none)."""
+    out: dict[str, list[str]] = {}
+    local: str | None = None
+    for line in lines:
+        if m := _EOS_INTERFACE.match(line):
+            local = m.group(1)
+            out.setdefault(local, [])
+        elif local is not None and _EOS_NEIGHBOUR.match(line):
+            out[local].append("")
+        elif local is not None and out[local] and (m := _EOS_PORT_DESCRIPTION.match(line)):
+            out[local][-1] = m.group(1)
     return out
