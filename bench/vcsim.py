@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "tests" / "importers" / "vcsim" / "main.go"
@@ -99,11 +99,13 @@ def serve(binary: Path, estate: Path, timeout: float = 900.0) -> Iterator[Simula
             url = urlsplit(line.strip())
             yield Simulator(
                 f"{url.hostname}:{url.port}",
-                url.username or "",
-                url.password or "",
+                unquote(url.username or ""),
+                unquote(url.password or ""),
                 time.perf_counter() - started,
             )
         finally:
+            if proc.stdout is not None:
+                proc.stdout.close()
             proc.terminate()
             try:
                 proc.wait(10)

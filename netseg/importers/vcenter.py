@@ -178,15 +178,23 @@ class _Session:
                 "needs pyVmomi, VMware's vSphere SDK: pip install 'netseg[vmware]'",
             ) from None
         where = f"--server {self.host}:{self.port}"
+        stub = None
         try:
-            self.si = connect.SmartConnect(
+            # SmartStubAdapter + Login rather than SmartConnect: on a refused login the
+            # stub's connections are closed here, not left to the garbage collector
+            stub = connect.SmartStubAdapter(
                 host=self.host,
                 port=self.port,
-                user=self.user,
-                pwd=self._password,
+                # pyVmomi verifies nothing when given no context: the system's trust store,
+                # unless --insecure
+                sslContext=None if self.insecure else ssl.create_default_context(),
                 disableSslCertValidation=self.insecure,
                 connectionPoolTimeout=60,
+                httpConnectionTimeout=30,
             )
+            si = vim.ServiceInstance("ServiceInstance", stub)
+            si.content.sessionManager.Login(self.user, self._password, None)
+            self.si = si
         except ssl.SSLCertVerificationError as exc:
             raise ImportSourceError(
                 where,
@@ -206,12 +214,18 @@ class _Session:
             raise ImportSourceError(where, "the session was refused") from None
         except Exception as exc:  # pyVmomi raises vmodl faults and plain Exceptions
             raise ImportSourceError(where, f"not a vSphere API endpoint ({_reason(exc)})") from None
+        finally:
+            if self.si is None and stub is not None:
+                with contextlib.suppress(Exception):
+                    stub.DropConnections()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self.si is not None:
             with contextlib.suppress(Exception):  # the session is over either way
-                _sdk()[0].Disconnect(self.si)
+                self.si.content.sessionManager.Logout()
+            with contextlib.suppress(Exception):  # and its pooled connections closed now
+                self.si._stub.DropConnections()
 
     def collect(self) -> _Estate:
         _, vim, vmodl = _sdk()

@@ -188,7 +188,8 @@ func main() {
 	check(m.Create())
 	m.Service.TLS = new(tls.Config)
 	m.Service.RegisterEndpoints = true
-	m.Service.Listen = &url.URL{Host: "127.0.0.1:0"}
+	// a fixed login, so that a wrong password is refused (the default accepts any)
+	m.Service.Listen = &url.URL{Host: "127.0.0.1:0", User: url.UserPassword("administrator@vsphere.local", "Netseg-Simulator-1")}
 	s := m.Service.NewServer()
 	ctx := context.Background()
 	c, err := govmomi.NewClient(ctx, s.URL, true)
@@ -359,7 +360,7 @@ func main() {
 	// VMs in their folders, NICs on their networks, through the API; then the guest IPs that
 	// VMware Tools would report
 	rc := rest.NewClient(c.Client)
-	check(rc.Login(ctx, simulator.DefaultLogin))
+	check(rc.Login(ctx, s.URL.User))
 	tm := tags.NewManager(rc)
 	tagIDs := map[string]string{}
 	categories := map[string]string{}
