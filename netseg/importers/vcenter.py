@@ -80,6 +80,7 @@ PROPERTIES = {
         "config.network.vnic",
         "config.network.proxySwitch",
         "config.virtualNicManagerInfo.netConfig",
+        "config.firewall",
     ],
     "VirtualMachine": [
         "name",
@@ -603,7 +604,49 @@ class _Builder:
         host["vswitches"] = vswitches
         self.portgroups_of[name] = {pg["name"] for v in vswitches for pg in v.get("portgroups", ())}
         host["management"] = self._vmknics(name, source, props)
+        firewall = self._firewall(source, props.get("config.firewall"))
+        if firewall is not None:
+            host["firewall"] = firewall
         return host
+
+    def _firewall(self, source: str, info: Any) -> dict[str, Any] | None:
+        """The ESXi firewall's inbound rulesets: each enabled one admits its allowed hosts
+        (every address, or the listed addresses and networks) on its ports."""
+        if info is None:
+            return None
+        blocked = getattr(info.defaultPolicy, "incomingBlocked", True) is not False
+        lines: list[dict[str, Any]] = []
+        for ruleset in sorted(info.ruleset or (), key=lambda r: str(r.key)):
+            if not ruleset.enabled:
+                continue
+            services = []
+            for rule in ruleset.rule or ():
+                if rule.direction != "inbound" or rule.protocol not in ("tcp", "udp"):
+                    continue
+                port, end = int(rule.port), int(rule.endPort or 0)
+                service = f"{rule.protocol}/{port}" + (f"-{end}" if end > port else "")
+                if service not in services:
+                    services.append(service)
+            if not services:
+                continue
+            allowed = ruleset.allowedHosts
+            peers: list[str] = []
+            if allowed is None or allowed.allIp:
+                peers = ["any"]
+            else:
+                for address in allowed.ipAddress or ():
+                    with contextlib.suppress(ValueError):
+                        peers.append(str(ipaddress.ip_network(str(address))))
+                for net in allowed.ipNetwork or ():
+                    with contextlib.suppress(ValueError):
+                        peers.append(
+                            str(ipaddress.ip_network(f"{net.network}/{net.prefixLength}", False))
+                        )
+            for peer in peers:
+                lines.append(
+                    {"from": peer, "services": services, "why": f"ESXi ruleset {ruleset.key}"}
+                )
+        return {"default": "deny" if blocked else "allow", "allow": lines}
 
     def _nic(self, host: str, source: str, device: str, hint: Any) -> dict[str, Any]:
         nic: dict[str, Any] = {"name": device, "source": f"{source} pnic {device}"}

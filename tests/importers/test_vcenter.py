@@ -154,6 +154,22 @@ def test_vmkernel_services_and_addresses(imported: dict[str, object]) -> None:
     assert b["vmk0"]["services"] == ["management", "provisioning", "ft"]
 
 
+def test_firewall_rulesets_become_firewall_lines(imported: dict[str, object]) -> None:
+    hosts = by_name(imported["hosts"])
+    firewall = hosts["esx-a"]["firewall"]
+    assert firewall["default"] == "deny"  # ESXi blocks incoming traffic by default
+    ssh = [line for line in firewall["allow"] if line["why"] == "ESXi ruleset sshServer"]
+    # the allowed addresses, then the allowed networks, as vSphere lists them
+    assert [(line["from"], line["services"]) for line in ssh] == [
+        ("198.51.100.5/32", ["tcp/22"]),
+        ("192.0.2.96/27", ["tcp/22"]),
+    ]
+    assert {"from": "any", "services": ["tcp/902"], "why": "ESXi ruleset NFC"} in firewall["allow"]
+    # a disabled ruleset admits nothing; on esx-b it is left as ESXi ships it
+    assert not any("CIMSLP" in line["why"] for line in firewall["allow"])
+    assert any("CIMSLP" in line["why"] for line in hosts["esx-b"]["firewall"]["allow"])
+
+
 def test_neighbours_link_nics_in_the_shared_naming(imported: dict[str, object]) -> None:
     nics = by_name(by_name(imported["hosts"])["esx-a"]["nics"])
     # CDP "tor1(FDO2112A0BC)" / "Gi1/0/1" -> the configured hostname and the full port name
@@ -262,8 +278,8 @@ def test_check_findings_on_the_imported_estate(
         # inherited from the distributed switch's own policy, on both hosts
         ("forged-transmits-allowed", "portgroup:esx-a/dvs-a/web"),
         ("forged-transmits-allowed", "portgroup:esx-b/dvs-a/web"),
-        # vCenter does not say what the host firewall admits: no firewall is written
-        ("management-firewall-missing", "host:esx-a"),
+        # ESXi's rulesets admit every address on most services
+        ("management-firewall-permissive", "host:esx-a"),
         # the vmnic without a neighbour
         ("upstream-unmodelled", "nic:esx-a/vmnic2"),
     }

@@ -77,12 +77,19 @@ type Vnic struct {
 	Services  []string `json:"services"` // VirtualNicManager nic types: management, vmotion, ...
 }
 
+// Ruleset edits one of the host's firewall rulesets (the simulator has ESXi's defaults)
+type Ruleset struct {
+	Enabled *bool    `json:"enabled"`
+	Allowed []string `json:"allowed"` // ADDRESS or NETWORK/PREFIX; empty: every address
+}
+
 type Host struct {
-	Name       string      `json:"name"`
-	Pnics      []Pnic      `json:"pnics"`
-	Vswitches  []Vswitch   `json:"vswitches"`
-	Portgroups []Portgroup `json:"portgroups"`
-	Vnics      []Vnic      `json:"vnics"`
+	Name       string             `json:"name"`
+	Firewall   map[string]Ruleset `json:"firewall"`
+	Pnics      []Pnic             `json:"pnics"`
+	Vswitches  []Vswitch          `json:"vswitches"`
+	Portgroups []Portgroup        `json:"portgroups"`
+	Vnics      []Vnic             `json:"vnics"`
 }
 
 type DVPortgroup struct {
@@ -243,6 +250,29 @@ func main() {
 			}
 		}
 		h.Config.Network = net
+		for i := range h.Config.Firewall.Ruleset {
+			rs := &h.Config.Firewall.Ruleset[i]
+			edit, ok := spec.Firewall[rs.Key]
+			if !ok {
+				continue
+			}
+			if edit.Enabled != nil {
+				rs.Enabled = *edit.Enabled
+			}
+			if len(edit.Allowed) > 0 {
+				list := &types.HostFirewallRulesetIpList{}
+				for _, a := range edit.Allowed {
+					if parts := strings.SplitN(a, "/", 2); len(parts) == 2 {
+						var prefix int32
+						fmt.Sscan(parts[1], &prefix)
+						list.IpNetwork = append(list.IpNetwork, types.HostFirewallRulesetIpNetwork{Network: parts[0], PrefixLength: prefix})
+					} else {
+						list.IpAddress = append(list.IpAddress, a)
+					}
+				}
+				rs.AllowedHosts = list
+			}
+		}
 		h.Config.VirtualNicManagerInfo = &types.HostVirtualNicManagerInfo{}
 		simulator.Map.Put(&NetworkSystem{simulator.Map.Get(netsys.Reference()).(*simulator.HostNetworkSystem), hints})
 	}
