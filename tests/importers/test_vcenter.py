@@ -203,6 +203,7 @@ def test_guests_nics_addresses_and_shared_mac(imported: dict[str, object]) -> No
     # the second VM with the same MAC keeps its NIC, without the MAC
     assert guests["web2"]["nics"][0]["mac"] == "00:50:56:00:00:02"
     assert "mac" not in guests["web3"]["nics"][0]
+    # sniff and lost run no VMware Tools: their NICs come from the virtual hardware
     assert [n["portgroup"] for n in guests["sniff"]["nics"]] == ["trunk-all", "ids"]
     # the NIC on a port group esx-b does not have is left out, the other kept
     assert [n["portgroup"] for n in guests["lost"]["nics"]] == ["isolated"]

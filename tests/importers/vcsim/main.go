@@ -118,7 +118,9 @@ type VM struct {
 	Host   string   `json:"host"`
 	Folder string   `json:"folder"`
 	Tags   []string `json:"tags"` // CATEGORY:TAG
-	Nics   []VMNic  `json:"nics"`
+	// NoTools: VMware Tools reports nothing (guest.net empty), as for a VM powered off
+	NoTools bool    `json:"noTools"`
+	Nics    []VMNic `json:"nics"`
 }
 
 type Estate struct {
@@ -439,11 +441,18 @@ func main() {
 		check(err)
 		ref := info.Result.(types.ManagedObjectReference)
 		vm := simulator.Map.Get(ref).(*simulator.VirtualMachine)
+		if v.NoTools {
+			vm.Guest.Net = nil
+		}
 		for i, n := range v.Nics {
-			if i >= len(vm.Guest.Net) || len(n.IPs) == 0 {
+			if i >= len(vm.Guest.Net) {
 				continue
 			}
 			net := &vm.Guest.Net[i]
+			net.Network = n.Network // vSphere names the DV port group too; this simulator leaves it empty
+			if len(n.IPs) == 0 {
+				continue
+			}
 			net.IpAddress = nil
 			net.IpConfig = &types.NetIpConfigInfo{}
 			for _, a := range n.IPs {
