@@ -120,7 +120,12 @@ class VCenterImporter:
             bool(request.option("insecure")),
         )
         with session:
-            estate = session.collect()
+            try:
+                estate = session.collect()
+            except (OSError, http.client.HTTPException) as exc:
+                raise ImportSourceError(
+                    session.label, f"the connection was lost while reading: {_reason(exc)}"
+                ) from None
         return _Builder(estate, session.label).build()
 
 
