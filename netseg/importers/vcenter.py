@@ -44,6 +44,8 @@ from netseg.importers.naming import natural_key, port_name, switch_name
 __all__ = ["VCenterImporter"]
 
 PAGE = 1000  # objects per RetrievePropertiesEx page
+CONNECT_TIMEOUT = 15.0  # seconds to reach the server
+READ_TIMEOUT = 900.0  # seconds one answer may take (the simulator answers 50,000 VMs at once)
 
 # VirtualNicManager nic types -> the topology format's vmkernel services
 SERVICES = {
@@ -186,6 +188,9 @@ class _Session:
         where = f"--server {self.host}:{self.port}"
         stub = None
         try:
+            # reachable at all? (a black-holed address fails here in seconds, not after the
+            # long read timeout a large inventory needs)
+            socket.create_connection((self.host, self.port), timeout=CONNECT_TIMEOUT).close()
             # SmartStubAdapter + Login rather than SmartConnect: on a refused login the
             # stub's connections are closed here, not left to the garbage collector
             stub = connect.SmartStubAdapter(
@@ -195,8 +200,7 @@ class _Session:
                 # unless --insecure
                 sslContext=None if self.insecure else ssl.create_default_context(),
                 disableSslCertValidation=self.insecure,
-                connectionPoolTimeout=60,
-                httpConnectionTimeout=30,
+                httpConnectionTimeout=READ_TIMEOUT,
             )
             si = vim.ServiceInstance("ServiceInstance", stub)
             si.content.sessionManager.Login(self.user, self._password, None)
