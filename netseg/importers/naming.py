@@ -17,12 +17,11 @@ __all__ = ["natural_key", "port_name", "switch_name"]
 _FULL = {
     "eth": "Ethernet",
     "et": "Ethernet",
-    "e": "Ethernet",
     "fa": "FastEthernet",
     "gi": "GigabitEthernet",
     "gig": "GigabitEthernet",
-    "ge": "GigabitEthernet",
     "tw": "TwoGigabitEthernet",
+    "fi": "FiveGigabitEthernet",
     "te": "TenGigabitEthernet",
     "ten": "TenGigabitEthernet",
     "twe": "TwentyFiveGigE",
