@@ -1,6 +1,6 @@
 """``netseg import vcenter --server HOST[:PORT] --user USER [--insecure]``: a live vCenter.
 
-Read with pyVmomi (``pip install 'netseg[vmware]'``) through the property collector: one
+Read with pyVmomi (the optional ``netseg-hv[vmware]`` extra) through the property collector: one
 container view over the whole inventory and ``RetrievePropertiesEx`` /
 ``ContinueRetrievePropertiesEx`` in pages of 1,000 objects, so an estate of 1,000 hosts is a
 handful of round trips, plus one ``QueryNetworkHint`` per host for its CDP/LLDP neighbours and
@@ -183,7 +183,7 @@ class _Session:
         except ImportError:
             raise ImportSourceError(
                 "netseg import vcenter",
-                "needs pyVmomi, VMware's vSphere SDK: pip install 'netseg[vmware]'",
+                "needs pyVmomi, VMware's vSphere SDK (the netseg-hv[vmware] extra: pip install pyvmomi)",
             ) from None
         where = f"--server {self.host}:{self.port}"
         stub = None
