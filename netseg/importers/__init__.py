@@ -44,6 +44,7 @@ BUILTIN: Mapping[str, str] = {
     "ovs": "netseg.importers.ovs:OvsImporter",
     "netbox": "netseg.importers.netbox:NetBoxImporter",
     "rvtools": "netseg.importers.rvtools:RVToolsImporter",
+    "vcenter": "netseg.importers.vcenter:VCenterImporter",
 }
 
 
