@@ -35,6 +35,7 @@ import orjson
 
 from netseg.errors import ImportSourceError
 from netseg.importers.base import Imported, ImportRequest, unique_macs
+from netseg.importers.naming import natural_key
 
 __all__ = ["ENDPOINTS", "NetBoxImporter"]
 
@@ -286,10 +287,6 @@ def _switch_name(device: str) -> str:
         return device.split(".", 1)[0]
 
 
-def _natural(text: str) -> list[Any]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
 # --- the estate -----------------------------------------------------------------------------------
 
 
@@ -391,7 +388,7 @@ class _Estate:
         for name, found in by_device.items():
             sources.setdefault(name, found[0].source)
         switch_source: dict[str, str] = {}
-        for name in sorted(sources, key=_natural):
+        for name in sorted(sources, key=natural_key):
             if name in hosts:
                 continue
             ports = self.switch_ports(by_device.get(name, []), port_of, _switch_name(name))
@@ -450,7 +447,7 @@ class _Estate:
                     )
         # guests, placed on hosts
         placed = self.guests(vms, by_vm, hosts, clusters)
-        for name in sorted(switches, key=_natural):
+        for name in sorted(switches, key=natural_key):
             self.out.entities("switches").append(
                 {
                     "name": name,
@@ -460,9 +457,9 @@ class _Estate:
             )
         if links:
             self.out.document.setdefault("links", []).extend(sorted(links))
-        for device in sorted(attached, key=_natural):
+        for device in sorted(attached, key=natural_key):
             self.endpoints(device, devices.get(device), attached[device])
-        for name in sorted(hosts, key=_natural):
+        for name in sorted(hosts, key=natural_key):
             obj, hypervisor = hosts[name]
             self.out.entities("hosts").append(
                 self.host(name, obj, hypervisor, by_device.get(name, []), nic_link, placed)
@@ -478,7 +475,7 @@ class _Estate:
         """A server, firewall or appliance on a switch port: one endpoint per cabled interface
         (``DEVICE`` alone, or ``DEVICE IFACE`` when several are cabled)."""
         for iface, (switch, port) in sorted(
-            ports, key=lambda p: _natural(str(p[0].body.get("name")))
+            ports, key=lambda p: natural_key(str(p[0].body.get("name")))
         ):
             name = device if len(ports) == 1 else f"{device} {iface.body.get('name')}"
             entity: dict[str, Any] = {
@@ -608,7 +605,7 @@ class _Estate:
         lags = {i.body.get("id"): i for i in ifaces if _iface_type(i.body) == "lag"}
         ports = []
         # in NetBox's own order: by name, naturally (Ethernet1/2 before Ethernet1/10)
-        for iface in sorted(ifaces, key=lambda i: _natural(str(i.body.get("name")))):
+        for iface in sorted(ifaces, key=lambda i: natural_key(str(i.body.get("name")))):
             body = iface.body
             if _iface_type(body) != "physical" or body.get("enabled") is False:
                 continue
@@ -674,7 +671,7 @@ class _Estate:
         unmoded = 0
         first_unmoded = ""
         needs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-        for name in sorted(vms, key=_natural):
+        for name in sorted(vms, key=natural_key):
             obj = vms[name]
             body = obj.body
             cid = _id(body.get("cluster"))
@@ -687,7 +684,7 @@ class _Estate:
                 )
                 continue
             if host is None:
-                candidates = sorted(members.get(cid, []), key=_natural)
+                candidates = sorted(members.get(cid, []), key=natural_key)
                 if not candidates:
                     if self.hypervisor_of.get(cid) is not None or cid not in self.hypervisor_of:
                         self.out.warn(obj.source, f"VM {name} is on no host netseg read; left out")
@@ -700,7 +697,7 @@ class _Estate:
             nics = []
             networks: list[str] = []
             for iface in sorted(
-                by_vm.get(name, []), key=lambda i: _natural(str(i.body.get("name")))
+                by_vm.get(name, []), key=lambda i: natural_key(str(i.body.get("name")))
             ):
                 if iface.body.get("enabled") is False:
                     continue
@@ -730,7 +727,7 @@ class _Estate:
             self.out.entities("guests").append(guest)
         for cid, count in sorted(unplaced.items(), key=lambda kv: str(kv[0])):
             cluster = clusters[cid]
-            first = sorted(members[cid], key=_natural)[0]
+            first = sorted(members[cid], key=natural_key)[0]
             self.out.warn(
                 cluster.source,
                 f"{count} VM{'s' if count > 1 else ''} of cluster {cluster.body.get('name')!r} "
@@ -823,14 +820,14 @@ class _Estate:
             mgmt.update(_attach(hypervisor, spec, management=True))
             management.append(mgmt)
         if nics:
-            entity["nics"] = sorted(nics, key=lambda n: _natural(n["name"]))
+            entity["nics"] = sorted(nics, key=lambda n: natural_key(n["name"]))
         if specs or uplinks:
             vswitch = _vswitch(hypervisor, uplinks, specs, obj.source, self.out)
             if vswitch.get("type") == "external" and virtual:
                 vswitch["allow_management_os"] = True
             entity["vswitches"] = [vswitch]
         if management:
-            entity["management"] = sorted(management, key=lambda m: _natural(m["name"]))
+            entity["management"] = sorted(management, key=lambda m: natural_key(m["name"]))
         return entity
 
 
@@ -874,7 +871,7 @@ def _attach(hypervisor: str, spec: dict[str, Any], management: bool = False) -> 
 def _vswitch(
     hypervisor: str, uplinks: list[str], specs: list[dict[str, Any]], source: str, out: Imported
 ) -> dict[str, Any]:
-    uplinks = sorted(uplinks, key=_natural)
+    uplinks = sorted(uplinks, key=natural_key)
     body: dict[str, Any] = {"name": _VSWITCH, "source": source}
     if hypervisor == "esxi":
         # NetBox records no security policy: vSphere's distributed-switch default (reject all)
@@ -890,7 +887,7 @@ def _vswitch(
                 vlan = {"trunk": "all" if spec.get("all") else _vlan_set(spec["trunk"])}
             pgs.setdefault(name, {"name": name, "vlan": vlan})
         body["security"] = {"promiscuous": False, "mac_changes": False, "forged_transmits": False}
-        body["portgroups"] = [pgs[n] for n in sorted(pgs, key=_natural)]
+        body["portgroups"] = [pgs[n] for n in sorted(pgs, key=natural_key)]
         return body
     if hypervisor == "hyperv":
         if uplinks:

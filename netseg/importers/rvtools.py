@@ -32,6 +32,7 @@ from typing import Any, ClassVar
 
 from netseg.errors import ImportSourceError
 from netseg.importers.base import Imported, ImportRequest, merge, unique_macs
+from netseg.importers.naming import natural_key
 
 __all__ = ["TABS", "RVToolsImporter"]
 
@@ -432,10 +433,6 @@ def _bool(text: str) -> bool | None:
     if low in _FALSE:
         return False
     return None
-
-
-def _natural(text: str) -> list[Any]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
 def _mac(text: str) -> str | None:
@@ -867,11 +864,11 @@ class _Reader:
                 nic["address"] = addresses[0] if len(addresses) == 1 else addresses
             guest["nics"].append(nic)
         for guest in vms.values():
-            guest["nics"].sort(key=lambda n: _natural(n["name"]))
+            guest["nics"].sort(key=lambda n: natural_key(n["name"]))
             if not guest["nics"]:
                 del guest["nics"]
             self.out.entities("guests").append(guest)
-        self.out.entities("guests").sort(key=lambda g: _natural(g["name"]))
+        self.out.entities("guests").sort(key=lambda g: natural_key(g["name"]))
 
     def guest_addresses(self, tab: Tab, row: Row) -> list[str]:
         """The guest IPs VMware Tools reported; RVTools gives no prefix, so each is written as
@@ -901,7 +898,7 @@ class _Reader:
         self.uplinks()
         self.vmkernel()
         self.guests()
-        for name in sorted(self.hosts, key=_natural):
+        for name in sorted(self.hosts, key=natural_key):
             self.out.entities("hosts").append(self.host_entity(self.hosts[name]))
         return self.out
 
@@ -911,23 +908,23 @@ class _Reader:
             for uplink in vswitch.uplinks:
                 host.nics.setdefault(uplink, {"name": uplink, "source": vswitch.source})
         if host.nics:
-            entity["nics"] = [host.nics[n] for n in sorted(host.nics, key=_natural)]
+            entity["nics"] = [host.nics[n] for n in sorted(host.nics, key=natural_key)]
         vswitches = []
-        for name in sorted(host.vswitches, key=_natural):
+        for name in sorted(host.vswitches, key=natural_key):
             v = host.vswitches[name]
             body: dict[str, Any] = {"name": v.name, "source": v.source}
             if v.distributed:
                 body["type"] = "distributed"
             uplinks = list(dict.fromkeys(v.uplinks))
             if uplinks:
-                body["uplinks"] = sorted(uplinks, key=_natural)
+                body["uplinks"] = sorted(uplinks, key=natural_key)
             body["security"] = dict(v.security)
-            body["portgroups"] = [v.portgroups[p] for p in sorted(v.portgroups, key=_natural)]
+            body["portgroups"] = [v.portgroups[p] for p in sorted(v.portgroups, key=natural_key)]
             vswitches.append(body)
         if vswitches:
             entity["vswitches"] = vswitches
         if host.management:
-            entity["management"] = sorted(host.management, key=lambda m: _natural(m["name"]))
+            entity["management"] = sorted(host.management, key=lambda m: natural_key(m["name"]))
         return entity
 
 

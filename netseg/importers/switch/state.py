@@ -17,18 +17,13 @@ from importlib import resources
 from pathlib import Path
 
 from netseg.errors import ImportSourceError
+from netseg.importers.naming import port_name
 from netseg.importers.switch.facts import Interface, SwitchFacts
 from netseg.importers.switch.neighbours import prompt_host
 from netseg.model.vlans import VlanSet
 
 MARKER = re.compile(r"^Name:\s+\S+\s*\n\s*Switchport:\s", re.MULTILINE)
 # IOS abbreviations as `show interfaces switchport` prints them
-_LONG = {
-    "fa": "FastEthernet", "gi": "GigabitEthernet", "tw": "TwoGigabitEthernet",
-    "fi": "FiveGigabitEthernet", "te": "TenGigabitEthernet", "twe": "TwentyFiveGigE",
-    "fo": "FortyGigabitEthernet", "hu": "HundredGigE", "po": "Port-channel", "eth": "Ethernet",
-    "et": "Ethernet",
-}  # fmt: skip
 
 
 def is_switchport_state(text: str) -> bool:
@@ -36,10 +31,8 @@ def is_switchport_state(text: str) -> bool:
 
 
 def full_name(short: str) -> str:
-    m = re.fullmatch(r"([A-Za-z]+)(\d.*)", short)
-    if m is None or m.group(1).lower() not in _LONG:
-        return short
-    return _LONG[m.group(1).lower()] + m.group(2)
+    """The configuration's spelling of a port `show` output abbreviates (one naming table)."""
+    return port_name(short) or short
 
 
 def _vlans(values: list[str] | str) -> VlanSet:
