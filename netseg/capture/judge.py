@@ -32,7 +32,7 @@ from netseg.model.topology import (
     Topology,
     VlanMode,
 )
-from netseg.rules.catalogue import CATALOGUE
+from netseg.rules import catalogue
 from netseg.rules.engine import apply_policy
 from netseg.rules.finding import Finding
 
@@ -430,18 +430,8 @@ class Judge:
         evidence: dict[str, Any],
         severity: Severity | None = None,
     ) -> None:
-        info = CATALOGUE[rule]
         self.findings.append(
-            Finding(
-                rule,
-                severity or info.severity,
-                message,
-                subject,
-                obj,
-                location,
-                info.references,
-                evidence,
-            )
+            catalogue.finding(rule, message, subject, location, obj, evidence, severity)
         )
 
     # policy ---------------------------------------------------------------------------------

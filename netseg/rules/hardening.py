@@ -36,7 +36,7 @@ from netseg.model.topology import (
     VSwitch,
 )
 from netseg.model.vlans import VlanSet
-from netseg.rules.catalogue import CATALOGUE
+from netseg.rules import catalogue
 from netseg.rules.finding import Finding
 
 
@@ -48,17 +48,7 @@ def _finding(
     object: str | None = None,
     evidence: Mapping[str, Any] | None = None,
 ) -> Finding:
-    info = CATALOGUE[rule]
-    return Finding(
-        rule=rule,
-        severity=info.severity,
-        message=message,
-        subject=subject,
-        object=object,
-        location=location,
-        references=info.references,
-        evidence=dict(evidence or {}),
-    )
+    return catalogue.finding(rule, message, subject, location, object, dict(evidence or {}))
 
 
 def _vswitch_ref(host: str, vs: str) -> str:

@@ -15,32 +15,10 @@ from netseg.collector import collector_paused
 from netseg.graph.l2 import UNTAGGED
 from netseg.graph.reach import Attachment, Reachability, ReachablePair
 from netseg.model.services import ServiceSet
-from netseg.model.topology import Location, Severity, Topology
+from netseg.model.topology import Location, Topology
+from netseg.rules import catalogue
 from netseg.rules.finding import Finding
 
-REFERENCES: dict[str, tuple[str, ...]] = {
-    "guest-reaches-management": (
-        "STIG ESXI-80-000198",
-        "seed (Xen: do not let users reach dom0; Hyper-V: separate management network)",
-    ),
-    "guest-on-management-segment": ("STIG ESXI-80-000198",),
-    "guest-can-tag-management-vlan": ("STIG ESXI-80-000220", "SCG esx-9.network-vgt"),
-    "guest-observes-management": ("STIG ESXI-80-000218",),
-    "zone-policy-violation": (),
-    "native-vlan-carries-guests": ("STIG VCSA-80-000272", "CIS 7.4"),
-    "vmotion-not-isolated": ("STIG ESXI-80-000160",),
-    "storage-not-isolated": ("STIG ESXI-80-000199",),
-}
-SEVERITY: dict[str, Severity] = {
-    "guest-reaches-management": Severity.CRITICAL,
-    "guest-on-management-segment": Severity.HIGH,
-    "guest-can-tag-management-vlan": Severity.HIGH,
-    "guest-observes-management": Severity.HIGH,
-    "zone-policy-violation": Severity.HIGH,
-    "native-vlan-carries-guests": Severity.HIGH,
-    "vmotion-not-isolated": Severity.MEDIUM,
-    "storage-not-isolated": Severity.MEDIUM,
-}
 STORAGE_SERVICES = frozenset({"iscsi", "nfs", "vsan"})
 EXAMPLES = 10  # destinations listed in the evidence of an aggregated finding
 
@@ -53,7 +31,7 @@ def _finding(
     evidence: dict[str, Any],
 ) -> Finding:
     ref, location = (subject.ref, subject.location) if isinstance(subject, Attachment) else subject
-    return Finding(rule, SEVERITY[rule], message, ref, obj, location, REFERENCES[rule], evidence)
+    return catalogue.finding(rule, message, ref, location, obj, evidence)
 
 
 def name(reach: Reachability, a: Attachment) -> str:
