@@ -17,16 +17,36 @@ overrides and ``policy.waivers``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from netseg import topology as _format
 from netseg.collector import collector_paused
 from netseg.graph import Reachability, analyse_reachability
 from netseg.model.topology import Severity, Topology
+from netseg.rules.catalogue import check_policy_rules
 from netseg.rules.engine import apply_policy, failing
 from netseg.rules.finding import Finding
 from netseg.rules.hardening import hardening_findings
 from netseg.rules.segmentation import segmentation_findings
+
+#: What :func:`load` checks beyond the format: the rule ids the policy names.
+DOCUMENT_CHECKS: tuple[_format.DocumentCheck, ...] = (check_policy_rules,)
+
+
+def load(path: str | os.PathLike[str], display: str | None = None) -> Topology:
+    """Load and check a topology file, its policy's rule ids included (``netseg.load``).
+
+    :func:`netseg.topology.load` checks the format alone; this is the loader every command
+    uses. Raises :class:`~netseg.errors.TopologyError` with every problem of the file.
+    """
+    return _format.load(path, display, checks=DOCUMENT_CHECKS)
+
+
+def loads(text: str | bytes, file: str = "<string>", json_form: bool = False) -> Topology:
+    """:func:`load` for text (``netseg.loads``)."""
+    return _format.loads(text, file, json_form, checks=DOCUMENT_CHECKS)
 
 
 @dataclass(frozen=True)

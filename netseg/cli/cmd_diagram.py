@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from netseg.analysis import load
 from netseg.cli.common import write_output
 from netseg.graph import analyse_reachability
 from netseg.render.diagram import format_for, render
 from netseg.render.dot import highlight_findings, render_dot
-from netseg.topology import load
 
 HELP = "Graphviz diagram of a topology; the format follows the suffix of -o (.svg .png .pdf .dot)"
 

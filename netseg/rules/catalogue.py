@@ -18,6 +18,8 @@ from typing import Any
 
 from netseg.model.topology import NOWHERE, Location, Severity
 from netseg.rules.finding import Finding, RuleInfo
+from netseg.topology.source import MDict
+from netseg.topology.spec import Problems, Where, suggest
 
 CRITICAL, HIGH, MEDIUM, LOW, INFO = (
     Severity.CRITICAL,
@@ -445,6 +447,36 @@ INTERPRETATION: tuple[str, ...] = (
 def rule(rule_id: str) -> RuleInfo:
     """The catalogue entry of ``rule_id`` (KeyError names the unknown id)."""
     return CATALOGUE[rule_id]
+
+
+def check_policy_rules(document: MDict, problems: Problems) -> None:
+    """Every rule id the topology's policy names (``policy.severity`` keys, ``rule`` of each
+    waiver) must be a rule of the catalogue: a typo would otherwise silently change nothing.
+
+    A document check (:data:`netseg.topology.DocumentCheck`) that :func:`netseg.load` passes to
+    the loader, which knows the format and not the rules.
+    """
+    policy = document.get("policy")
+    if not isinstance(policy, MDict):
+        return
+    severity = policy.get("severity")
+    if isinstance(severity, MDict):
+        for rule_id in severity:
+            if rule_id not in CATALOGUE:
+                problems.add(
+                    Where(severity, rule_id, f"policy.severity.{rule_id}"),
+                    f"unknown rule {rule_id!r}{suggest(rule_id, CATALOGUE)}",
+                    at_key=True,
+                )
+    waivers = policy.get("waivers")
+    if isinstance(waivers, list):
+        for k, waiver in enumerate(waivers):
+            rule_id = waiver.get("rule") if isinstance(waiver, MDict) else None
+            if isinstance(rule_id, str) and rule_id not in CATALOGUE:
+                problems.add(
+                    Where(waiver, "rule", f"policy.waivers[{k}].rule"),
+                    f"unknown rule {rule_id!r}{suggest(rule_id, CATALOGUE)}",
+                )
 
 
 def finding(

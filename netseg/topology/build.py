@@ -1360,33 +1360,18 @@ class Builder:
                     location=self.loc(r),
                 )
             )
+        # rule ids are checked where the rules are known (netseg.rules.catalogue)
         severity: dict[str, Severity] = {}
         sev = pol.get("severity")
-        if sev or pol.get("waivers"):
-            from netseg.rules.catalogue import CATALOGUE  # rule ids are data, not analysis
-        else:
-            CATALOGUE = {}
         if isinstance(sev, MDict):
             for rule, level in sev.items():
-                if rule not in CATALOGUE:
-                    self.err(
-                        sev,
-                        rule,
-                        f"policy.severity.{rule}",
-                        f"unknown rule {rule!r}{suggest(rule, CATALOGUE)}",
-                        at_key=True,
-                    )
-                elif _ok(level):
+                if _ok(level):
                     severity[rule] = Severity(level)
         refs = entity_references(switches, hosts, routers, endpoints, guests, self.zones)
         waivers = []
         for k, w in _items(pol, "waivers"):
             path = f"policy.waivers[{k}]"
             rule, subject = w.get("rule"), w.get("subject")
-            if _ok(rule) and rule not in CATALOGUE:
-                self.err(
-                    w, "rule", f"{path}.rule", f"unknown rule {rule!r}{suggest(rule, CATALOGUE)}"
-                )
             if _ok(subject) and subject not in refs:
                 self.err(
                     w,

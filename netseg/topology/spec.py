@@ -63,6 +63,9 @@ class Where:
         if isinstance(c, MList):
             if isinstance(self.key, int) and self.key < len(c.item_marks):
                 line, col = c.item_marks[self.key]
+                files = c.item_files
+                if files is not None and self.key in files:
+                    return files[self.key], line, col
             else:
                 line, col = c.mark
             return c.file, line, col
