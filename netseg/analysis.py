@@ -26,7 +26,7 @@ from netseg.collector import collector_paused
 from netseg.graph import Reachability, analyse_reachability
 from netseg.model.topology import Severity, Topology
 from netseg.rules.catalogue import check_policy_rules
-from netseg.rules.engine import apply_policy, failing
+from netseg.rules.engine import apply_policy, failing, severity_counts
 from netseg.rules.finding import Finding
 from netseg.rules.hardening import hardening_findings
 from netseg.rules.segmentation import segmentation_findings
@@ -71,10 +71,7 @@ class Analysis:
 
     def summary(self) -> dict[str, int]:
         """Count of unwaived findings per severity, every severity present, worst first."""
-        counts = {s.value: 0 for s in Severity}
-        for f in self.active:
-            counts[f.severity.value] += 1
-        return counts
+        return severity_counts(self.findings)
 
     def failing(self, threshold: Severity | str = Severity.HIGH) -> tuple[Finding, ...]:
         """Unwaived findings at or above ``threshold`` (what ``--fail-on`` fails on)."""

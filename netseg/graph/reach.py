@@ -31,6 +31,8 @@ from netseg.graph.l3 import (
     firewall_rule,
     policy_allows,
 )
+from netseg.graph.select import select, unknown_reference
+from netseg.model import refs
 from netseg.model.services import ServiceSet
 from netseg.model.topology import (
     NOWHERE,
@@ -325,8 +327,6 @@ class Reachability:
         """The attachment named by an entity reference; raises SelectorError when unknown."""
         found = self._by_ref.get(ref)
         if found is None:
-            from netseg.graph.select import unknown_reference
-
             raise unknown_reference(ref, list(self._by_ref))
         return found
 
@@ -915,7 +915,7 @@ class Reachability:
     def _firewall_hops(self, host: str, decision: FirewallDecision | None) -> list[Hop]:
         fw = self.topology.host(host).firewall
         if fw is None or decision is None or not decision.present:
-            return [Hop(f"host:{host}", "no firewall: everything accepted")]
+            return [Hop(refs.host(host), "no firewall: everything accepted")]
         out = []
         for k in decision.rules:
             if k == 0:
@@ -928,9 +928,7 @@ class Reachability:
     # --- public questions ------------------------------------------------------------------
     def select(self, selector: str) -> list[Attachment]:
         """Attachments a selector names, in topology order; raises SelectorError."""
-        from netseg.graph.select import select_attachments
-
-        return select_attachments(self, selector)
+        return [self.attachment(ref) for ref in select(self.topology, selector)]
 
     def class_verdicts(
         self, sources: Sequence[Attachment], destinations: Sequence[Attachment]
@@ -1033,7 +1031,7 @@ class Reachability:
     def make_pair(self, s: Attachment, d: Attachment, v: _Verdict) -> ReachablePair:
         via: tuple[str, ...] = ()
         if v.route is not None:
-            via = tuple(f"router:{r}" for r in v.route.routers)
+            via = tuple(refs.router(r) for r in v.route.routers)
         return ReachablePair(
             s.ref,
             d.ref,

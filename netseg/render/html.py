@@ -27,6 +27,7 @@ from netseg.graph.reach import Reachability
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Severity, Topology
 from netseg.rules.catalogue import CATALOGUE
+from netseg.rules.engine import severity_counts
 from netseg.rules.finding import Finding
 
 SEVERITY_COLOURS = {
@@ -129,10 +130,7 @@ def _cards(counts: Mapping[str, int]) -> str:
 def _summary(findings: Sequence[Finding], replay: Mapping[str, Any] | None = None) -> str:
     """The first screen: the design's counts and, with captures, the captures' counts and the
     worst findings of both side by side, so an observed critical is never below the fold."""
-    counts = {s.value: 0 for s in Severity}
-    for f in findings:
-        if not f.waived:
-            counts[f.severity.value] += 1
+    counts = severity_counts(findings)
     waived = sum(1 for f in findings if f.waived)
     note = f'<p class="muted">{waived} waived finding{"s" if waived != 1 else ""} (accepted risks, not counted above).</p>'
     if replay is None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netseg.collector import collector_paused
+from netseg.model import refs
 from netseg.model.topology import (
     Guest,
     GuestNic,
@@ -52,15 +53,15 @@ def _finding(
 
 
 def _vswitch_ref(host: str, vs: str) -> str:
-    return f"vswitch:{host}/{vs}"
+    return refs.vswitch(host, vs)
 
 
 def _portgroup_ref(host: str, vs: str, pg: str) -> str:
-    return f"portgroup:{host}/{vs}/{pg}"
+    return refs.portgroup(host, vs, pg)
 
 
 def _nic_ref(host: str, nic: str) -> str:
-    return f"nic:{host}/{nic}"
+    return refs.nic(host, nic)
 
 
 # --- an index of who attaches where, built once ------------------------------------------
@@ -157,7 +158,7 @@ def _passthroughs(idx: _Index, host: Host) -> list[_Passthrough]:
             unique = tuple(dict.fromkeys(devices))
             out.append(_Passthrough(host.ref, f"driver domain {dd.name}", unique, dd.location))
     for g in idx.passthrough_guests.get(host.name, ()):
-        out.append(_Passthrough(f"guest:{g.name}", f"guest {g.name}", g.passthrough, g.location))
+        out.append(_Passthrough(refs.guest(g.name), f"guest {g.name}", g.passthrough, g.location))
     return out
 
 
@@ -562,7 +563,7 @@ def _find_vlan_uses(topology: Topology) -> Iterator[_VlanUse]:
         if sw.implicit:
             continue
         for port in sw.ports:
-            ref = f"switch:{sw.name}/{port.name}"
+            ref = refs.switch(sw.name, port.name)
             if port.mode == "access":
                 if _notable(port.vlan):
                     yield _VlanUse(

@@ -14,6 +14,7 @@ from typing import Any
 from netseg.collector import collector_paused
 from netseg.graph.l2 import UNTAGGED
 from netseg.graph.reach import Attachment, Reachability, ReachablePair
+from netseg.model import refs
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Location, Topology
 from netseg.rules import catalogue
@@ -36,13 +37,12 @@ def _finding(
 
 def name(reach: Reachability, a: Attachment) -> str:
     """An attachment in plain words: ``guest web01 (nic0, zone web)``, ``vmk0 on esx01``."""
-    ref = a.ref
-    kind, _, rest = ref.partition(":")
+    kind, rest = refs.split(a.ref)
     if a.kind == "guest":
-        guest, _, nic = rest.rpartition("/")
+        guest, nic = refs.last(a.ref)
         return f"guest {guest} ({nic}, zone {a.zone})"
     if a.kind == "management" and a.host is not None:
-        return f"{rest[len(a.host) + 1 :]} on {a.host}"
+        return f"{refs.under(a.ref, a.host)} on {a.host}"
     if a.kind == "endpoint":
         return f"endpoint {rest} (zone {a.zone})"
     return f"{kind} {rest}"
@@ -83,7 +83,7 @@ def _how(p: ReachablePair) -> str:
     if p.mode == "l2":
         how = "over L2"
     else:
-        how = "over L3 via " + ", ".join(v.removeprefix("router:") for v in p.via)
+        how = "over L3 via " + ", ".join(refs.body(v, "router") for v in p.via)
     return how + (" by tagging frames" if p.tag_injection else "")
 
 
@@ -198,7 +198,7 @@ def guest_observes_management(
                 mgmt_at[j.node].append(m)
     out = []
     for g in guests:
-        guest = topology.guest(g.ref.removeprefix("guest:").rpartition("/")[0])
+        guest = topology.guest(refs.last(g.ref)[0])
         nic = next(n for n in guest.nics if n.ref == g.ref)
         if nic.portgroup is None:
             continue
@@ -218,7 +218,7 @@ def guest_observes_management(
                 g,
                 first.ref,
                 {
-                    "portgroup": f"portgroup:{guest.host}/{vs.name}/{pg.name}",
+                    "portgroup": refs.portgroup(guest.host, vs.name, pg.name),
                     "management": sorted({m.ref for m in seen})[:EXAMPLES],
                 },
             )
@@ -292,7 +292,7 @@ def zone_policy_violation(reach: Reachability) -> list[Finding]:
                 f"{name(reach, s)} can send to zone {zone} ({name(reach, d)}{more}) "
                 f"{_how(p)} {_on(services)}, which the policy does not allow",
                 s,
-                f"zone:{zone}",
+                refs.zone(zone),
                 {
                     "services": services.items(),
                     "destinations": [e.ref for e in examples],
@@ -391,7 +391,7 @@ def native_vlan_carries_guests(
                 continue
             first = mgmt_vlans[0][1]
             subject = Attachment(
-                f"switch:{sw.name}/{port.name}", "endpoint", None, (), (), location=port.location
+                refs.switch(sw.name, port.name), "endpoint", None, (), (), location=port.location
             )
             vlans = [l2.atoms.describe(a) for a, _ in mgmt_vlans]
             out.append(
@@ -489,7 +489,7 @@ def storage_not_isolated(
 def _services(topology: Topology, m: Attachment) -> frozenset[str]:
     if m.host is None:
         return frozenset()
-    name_ = m.ref.removeprefix(f"management:{m.host}/")
+    name_ = refs.under(m.ref, m.host)
     for mi in topology.host(m.host).management:
         if mi.name == name_:
             return mi.services

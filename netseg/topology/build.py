@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from netseg.model import refs
 from netseg.model.services import ServiceSet
 from netseg.model.topology import (
     DEFAULT_ZONE,
@@ -1367,17 +1368,17 @@ class Builder:
             for rule, level in sev.items():
                 if _ok(level):
                     severity[rule] = Severity(level)
-        refs = entity_references(switches, hosts, routers, endpoints, guests, self.zones)
+        known = entity_references(switches, hosts, routers, endpoints, guests, self.zones)
         waivers = []
         for k, w in _items(pol, "waivers"):
             path = f"policy.waivers[{k}]"
             rule, subject = w.get("rule"), w.get("subject")
-            if _ok(subject) and subject not in refs:
+            if _ok(subject) and subject not in known:
                 self.err(
                     w,
                     "subject",
                     f"{path}.subject",
-                    f"no entity {subject!r} in this topology{suggest(subject, refs)}",
+                    f"no entity {subject!r} in this topology{suggest(subject, known)}",
                 )
             if _ok(rule) and _ok(subject):
                 waivers.append(
@@ -1401,22 +1402,22 @@ def entity_references(
     zones: dict[str, Zone],
 ) -> set[str]:
     """Every entity reference and zone:/host: selector a waiver may name."""
-    refs: set[str] = {f"zone:{z}" for z in zones}
+    known: set[str] = {refs.zone(z) for z in zones}
     for s in switches.values():
-        refs.add(f"switch:{s.name}")
-        refs.update(f"switch:{s.name}/{p.name}" for p in s.ports)
+        known.add(refs.switch(s.name))
+        known.update(refs.switch(s.name, p.name) for p in s.ports)
     for h in hosts:
-        refs.add(f"host:{h.name}")
-        refs.update(f"nic:{h.name}/{n.name}" for n in h.nics)
+        known.add(refs.host(h.name))
+        known.update(refs.nic(h.name, n.name) for n in h.nics)
         for v in h.vswitches:
-            refs.add(f"vswitch:{h.name}/{v.name}")
-            refs.update(f"portgroup:{h.name}/{v.name}/{pg.name}" for pg in v.portgroups)
-        refs.update(m.ref for m in h.management)
+            known.add(refs.vswitch(h.name, v.name))
+            known.update(refs.portgroup(h.name, v.name, pg.name) for pg in v.portgroups)
+        known.update(m.ref for m in h.management)
     for r in routers:
-        refs.add(r.ref)
-        refs.update(i.ref for i in r.interfaces)
-    refs.update(e.ref for e in endpoints)
+        known.add(r.ref)
+        known.update(i.ref for i in r.interfaces)
+    known.update(e.ref for e in endpoints)
     for g in guests:
-        refs.add(f"guest:{g.name}")
-        refs.update(n.ref for n in g.nics)
-    return refs
+        known.add(refs.guest(g.name))
+        known.update(n.ref for n in g.nics)
+    return known
