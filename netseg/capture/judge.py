@@ -19,9 +19,7 @@ from netseg.capture.accounting import CaptureTables
 from netseg.capture.conversations import Conversation, Event, FrameRef, Side
 from netseg.capture.decode import format_mac
 from netseg.errors import SelectorError
-from netseg.graph import Reachability
-from netseg.graph.l3 import PrefixIndex, policy_allows
-from netseg.graph.l3 import Side as PolicySide
+from netseg.graph import PolicySide, PrefixIndex, Reachability, policy_allows
 from netseg.model.services import ServiceSet
 from netseg.model.topology import (
     NOWHERE,

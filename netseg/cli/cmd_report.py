@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             svg = svg_for_html(render(dot, "svg"))
         except RenderError:
             svg = None  # the report says there is no diagram; findings matter more
-    html = render_report(topology, analysis, reach, svg, replayed, version=__version__)
+    html = render_report(topology, analysis, svg, replayed, version=__version__)
     write_output(html, args.output)
     # like replay: the report is written (the file's row says why it was not read), and the
     # exit code says that an input could not be used

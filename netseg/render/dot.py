@@ -33,8 +33,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from netseg.errors import SelectorError
-from netseg.graph.l2 import UNTAGGED
-from netseg.graph.reach import Reachability
+from netseg.graph import UNTAGGED, Reachability
 from netseg.model import refs
 from netseg.model.topology import (
     Endpoint,
@@ -787,20 +786,6 @@ class _Builder:
         self.emit("}")
 
 
-def highlight_findings(topology: Topology, reachability: Reachability) -> list[Finding]:
-    """Only the findings the diagram highlights, with the topology's waivers and severity
-    overrides applied: the same as filtering :func:`netseg.analysis.analyse`'s result, without
-    computing every other rule (on one host with 200 guests, 0.03 s instead of 2.4 s)."""
-    from netseg.rules.engine import apply_policy
-    from netseg.rules.segmentation import guest_can_tag_management_vlan, guest_reaches_management
-
-    guests = [a for a in reachability.attachments if a.kind == "guest"]
-    management = [a for a in reachability.attachments if a.kind == "management"]
-    found = guest_reaches_management(reachability, guests, management)
-    found += guest_can_tag_management_vlan(reachability, guests, management)
-    return apply_policy(topology, found)
-
-
 def render_dot(
     topology: Topology,
     reachability: Reachability,
@@ -825,7 +810,6 @@ __all__ = [
     "COLLAPSE_OVER",
     "HIGHLIGHT_RULES",
     "PALETTE",
-    "highlight_findings",
     "node_id",
     "render_dot",
 ]

@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from netseg.graph.reach import ReachablePair
+from netseg.graph import ReachablePair
 from netseg.model import refs
 from netseg.model.topology import Topology
 from netseg.render.findings_json import dumps_indented

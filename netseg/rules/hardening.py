@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -758,12 +758,16 @@ HARDENING: Mapping[str, Callable[[Topology, _Index], Iterator[Finding]]] = {
 }
 
 
-def hardening_findings(topology: Topology) -> list[Finding]:
-    """Every configuration-hardening finding of ``topology``, at default severity, unsorted."""
+def hardening_findings(topology: Topology, rules: Collection[str] | None = None) -> list[Finding]:
+    """The configuration-hardening findings of ``topology`` (of ``rules`` only, when given),
+    at default severity, unsorted."""
+    checks = [c for rule_id, c in HARDENING.items() if rules is None or rule_id in rules]
     out: list[Finding] = []
+    if not checks:
+        return out
     with collector_paused():
         idx = _index(topology)
-        for check in HARDENING.values():
+        for check in checks:
             out.extend(check(topology, idx))
     return out
 

@@ -8,12 +8,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from netseg.collector import collector_paused
-from netseg.graph.l2 import UNTAGGED
-from netseg.graph.reach import Attachment, Reachability, ReachablePair
+from netseg.graph import UNTAGGED, Attachment, Reachability, ReachablePair
 from netseg.model import refs
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Location, Topology
@@ -62,20 +62,30 @@ def _by_segment(
     return out
 
 
-def segmentation_findings(topology: Topology, reach: Reachability) -> list[Finding]:
-    """Every segmentation finding of ``topology`` (unsorted; catalogue severities)."""
+@dataclass(frozen=True)
+class Context:
+    """What every segmentation rule reads: the topology, its reachability, and the guest and
+    management attachments (listed once for all rules)."""
+
+    topology: Topology
+    reach: Reachability
+    guests: Sequence[Attachment]
+    management: Sequence[Attachment]
+
+
+def segmentation_findings(
+    topology: Topology, reach: Reachability, rules: Collection[str] | None = None
+) -> list[Finding]:
+    """The segmentation findings of ``topology`` (unsorted; catalogue severities): of every
+    rule, or of ``rules`` only."""
     guests = [a for a in reach.attachments if a.kind == "guest"]
     management = [a for a in reach.attachments if a.kind == "management"]
+    context = Context(topology, reach, guests, management)
     findings: list[Finding] = []
     with collector_paused():
-        findings += guest_reaches_management(reach, guests, management)
-        findings += guest_on_management_segment(reach, guests, management)
-        findings += guest_can_tag_management_vlan(reach, guests, management)
-        findings += guest_observes_management(topology, reach, guests, management)
-        findings += zone_policy_violation(reach)
-        findings += native_vlan_carries_guests(topology, reach, guests, management)
-        findings += vmotion_not_isolated(topology, reach, guests, management)
-        findings += storage_not_isolated(topology, reach, guests, management)
+        for rule_id, check in SEGMENTATION.items():
+            if rules is None or rule_id in rules:
+                findings += check(context)
     return findings
 
 
@@ -494,3 +504,29 @@ def _services(topology: Topology, m: Attachment) -> frozenset[str]:
         if mi.name == name_:
             return mi.services
     return frozenset()
+
+
+#: Rule id -> its check, in the order of rules.md (the design rules' half of the registry;
+#: the declarations are in netseg.rules.catalogue).
+SEGMENTATION: Mapping[str, Callable[[Context], list[Finding]]] = {
+    "guest-reaches-management": lambda c: guest_reaches_management(c.reach, c.guests, c.management),
+    "guest-on-management-segment": lambda c: guest_on_management_segment(
+        c.reach, c.guests, c.management
+    ),
+    "guest-can-tag-management-vlan": lambda c: guest_can_tag_management_vlan(
+        c.reach, c.guests, c.management
+    ),
+    "guest-observes-management": lambda c: guest_observes_management(
+        c.topology, c.reach, c.guests, c.management
+    ),
+    "zone-policy-violation": lambda c: zone_policy_violation(c.reach),
+    "native-vlan-carries-guests": lambda c: native_vlan_carries_guests(
+        c.topology, c.reach, c.guests, c.management
+    ),
+    "vmotion-not-isolated": lambda c: vmotion_not_isolated(
+        c.topology, c.reach, c.guests, c.management
+    ),
+    "storage-not-isolated": lambda c: storage_not_isolated(
+        c.topology, c.reach, c.guests, c.management
+    ),
+}

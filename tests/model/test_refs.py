@@ -10,7 +10,7 @@ from tests.conftest import REPO, TOPOLOGIES
 
 # the spellings of capture/judge.py (mac:) are left to the replay work that owns the module
 ALLOWED = {"netseg/model/refs.py", "netseg/capture/judge.py"}
-WRITTEN = re.compile(r'f"(?:%s):\{' % "|".join(refs.KINDS))
+WRITTEN = re.compile('f"(?:' + "|".join(refs.KINDS) + r"):\{")
 
 
 def test_every_reference_has_the_documented_shape() -> None:

@@ -187,3 +187,15 @@ def test_the_management_segment_reference_is_the_catalogues() -> None:
     """The drift that motivated the registry: segmentation findings had their own table."""
     (f,) = {f.references for f in _example_findings() if f.rule == "guest-on-management-segment"}
     assert f == ('STIG ESXI-80-000198 ("no VMs on the management segment")',)
+
+
+def test_every_design_rule_has_exactly_one_check() -> None:
+    """The registry's other half: rule id -> check, one table per kind of design rule."""
+    from netseg.rules.hardening import HARDENING
+    from netseg.rules.segmentation import SEGMENTATION
+
+    assert not set(HARDENING) & set(SEGMENTATION)
+    assert list(SEGMENTATION) == list(SEGMENTATION_RULES)
+    assert list(HARDENING) == list(HARDENING_RULES)
+    design = [rid for rid, info in CATALOGUE.items() if info.kind == "design"]
+    assert sorted({*HARDENING, *SEGMENTATION}) == sorted(design)
