@@ -1,7 +1,7 @@
 """The package's layout is its data flow, and no stage imports one above it.
 
-    errors, collector  <  model  <  topology  <  graph  <  rules  <  analysis, diff, assertions
-                       <  capture  <  render  <  cli
+    errors, collector  <  model  <  topology  <  importers  <  graph  <  rules
+                       <  analysis, diff, assertions  <  capture  <  render  <  cli
 
 (read -> check once -> model -> graph -> analyses -> findings -> renderers; docs/architecture.md).
 Every ``import`` of every module is read with ``ast``, those inside functions included, so a
@@ -24,14 +24,15 @@ LAYERS: dict[str, int] = {
     "netseg.collector": 0,
     "netseg.model": 1,
     "netseg.topology": 2,
-    "netseg.graph": 3,
-    "netseg.rules": 4,
-    "netseg.analysis": 5,
-    "netseg.diff": 5,
-    "netseg.assertions": 5,
-    "netseg.capture": 6,
-    "netseg.render": 7,
-    "netseg.cli": 8,
+    "netseg.importers": 3,
+    "netseg.graph": 4,
+    "netseg.rules": 5,
+    "netseg.analysis": 6,
+    "netseg.diff": 6,
+    "netseg.assertions": 6,
+    "netseg.capture": 7,
+    "netseg.render": 8,
+    "netseg.cli": 9,
 }
 
 # what a renderer must never call: renderers only render the results they are given
