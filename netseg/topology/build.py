@@ -56,7 +56,17 @@ from netseg.model.topology import (
 )
 from netseg.model.vlans import VlanSet
 from netseg.topology.source import MDict, MList
-from netseg.topology.spec import INVALID, Problems, Where, suggest
+from netseg.topology.spec import (
+    GUEST_NIC,
+    HOST,
+    INVALID,
+    MANAGEMENT,
+    VSWITCH,
+    Problems,
+    Record,
+    Where,
+    suggest,
+)
 
 VENDOR_SECURITY = {
     "standard": Security(promiscuous=False, mac_changes=True, forged_transmits=True),
@@ -122,6 +132,12 @@ class Builder:
 
     def err(self, container: Any, key: Any, path: str, message: str, at_key: bool = False) -> None:
         self.p.add(Where(container, key, path), message, at_key)
+
+    def check_applies(self, record: Record, value: MDict, hypervisor: str, path: str) -> None:
+        """Keys given on a host whose hypervisor they do not apply to, as the format declares
+        (``Field.hypervisors`` in spec.py)."""
+        for key, message in record.misplaced(value, hypervisor):
+            self.err(value, key, f"{path}.{key}", message, at_key=True)
 
     def unique(
         self, items: Iterable[tuple[int, MDict]], path: str, what: str, scope: str = ""
@@ -386,15 +402,7 @@ class Builder:
         if not _ok(hv):
             return None
         hypervisor = Hypervisor(hv)
-        # which fields belong to which hypervisor
-        if hypervisor is not Hypervisor.XEN and "driver_domains" in h:
-            self.err(
-                h,
-                "driver_domains",
-                f"{path}.driver_domains",
-                f"driver domains are a Xen feature, not {hv}",
-                at_key=True,
-            )
+        self.check_applies(HOST, h, hypervisor.value, path)
 
         nics: dict[str, Nic] = {}
         for nname, n in self.unique(
@@ -524,21 +532,7 @@ class Builder:
                 f"{vtype!r} is not a {hv} virtual switch type (expected {' | '.join(TYPES_OF[hv])})",
             )
             return None
-        for key, allowed_on in (
-            ("portgroups", ("esxi",)),
-            ("security", ("esxi",)),
-            ("allow_management_os", ("hyperv",)),
-            ("vlan_filtering", ("xen",)),
-            ("domain", ("xen",)),
-        ):
-            if key in v and hv not in allowed_on:
-                self.err(
-                    v,
-                    key,
-                    f"{path}.{key}",
-                    f"{key!r} does not apply to {hv} virtual switches",
-                    at_key=True,
-                )
+        self.check_applies(VSWITCH, v, hv, path)
         if "vlan_filtering" in v and vtype == "ovs":
             self.err(
                 v,
@@ -799,14 +793,7 @@ class Builder:
                     f"zone {zone!r} is not privileged (declare it with privileged: true)",
                 )
             domain = m.get("domain", "dom0")
-            if "domain" in m and hv != "xen":
-                self.err(
-                    m,
-                    "domain",
-                    f"{mpath}.domain",
-                    f"'domain' applies to Xen hosts, not {hv}",
-                    at_key=True,
-                )
+            self.check_applies(MANAGEMENT, m, hv, mpath)
             if _ok(domain) and domain != "dom0" and domain not in domains:
                 self.err(
                     m,
@@ -820,14 +807,6 @@ class Builder:
                 if isinstance(services, list)
                 else frozenset({"management"})
             )
-            if "services" in m and hv != "esxi":
-                self.err(
-                    m,
-                    "services",
-                    f"{mpath}.services",
-                    "'services' (vmkernel roles) applies to ESXi hosts",
-                    at_key=True,
-                )
             common: dict[str, Any] = dict(
                 host=host,
                 name=mname,
@@ -1180,14 +1159,7 @@ class Builder:
         vsw = self.vswitch_map(host)
         mac = self.claim_mac(n, path, f"guest {guest}/{name}")
         guards_raw = n.get("guards")
-        if "guards" in n and hv != "hyperv":
-            self.err(
-                n,
-                "guards",
-                f"{path}.guards",
-                f"'guards' are Hyper-V settings, not {hv}",
-                at_key=True,
-            )
+        self.check_applies(GUEST_NIC, n, hv, path)
         guards = _NO_GUARDS
         if isinstance(guards_raw, MDict):
             guards = Guards(**{k: bool(v) for k, v in guards_raw.items() if isinstance(v, bool)})
