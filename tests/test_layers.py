@@ -129,3 +129,46 @@ def test_the_topology_package_does_not_know_the_rules() -> None:
     for module, path in MODULES.items():
         if module.startswith("netseg.topology"):
             assert not [t for _, t, _ in _imports(path) if t.startswith("netseg.rules")], module
+
+
+def _module_imports(path: Path) -> set[str]:
+    """Modules of the package that ``path`` imports: lazy imports inside functions and the
+    type checker's (``if TYPE_CHECKING:``) included, as both are dependencies."""
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for a in node.names:
+                sub = f"{node.module}.{a.name}"
+                found.add(sub if sub in MODULES else node.module)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return {m for m in found if m in MODULES}
+
+
+def test_no_module_imports_itself_back() -> None:
+    """No import cycle between modules (reach.py and select.py had one, hidden in a function
+    and behind TYPE_CHECKING). A package's ``__init__`` counts as the package's modules."""
+    graph = {m: _module_imports(p) - {m} for m, p in MODULES.items()}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def dfs(m: str) -> None:
+        state[m] = 1
+        stack.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == 1:
+                cycle = [*stack[stack.index(n) :], n]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if n not in state:
+                dfs(n)
+        stack.pop()
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            dfs(m)
