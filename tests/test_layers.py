@@ -1,6 +1,6 @@
 """The package's layout is its data flow, and no stage imports one above it.
 
-    errors, collector  <  model  <  topology  <  importers  <  graph  <  rules
+    errors, collector, output  <  model  <  topology  <  importers  <  graph  <  rules
                        <  analysis, diff, assertions  <  capture  <  render  <  cli
 
 (read -> check once -> model -> graph -> analyses -> findings -> renderers; docs/architecture.md).
@@ -22,6 +22,7 @@ PACKAGE = REPO / "netseg"
 LAYERS: dict[str, int] = {
     "netseg.errors": 0,
     "netseg.collector": 0,
+    "netseg.output": 0,
     "netseg.model": 1,
     "netseg.topology": 2,
     "netseg.importers": 3,
