@@ -19,9 +19,7 @@ from netseg.capture.accounting import CaptureTables
 from netseg.capture.conversations import Conversation, Event, FrameRef, Side
 from netseg.capture.decode import format_mac
 from netseg.errors import SelectorError
-from netseg.graph import Reachability
-from netseg.graph.l3 import PrefixIndex, policy_allows
-from netseg.graph.l3 import Side as PolicySide
+from netseg.graph import PolicySide, PrefixIndex, Reachability, policy_allows
 from netseg.model.services import ServiceSet
 from netseg.model.topology import (
     NOWHERE,
@@ -32,7 +30,7 @@ from netseg.model.topology import (
     Topology,
     VlanMode,
 )
-from netseg.rules.catalogue import CATALOGUE
+from netseg.rules import catalogue
 from netseg.rules.engine import apply_policy
 from netseg.rules.finding import Finding
 
@@ -430,18 +428,8 @@ class Judge:
         evidence: dict[str, Any],
         severity: Severity | None = None,
     ) -> None:
-        info = CATALOGUE[rule]
         self.findings.append(
-            Finding(
-                rule,
-                severity or info.severity,
-                message,
-                subject,
-                obj,
-                location,
-                info.references,
-                evidence,
-            )
+            catalogue.finding(rule, message, subject, location, obj, evidence, severity)
         )
 
     # policy ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netseg.analysis import analyse
+from netseg.analysis import analyse, load
 from netseg.cli.common import add_fail_on, add_format, chosen_format, colour_enabled, write_output
 from netseg.model.topology import Severity
 from netseg.render.findings_json import render_json
@@ -13,7 +13,6 @@ from netseg.render.findings_text import render_text
 from netseg.render.junit import render_junit
 from netseg.render.sarif import render_sarif
 from netseg.rules.catalogue import CATALOGUE
-from netseg.topology import load
 
 HELP = "all design findings of a topology (exit 1 when any is at or above --fail-on)"
 FORMATS = ["text", "json", "sarif", "junit"]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from netseg.analysis import analyse, load
 from netseg.cli.common import write_output
 from netseg.graph import analyse_reachability
 from netseg.render.diagram import format_for, render
-from netseg.render.dot import highlight_findings, render_dot
-from netseg.topology import load
+from netseg.render.dot import HIGHLIGHT_RULES, render_dot
+from netseg.rules.finding import Finding
 
 HELP = "Graphviz diagram of a topology; the format follows the suffix of -o (.svg .png .pdf .dot)"
 
@@ -38,7 +39,10 @@ def run(args: argparse.Namespace) -> int:
     fmt = format_for(args.output)  # a bad suffix fails before any work
     topology = load(args.topology)
     reach = analyse_reachability(topology)
-    findings = highlight_findings(topology, reach) if args.highlight == "findings" else []
+    # the highlighted findings come from the analysis, run for those two rules only
+    findings: tuple[Finding, ...] = ()
+    if args.highlight == "findings":
+        findings = analyse(topology, reach, rules=HIGHLIGHT_RULES).findings
     dot = render_dot(topology, reach, findings, highlight=args.highlight, host=args.host)
     write_output(render(dot, fmt), args.output)
     return 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from netseg.analysis import load
 from netseg.cli.common import add_fail_on, add_format, chosen_format, colour_enabled, write_output
 from netseg.diff import diff
 from netseg.render.diff import render_diff_json, render_diff_text
-from netseg.topology import load
 
 HELP = "what a change to a topology opens and closes (reachability and findings)"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from netseg.analysis import load
 from netseg.cli.common import add_format, chosen_format, colour_enabled, write_output
 from netseg.graph import analyse_reachability
 from netseg.render.reach import render_csv, render_json, render_text
-from netseg.topology import load
 
 HELP = "reachable pairs with services and path (default: every guest to every management interface)"
 FORMATS = ["text", "json", "csv"]

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 
+from netseg.analysis import load
 from netseg.capture.parallel import start_tabulation
 from netseg.capture.replay import replay, write_evidence_file
 from netseg.cli.common import (
@@ -17,7 +18,6 @@ from netseg.cli.common import (
     write_output,
 )
 from netseg.render.replay import render_replay_json, render_replay_text
-from netseg.topology import load
 
 HELP = "replay packet captures: attribute every frame, judge each conversation, show the frames"
 

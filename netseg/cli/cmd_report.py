@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from netseg import __version__
-from netseg.analysis import analyse
+from netseg.analysis import analyse, load
 from netseg.capture.replay import replay
 from netseg.cli.common import report_capture_files, write_output
 from netseg.errors import RenderError
@@ -17,7 +17,6 @@ from netseg.render.diagram import dot_available, render, svg_for_html
 from netseg.render.dot import render_dot
 from netseg.render.html import render_report
 from netseg.render.replay import replay_document
-from netseg.topology import load
 
 HELP = "one self-contained HTML review report: findings, zone matrix, diagram, captures"
 
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             svg = svg_for_html(render(dot, "svg"))
         except RenderError:
             svg = None  # the report says there is no diagram; findings matter more
-    html = render_report(topology, analysis, reach, svg, replayed, version=__version__)
+    html = render_report(topology, analysis, svg, replayed, version=__version__)
     write_output(html, args.output)
     # like replay: the report is written (the file's row says why it was not read), and the
     # exit code says that an input could not be used

@@ -8,7 +8,6 @@ import json
 from netseg.cli.common import add_format, chosen_format, write_output
 from netseg.render import OUTPUT_VERSION
 from netseg.rules.catalogue import CATALOGUE
-from netseg.rules.catalogue import HELP as FIXES
 
 HELP = "the finding catalogue: id, severity, title, references"
 
@@ -35,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
                     "fires_when": r.fires_when,
                     "references": list(r.references),
                     "kind": r.kind,
-                    "help": FIXES[r.id],
+                    "help": r.help,
                 }
                 for r in rules
             ],

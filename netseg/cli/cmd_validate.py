@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from netseg.analysis import load
 from netseg.errors import TopologyError
 from netseg.output import write_output
-from netseg.topology import load
 
 HELP = "parse and check topologies; print every problem as FILE:LINE:COL: message"
 

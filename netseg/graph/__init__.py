@@ -11,19 +11,31 @@
     reach.segment_of("guest:web01/nic0")                          # its L2 segments
 
 See docs/semantics.md for how netseg reasons.
+
+
+The public API, which the rules, the capture judge and the renderers use (tests/test_layers.py
+holds them to it): :class:`Reachability` and its values, the selectors, and the one policy
+evaluator (:func:`policy_allows` for two sides, :func:`zone_intent` for two zones).
 """
 
-from netseg.graph.l2 import Hop, Join, Segment
+from netseg.graph.l2 import UNTAGGED, Hop, Join, Segment
+from netseg.graph.l3 import PrefixIndex, policy_allows, zone_intent
+from netseg.graph.l3 import Side as PolicySide
 from netseg.graph.reach import Attachment, Reachability, ReachablePair, analyse_reachability
 from netseg.graph.select import select
 
 __all__ = [
+    "UNTAGGED",
     "Attachment",
     "Hop",
     "Join",
+    "PolicySide",
+    "PrefixIndex",
     "Reachability",
     "ReachablePair",
     "Segment",
     "analyse_reachability",
+    "policy_allows",
     "select",
+    "zone_intent",
 ]

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
+from netseg.model import refs
 from netseg.model.topology import (
     Endpoint,
     GuestNic,
@@ -244,10 +245,10 @@ class Layer2:
     def _port_of(self, host: Host, nic: Nic) -> tuple[str, str, SwitchPort, str]:
         """(node kind, switch name, port, port reference) a NIC is cabled to."""
         if nic.switch is None or nic.port is None:
-            ref = f"switch:{UPSTREAM}/{host.name}/{nic.name}"
+            ref = refs.switch(UPSTREAM, f"{host.name}/{nic.name}")
             return "up", UPSTREAM, _UPSTREAM_PORT, ref
         sw = self.topology.switch(nic.switch)
-        return "sw", sw.name, sw.port(nic.port), f"switch:{sw.name}/{nic.port}"
+        return "sw", sw.name, sw.port(nic.port), refs.switch(sw.name, nic.port)
 
     def _sw_node(self, kind: str, switch: str, atom: int) -> Node:
         return (kind, switch, "", atom)
@@ -266,7 +267,7 @@ class Layer2:
                     if nic is None:
                         continue
                     kind, sw, port, pref = self._port_of(host, nic)
-                    nref = f"nic:{host.name}/{nic.name}"
+                    nref = refs.nic(host.name, nic.name)
                     vs_u: Node = ("vs", host.name, vs.name, UNTAGGED)
                     if up.vlan is not None:
                         if up.vlan in port.tagged_vlans:
@@ -361,9 +362,9 @@ class Layer2:
         if found is not None:
             return found
         ref = (
-            f"portgroup:{host}/{vswitch}/{portgroup}"
+            refs.portgroup(host, vswitch, portgroup)
             if portgroup is not None
-            else f"vswitch:{host}/{vswitch}"
+            else refs.vswitch(host, vswitch)
         )
         joins = []
         carried = set(self._carried.get((host, vswitch), ()))
@@ -391,7 +392,7 @@ class Layer2:
         if nic is None:
             return ()
         kind, sw, port, pref = self._port_of(host, nic)
-        nref = f"nic:{m.host}/{m.nic}"
+        nref = refs.nic(m.host, m.nic)
         if m.vlan.vlan:
             vid: int | None = m.vlan.vlan if m.vlan.vlan in port.tagged_vlans else None
             wire = f"dedicated adapter, tag {m.vlan.vlan}"
@@ -409,10 +410,10 @@ class Layer2:
         if e.port is not None:
             port = sw.port(e.port)
             vid = port.untagged_vlan
-            hop = Hop(f"switch:{sw.name}/{port.name}", _port_detail(port, "untagged"))
+            hop = Hop(refs.switch(sw.name, port.name), _port_detail(port, "untagged"))
         else:
             vid = e.vlan
-            hop = Hop(f"switch:{sw.name}", f"VLAN {vid}")
+            hop = Hop(refs.switch(sw.name), f"VLAN {vid}")
         if vid is None:
             return ()
         node = self._sw_node("sw", sw.name, self.atoms.atom(vid))
@@ -433,10 +434,10 @@ class Layer2:
             else:
                 vid = i.vlan if i.vlan in port.tagged_vlans else None
                 detail = _port_detail(port, f"subinterface VLAN {i.vlan}")
-            hop = Hop(f"switch:{sw.name}/{port.name}", detail)
+            hop = Hop(refs.switch(sw.name, port.name), detail)
         else:
             vid = i.vlan
-            hop = Hop(f"switch:{sw.name}", f"SVI in VLAN {vid}")
+            hop = Hop(refs.switch(sw.name), f"SVI in VLAN {vid}")
         if vid is None:
             return ()
         node = self._sw_node("sw", sw.name, self.atoms.atom(vid))
@@ -490,7 +491,7 @@ class Layer2:
         for i in range(len(nodes) - 1):
             a, b = nodes[i], nodes[i + 1]
             if i > 0 and a[0] == "vs":
-                hops.append(Hop(f"vswitch:{a[1]}/{a[2]}", self.atoms.describe(a[3])))
+                hops.append(Hop(refs.vswitch(a[1], a[2]), self.atoms.describe(a[3])))
             data = self.graph.edges[a, b]
             edge_hops: tuple[Hop, ...] = data["hops"]
             hops.extend(edge_hops if data["start"] == a else reversed(edge_hops))

@@ -108,6 +108,9 @@ class Side:
     known: bool = True
 
 
+_NO_PREFIXES = PrefixIndex(())
+
+
 def peer_matches(peer: Peer, side: Side, prefixes: PrefixIndex, unknown_matches: bool) -> bool:
     """Whether a rule's peer covers one end of a flow.
 
@@ -216,6 +219,18 @@ def policy_allows(
         ):
             allowed = allowed | rule.services
     return allowed
+
+
+def zone_intent(topology: Topology, source: str, destination: str) -> ServiceSet:
+    """What the policy allows from every member of zone ``source`` to every member of zone
+    ``destination``: :func:`policy_allows` for two sides without addresses, so rules naming
+    prefixes (which cover some addresses of a zone only) do not count."""
+    return policy_allows(
+        topology,
+        Side(source, frozenset(), known=False),
+        Side(destination, frozenset(), known=False),
+        _NO_PREFIXES,
+    )
 
 
 def networks_overlap(a: Address, b: Address) -> bool:

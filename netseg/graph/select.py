@@ -1,5 +1,8 @@
 """Selectors for ``--from``/``--to``: which attachments a user means.
 
+Works on the model alone (entity references in, references out), so reachability can use it
+and it never needs reachability.
+
 Grammar (docs/cli.md, "Entity references"): an entity reference (``guest:NAME/NIC``, ``guest:NAME`` for all
 its NICs, ``management:HOST/NAME``, ``endpoint:NAME``, ``router:NAME/IFACE``, ``router:NAME``
 for all its interfaces), ``zone:NAME``, ``host:NAME`` (guests on the host, its management
@@ -11,13 +14,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from netseg.errors import SelectorError
+from netseg.model import refs
 from netseg.model.topology import Topology
-
-if TYPE_CHECKING:
-    from netseg.graph.reach import Attachment, Reachability
 
 KEYWORDS = ("guests", "management", "endpoints", "routers")
 
@@ -33,10 +33,10 @@ def attachment_refs(topology: Topology) -> list[str]:
 
 def _valid_names(topology: Topology) -> list[str]:
     names = list(KEYWORDS)
-    names += [f"zone:{z}" for z in topology.zones]
-    names += [f"host:{h.name}" for h in topology.hosts]
-    names += [f"guest:{g.name}" for g in topology.guests]
-    names += [f"router:{r.name}" for r in topology.routers]
+    names += [refs.zone(z) for z in topology.zones]
+    names += [refs.host(h.name) for h in topology.hosts]
+    names += [refs.guest(g.name) for g in topology.guests]
+    names += [refs.router(r.name) for r in topology.routers]
     return names + attachment_refs(topology)
 
 
@@ -50,10 +50,6 @@ def _suggest(selector: str, names: Sequence[str]) -> str:
 
 def unknown_reference(ref: str, refs: Sequence[str]) -> SelectorError:
     return SelectorError(f"no attachment {ref!r} in this topology{_suggest(ref, refs)}")
-
-
-def select_attachments(reach: Reachability, selector: str) -> list[Attachment]:
-    return [reach.attachment(ref) for ref in select(reach.topology, selector)]
 
 
 def select(topology: Topology, selector: str) -> list[str]:

@@ -19,6 +19,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Literal
 
+from netseg.model import refs
 from netseg.model.services import ServiceSet
 from netseg.model.vlans import VlanSet
 
@@ -193,7 +194,7 @@ class Switch:
 
     @property
     def ref(self) -> str:
-        return f"switch:{self.name}"
+        return refs.switch(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +207,7 @@ class PortRef:
 
     @property
     def ref(self) -> str:
-        return f"switch:{self.switch}/{self.port}"
+        return refs.switch(self.switch, self.port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +374,7 @@ class ManagementInterface:
 
     @property
     def ref(self) -> str:
-        return f"management:{self.host}/{self.name}"
+        return refs.management(self.host, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,7 +391,7 @@ class Host:
 
     @property
     def ref(self) -> str:
-        return f"host:{self.name}"
+        return refs.host(self.name)
 
     def nic(self, name: str) -> Nic | None:
         for n in self.nics:
@@ -431,7 +432,7 @@ class GuestNic:
 
     @property
     def ref(self) -> str:
-        return f"guest:{self.guest}/{self.name}"
+        return refs.guest(self.guest, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +462,7 @@ class Endpoint:
 
     @property
     def ref(self) -> str:
-        return f"endpoint:{self.name}"
+        return refs.endpoint(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,7 +485,7 @@ class RouterInterface:
 
     @property
     def ref(self) -> str:
-        return f"router:{self.router}/{self.name}"
+        return refs.router(self.router, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -510,7 +511,7 @@ class Router:
 
     @property
     def ref(self) -> str:
-        return f"router:{self.name}"
+        return refs.router(self.name)
 
 
 # --- the whole design ----------------------------------------------------------------------

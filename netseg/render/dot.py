@@ -33,8 +33,8 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from netseg.errors import SelectorError
-from netseg.graph.l2 import UNTAGGED
-from netseg.graph.reach import Reachability
+from netseg.graph import UNTAGGED, Reachability
+from netseg.model import refs
 from netseg.model.topology import (
     Endpoint,
     GuestNic,
@@ -213,7 +213,7 @@ class _Builder:
         hosts = sorted(self.t.hosts, key=lambda h: h.name)
         if selector is None:
             return hosts
-        name = selector.removeprefix("host:")
+        name = refs.body(selector, "host")
         for h in hosts:
             if h.name == name:
                 return [h]
@@ -226,7 +226,7 @@ class _Builder:
         for f in findings:
             if f.rule not in HIGHLIGHT_RULES or f.object is None or f.waived:
                 continue
-            guest, _, nic = f.subject.removeprefix("guest:").rpartition("/")
+            guest, nic = refs.last(f.subject)
             if f.rule == "guest-reaches-management":
                 what = _services_label(f.evidence)
             else:
@@ -308,7 +308,7 @@ class _Builder:
         return "\n".join(self.lines) + "\n"
 
     def _host(self, h: Host, mgmt_ids: set[str], switches: set[str]) -> set[str]:
-        hid = f"host:{h.name}"
+        hid = refs.host(h.name)
         title = (
             f"{h.name} ({h.hypervisor.value}) — privileged domain: {h.hypervisor.privileged_domain}"
         )
@@ -326,7 +326,7 @@ class _Builder:
             2,
         )
         vsnodes = {
-            v.name: _VSwitchNode(node_id(f"vswitch:{h.name}/{v.name}"), v)
+            v.name: _VSwitchNode(node_id(refs.vswitch(h.name, v.name)), v)
             for v in sorted(h.vswitches, key=lambda v: v.name)
         }
         for node in vsnodes.values():
@@ -469,7 +469,7 @@ class _Builder:
         # physical NICs: the cluster's right edge
         nic_ids = []
         for n in sorted(h.nics, key=lambda n: n.name):
-            nid = node_id(f"nic:{h.name}/{n.name}")
+            nid = node_id(refs.nic(h.name, n.name))
             nic_ids.append(nid)
             self.emit(
                 f"{nid} "
@@ -786,20 +786,6 @@ class _Builder:
         self.emit("}")
 
 
-def highlight_findings(topology: Topology, reachability: Reachability) -> list[Finding]:
-    """Only the findings the diagram highlights, with the topology's waivers and severity
-    overrides applied: the same as filtering :func:`netseg.analysis.analyse`'s result, without
-    computing every other rule (on one host with 200 guests, 0.03 s instead of 2.4 s)."""
-    from netseg.rules.engine import apply_policy
-    from netseg.rules.segmentation import guest_can_tag_management_vlan, guest_reaches_management
-
-    guests = [a for a in reachability.attachments if a.kind == "guest"]
-    management = [a for a in reachability.attachments if a.kind == "management"]
-    found = guest_reaches_management(reachability, guests, management)
-    found += guest_can_tag_management_vlan(reachability, guests, management)
-    return apply_policy(topology, found)
-
-
 def render_dot(
     topology: Topology,
     reachability: Reachability,
@@ -824,7 +810,6 @@ __all__ = [
     "COLLAPSE_OVER",
     "HIGHLIGHT_RULES",
     "PALETTE",
-    "highlight_findings",
     "node_id",
     "render_dot",
 ]

@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import html
 import json
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from netseg.analysis import Analysis
-from netseg.graph.reach import Reachability
-from netseg.model.services import ServiceSet
+from netseg.analysis import Analysis, ZoneCell
 from netseg.model.topology import Severity, Topology
 from netseg.rules.catalogue import CATALOGUE
+from netseg.rules.engine import severity_counts
 from netseg.rules.finding import Finding
 
 SEVERITY_COLOURS = {
@@ -45,77 +42,6 @@ def esc(value: object) -> str:
 # --- zone-to-zone matrix -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ZoneCell:
-    """What one zone can send to another: ``intended`` by the policy (zone rules only),
-    ``reachable`` in the design, and the ``violating`` part (reachable beyond intent)."""
-
-    source: str
-    destination: str
-    intended: ServiceSet
-    reachable: ServiceSet
-    violating: ServiceSet
-
-    @property
-    def state(self) -> str:
-        """``violating``, ``intended`` (reachable within intent), ``intended-unreachable``
-        (allowed but nothing gets through) or ``unreachable``."""
-        if self.violating:
-            return "violating"
-        if self.reachable:
-            return "intended"
-        if self.intended:
-            return "intended-unreachable"
-        return "unreachable"
-
-
-def _zone_intent(topology: Topology, src: str, dst: str) -> ServiceSet:
-    """What the policy allows from zone ``src`` to zone ``dst`` by zone (or ``any``) rules;
-    rules naming prefixes apply to some addresses of a zone only and are left out here."""
-    if src == dst and topology.policy.intra_zone == "allow":
-        return ServiceSet.any()
-    allowed = ServiceSet.none()
-    for rule in topology.policy.allow:
-        if rule.source.prefix is not None or rule.destination.prefix is not None:
-            continue
-        if rule.source.zone in (None, src) and rule.destination.zone in (None, dst):
-            allowed = allowed | rule.services
-    return allowed
-
-
-def zone_matrix(topology: Topology, reach: Reachability) -> tuple[list[str], list[ZoneCell]]:
-    """The zones (sorted) and one cell per ordered pair of zones.
-
-    Computed per class of attachments (reach.class_verdicts), so it stays cheap on large
-    estates; a class paired with itself only counts when it has two members.
-    """
-    sides = [a for a in reach.attachments if a.zone is not None and a.kind != "router"]
-    zones = sorted({a.zone for a in sides if a.zone is not None} | set(topology.zones))
-    reachable: dict[tuple[str, str], ServiceSet] = defaultdict(ServiceSet.none)
-    violating: dict[tuple[str, str], ServiceSet] = defaultdict(ServiceSet.none)
-    for sm, dm, v in reach.class_verdicts(sides, sides):
-        if len(sm) == 1 and len(dm) == 1 and sm[0] is dm[0]:
-            continue
-        key = (sm[0].zone or "", dm[0].zone or "")
-        reachable[key] = reachable[key] | v.services
-        if sm[0].kind in ("guest", "endpoint"):
-            # violating as the findings say it (rules.md): what guests and endpoints can send
-            # beyond the policy; a management interface's reach is shown, not judged
-            violating[key] = violating[key] | v.violating
-    cells = [
-        ZoneCell(
-            s,
-            d,
-            _zone_intent(topology, s, d),
-            reachable.get((s, d), ServiceSet.none()),
-            violating.get((s, d), ServiceSet.none()),
-        )
-        for s in zones
-        for d in zones
-    ]
-    return zones, cells
-
-
 # --- sections --------------------------------------------------------------------------------
 
 
@@ -129,10 +55,7 @@ def _cards(counts: Mapping[str, int]) -> str:
 def _summary(findings: Sequence[Finding], replay: Mapping[str, Any] | None = None) -> str:
     """The first screen: the design's counts and, with captures, the captures' counts and the
     worst findings of both side by side, so an observed critical is never below the fold."""
-    counts = {s.value: 0 for s in Severity}
-    for f in findings:
-        if not f.waived:
-            counts[f.severity.value] += 1
+    counts = severity_counts(findings)
     waived = sum(1 for f in findings if f.waived)
     note = f'<p class="muted">{waived} waived finding{"s" if waived != 1 else ""} (accepted risks, not counted above).</p>'
     if replay is None:
@@ -493,7 +416,6 @@ SCRIPT = """
 def render_report(
     topology: Topology,
     analysis: Analysis,
-    reachability: Reachability,
     svg: str | None,
     replay: Mapping[str, Any] | None = None,
     *,
@@ -507,7 +429,7 @@ def render_report(
     conversations), or None for a design-only report.
     """
     findings = analysis.findings
-    zones, cells = zone_matrix(topology, reachability)
+    zones, cells = analysis.zone_matrix
     title = f"netseg report: {topology.name}"
     nav = [
         ("summary", "Summary"),
@@ -568,4 +490,4 @@ def report_json_ready(replay: object) -> Mapping[str, Any] | None:
     raise TypeError(f"cannot read a replay result of type {type(replay).__name__}")
 
 
-__all__ = ["ZoneCell", "render_report", "report_json_ready", "zone_matrix"]
+__all__ = ["render_report", "report_json_ready"]

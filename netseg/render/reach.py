@@ -13,7 +13,8 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from netseg.graph.reach import ReachablePair
+from netseg.graph import ReachablePair
+from netseg.model import refs
 from netseg.model.topology import Topology
 from netseg.render.findings_json import dumps_indented
 
@@ -50,7 +51,7 @@ def render_json(topology: Topology, pairs: Sequence[ReachablePair], explain: boo
 
 
 def _how(p: ReachablePair) -> str:
-    how = "L2" if p.mode == "l2" else "L3 " + ",".join(v.removeprefix("router:") for v in p.via)
+    how = "L2" if p.mode == "l2" else "L3 " + ",".join(refs.body(v, "router") for v in p.via)
     return how + (" +tag" if p.tag_injection else "")
 
 

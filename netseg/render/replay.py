@@ -9,6 +9,7 @@ from netseg import __version__
 from netseg.capture.judge import ReplayResult
 from netseg.model.topology import Severity
 from netseg.render.findings_json import finding_to_json, topology_to_json
+from netseg.rules.engine import severity_counts
 
 _LINKTYPES = {0: "null", 9: "ppp", 105: "802.11", 127: "802.11 radiotap", 113: "linux-sll"}
 
@@ -45,10 +46,7 @@ def file_json(account: Any, orphans: tuple[int, tuple[Any, ...]] | None = None) 
 def replay_document(result: ReplayResult, all_conversations: bool = False) -> dict[str, Any]:
     files = result.files
     shown = [c for c in result.conversations if all_conversations or c.verdict != "allowed"]
-    summary = {s.value: 0 for s in Severity}
-    for f in result.findings:
-        if not f.waived:
-            summary[f.severity.value] += 1
+    summary = severity_counts(result.findings)
     orphans = result.tables.conversations.fragments_without_first()
     doc: dict[str, Any] = {
         "netseg": __version__,
@@ -146,9 +144,7 @@ def render_replay_text(result: ReplayResult, colour: bool = False, fail_on: str 
         lines.append(f"WAIVED ({len(waived)})")
         for f in waived:
             lines.append(f"  {f.rule}  {f.subject}: {f.waiver_why}")
-    counts = {s.value: 0 for s in Severity}
-    for f in active:
-        counts[f.severity.value] += 1
+    counts = severity_counts(active)
     failing = len(result.failing(fail_on))
     lines.append("")
     lines.append(

@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from netseg.model.topology import Severity, Topology
 from netseg.render import OUTPUT_VERSION
-from netseg.rules.catalogue import CATALOGUE, HELP, help_text
+from netseg.rules.catalogue import CATALOGUE, help_text
 from netseg.rules.finding import Finding, RuleInfo
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -81,7 +81,7 @@ def _help_markdown(info: RuleInfo) -> str:
     refs = "\n".join(f"- {r}" for r in info.references) or "- none"
     return (
         f"**{info.title}** (`{info.id}`, default severity {info.severity})\n\n"
-        f"Fires when {info.fires_when}.\n\n**Fix:** {HELP[info.id]}\n\n**References:**\n{refs}"
+        f"Fires when {info.fires_when}.\n\n**Fix:** {info.help}\n\n**References:**\n{refs}"
     )
 
 

@@ -1,19 +1,25 @@
 """The finding catalogue: every rule netseg can report, as data (rules.md).
 
-One :class:`~netseg.rules.finding.RuleInfo` per rule id, with its default severity, a title, the
-condition that makes it fire and the references a reviewer can look up, plus :data:`HELP`: what
-to change so the finding goes away (SARIF ``help``, ``netseg rules``). The loader reads the ids
-to reject unknown rules in ``policy.severity`` and ``policy.waivers``; ``docs/rules.md`` is
-generated from this module (:func:`render_rules_markdown`).
+The rule registry. One :class:`~netseg.rules.finding.RuleInfo` per rule id, declared once
+below: its default severity, a title, the condition that makes it fire, the references a
+reviewer can look up and what to change so the finding goes away. Everything else reads it:
+every finding is made by :func:`finding` (severity and references from here), ``netseg rules``
+and SARIF's ``tool.driver.rules`` print it, :func:`check_policy_rules` rejects unknown ids in
+``policy.severity`` and ``policy.waivers``, and ``docs/rules.md`` is generated from it
+(:func:`render_rules_markdown`). Tests fail when any of them disagree
+(tests/rules/test_catalogue.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Any
 
-from netseg.model.topology import Severity
-from netseg.rules.finding import RuleInfo
+from netseg.model.topology import NOWHERE, Location, Severity
+from netseg.rules.finding import Finding, RuleInfo
+from netseg.topology.source import MDict
+from netseg.topology.spec import Problems, Where, suggest
 
 CRITICAL, HIGH, MEDIUM, LOW, INFO = (
     Severity.CRITICAL,
@@ -373,25 +379,21 @@ _CAPTURE: tuple[tuple[str, Severity, str, str, str], ...] = (
 )
 
 
-def _build() -> tuple[dict[str, RuleInfo], dict[str, str]]:
+def _build() -> dict[str, RuleInfo]:
     rules: dict[str, RuleInfo] = {}
-    helps: dict[str, str] = {}
     for rid, sev, title, when, refs, fix in _SEGMENTATION + _HARDENING:
-        rules[rid] = RuleInfo(rid, sev, title, when, refs, "design")
-        helps[rid] = fix
+        rules[rid] = RuleInfo(rid, sev, title, when, refs, "design", fix)
     for rid, sev, title, when, fix in _CAPTURE:
-        rules[rid] = RuleInfo(rid, sev, title, when, (), "capture")
-        helps[rid] = fix
-    return rules, helps
+        rules[rid] = RuleInfo(rid, sev, title, when, (), "capture", fix)
+    return rules
 
 
-_RULES, _HELPS = _build()
+#: Every rule, design rules first, in the order of rules.md: the one table that maps rule ids
+#: to their declaration.
+CATALOGUE: Mapping[str, RuleInfo] = MappingProxyType(_build())
 
-#: Every rule, design rules first, in the order of rules.md.
-CATALOGUE: Mapping[str, RuleInfo] = MappingProxyType(_RULES)
-
-#: What to change so that a rule's finding goes away.
-HELP: Mapping[str, str] = MappingProxyType(_HELPS)
+#: What to change so that a rule's finding goes away (each entry's ``help``).
+HELP: Mapping[str, str] = MappingProxyType({rid: r.help for rid, r in CATALOGUE.items()})
 
 #: The rules of the "Configuration hardening" table (computed from configuration alone).
 HARDENING_RULES: tuple[str, ...] = tuple(r[0] for r in _HARDENING)
@@ -447,13 +449,71 @@ def rule(rule_id: str) -> RuleInfo:
     return CATALOGUE[rule_id]
 
 
+def check_policy_rules(document: MDict, problems: Problems) -> None:
+    """Every rule id the topology's policy names (``policy.severity`` keys, ``rule`` of each
+    waiver) must be a rule of the catalogue: a typo would otherwise silently change nothing.
+
+    A document check (:data:`netseg.topology.DocumentCheck`) that :func:`netseg.load` passes to
+    the loader, which knows the format and not the rules.
+    """
+    policy = document.get("policy")
+    if not isinstance(policy, MDict):
+        return
+    severity = policy.get("severity")
+    if isinstance(severity, MDict):
+        for rule_id in severity:
+            if rule_id not in CATALOGUE:
+                problems.add(
+                    Where(severity, rule_id, f"policy.severity.{rule_id}"),
+                    f"unknown rule {rule_id!r}{suggest(rule_id, CATALOGUE)}",
+                    at_key=True,
+                )
+    waivers = policy.get("waivers")
+    if isinstance(waivers, list):
+        for k, waiver in enumerate(waivers):
+            rule_id = waiver.get("rule") if isinstance(waiver, MDict) else None
+            if isinstance(rule_id, str) and rule_id not in CATALOGUE:
+                problems.add(
+                    Where(waiver, "rule", f"policy.waivers[{k}].rule"),
+                    f"unknown rule {rule_id!r}{suggest(rule_id, CATALOGUE)}",
+                )
+
+
+def finding(
+    rule_id: str,
+    message: str,
+    subject: str,
+    location: Location = NOWHERE,
+    object: str | None = None,
+    evidence: Mapping[str, Any] | None = None,
+    severity: Severity | None = None,
+) -> Finding:
+    """The one way a rule makes a finding: severity (unless a rule raises its own, as
+    ``observed-address-spoofing`` does for a claimed management address) and references come
+    from the rule's declaration, so findings cannot drift from the catalogue.
+
+    ``policy.severity`` overrides and waivers are applied later, to the whole list
+    (:func:`netseg.rules.engine.apply_policy`).
+    """
+    info = CATALOGUE[rule_id]
+    return Finding(
+        rule_id,
+        severity or info.severity,
+        message,
+        subject,
+        object,
+        location,
+        info.references,
+        evidence if evidence is not None else {},
+    )
+
+
 def help_text(rule_id: str) -> str:
     """Plain-text help for a rule: the condition, the fix and the references."""
     info = CATALOGUE[rule_id]
     refs = "; ".join(info.references) if info.references else "none"
     return (
-        f"{info.title}.\n\nFires when {info.fires_when}.\n\nFix: {HELP[rule_id]}\n\n"
-        f"References: {refs}"
+        f"{info.title}.\n\nFires when {info.fires_when}.\n\nFix: {info.help}\n\nReferences: {refs}"
     )
 
 
@@ -493,7 +553,7 @@ def render_rules_markdown() -> str:
         out += ["### How to fix", ""]
         for info in CATALOGUE.values():
             if info.kind == kind:
-                out.append(f"- `{info.id}`: {HELP[info.id]}")
+                out.append(f"- `{info.id}`: {info.help}")
         out.append("")
     out += ["## How netseg reads the rules", ""]
     out += [f"- {line}" for line in INTERPRETATION]

@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from netseg.model import refs
 from netseg.model.topology import Severity, Topology, Waiver
 from netseg.rules.finding import Finding
 
@@ -36,29 +37,29 @@ def containing_selectors(topology: Topology) -> Mapping[str, frozenset[str]]:
     inside: dict[str, set[str]] = defaultdict(set)
     for sw in topology.switches:
         for port in sw.ports:
-            inside[f"switch:{sw.name}/{port.name}"].add(f"switch:{sw.name}")
+            inside[refs.switch(sw.name, port.name)].add(refs.switch(sw.name))
     for host in topology.hosts:
         h = host.ref
         for nic in host.nics:
-            inside[f"nic:{host.name}/{nic.name}"].add(h)
+            inside[refs.nic(host.name, nic.name)].add(h)
         for vs in host.vswitches:
-            inside[f"vswitch:{host.name}/{vs.name}"].add(h)
+            inside[refs.vswitch(host.name, vs.name)].add(h)
             for pg in vs.portgroups:
-                inside[f"portgroup:{host.name}/{vs.name}/{pg.name}"].add(h)
+                inside[refs.portgroup(host.name, vs.name, pg.name)].add(h)
         for m in host.management:
-            inside[m.ref].update((h, f"zone:{m.zone}"))
+            inside[m.ref].update((h, refs.zone(m.zone)))
     for g in topology.guests:
-        owners = {f"host:{g.host}", f"zone:{g.zone}"}
-        inside[f"guest:{g.name}"].update(owners)
+        owners = {refs.host(g.host), refs.zone(g.zone)}
+        inside[refs.guest(g.name)].update(owners)
         for n in g.nics:
-            inside[n.ref].update(owners | {f"guest:{g.name}"})
+            inside[n.ref].update(owners | {refs.guest(g.name)})
     for e in topology.endpoints:
-        inside[e.ref].add(f"zone:{e.zone}")
+        inside[e.ref].add(refs.zone(e.zone))
     for r in topology.routers:
         for i in r.interfaces:
             inside[i.ref].add(r.ref)
             if i.host is not None:
-                inside[i.ref].add(f"host:{i.host}")
+                inside[i.ref].add(refs.host(i.host))
     return {ref: frozenset(s) for ref, s in inside.items()}
 
 
@@ -80,6 +81,20 @@ def apply_policy(topology: Topology, findings: Iterable[Finding]) -> list[Findin
                 break
         out.append(f)
     return sort_findings(out)
+
+
+def severity_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    """Unwaived findings per severity, every severity present, worst first: the one count
+    behind every summary (check's text and JSON, replay's, the report's cards).
+
+    Waived findings are accepted risks: they are listed, but they are not counted here, so a
+    summary says what still needs attention (the number waived is reported beside it).
+    """
+    counts = {s.value: 0 for s in Severity}
+    for f in findings:
+        if not f.waived:
+            counts[f.severity.value] += 1
+    return counts
 
 
 def failing(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:

@@ -11,7 +11,12 @@ from netseg.model.topology import NOWHERE, Location, Severity
 
 @dataclass(frozen=True, slots=True)
 class RuleInfo:
-    """One entry of the finding catalogue (rules.md)."""
+    """One entry of the finding catalogue (rules.md): everything said about a rule, once.
+
+    ``help`` is what to change so that the finding goes away. ``netseg rules``,
+    ``docs/rules.md``, SARIF's rule metadata and every finding (through
+    :func:`netseg.rules.catalogue.finding`) read these fields and nothing else.
+    """
 
     id: str
     severity: Severity
@@ -19,6 +24,7 @@ class RuleInfo:
     fires_when: str
     references: tuple[str, ...] = ()
     kind: Literal["design", "capture"] = "design"
+    help: str = ""
 
 
 @dataclass(frozen=True, slots=True)

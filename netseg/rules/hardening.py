@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from netseg.collector import collector_paused
+from netseg.model import refs
 from netseg.model.topology import (
     Guest,
     GuestNic,
@@ -36,7 +37,7 @@ from netseg.model.topology import (
     VSwitch,
 )
 from netseg.model.vlans import VlanSet
-from netseg.rules.catalogue import CATALOGUE
+from netseg.rules import catalogue
 from netseg.rules.finding import Finding
 
 
@@ -48,29 +49,19 @@ def _finding(
     object: str | None = None,
     evidence: Mapping[str, Any] | None = None,
 ) -> Finding:
-    info = CATALOGUE[rule]
-    return Finding(
-        rule=rule,
-        severity=info.severity,
-        message=message,
-        subject=subject,
-        object=object,
-        location=location,
-        references=info.references,
-        evidence=dict(evidence or {}),
-    )
+    return catalogue.finding(rule, message, subject, location, object, dict(evidence or {}))
 
 
 def _vswitch_ref(host: str, vs: str) -> str:
-    return f"vswitch:{host}/{vs}"
+    return refs.vswitch(host, vs)
 
 
 def _portgroup_ref(host: str, vs: str, pg: str) -> str:
-    return f"portgroup:{host}/{vs}/{pg}"
+    return refs.portgroup(host, vs, pg)
 
 
 def _nic_ref(host: str, nic: str) -> str:
-    return f"nic:{host}/{nic}"
+    return refs.nic(host, nic)
 
 
 # --- an index of who attaches where, built once ------------------------------------------
@@ -167,7 +158,7 @@ def _passthroughs(idx: _Index, host: Host) -> list[_Passthrough]:
             unique = tuple(dict.fromkeys(devices))
             out.append(_Passthrough(host.ref, f"driver domain {dd.name}", unique, dd.location))
     for g in idx.passthrough_guests.get(host.name, ()):
-        out.append(_Passthrough(f"guest:{g.name}", f"guest {g.name}", g.passthrough, g.location))
+        out.append(_Passthrough(refs.guest(g.name), f"guest {g.name}", g.passthrough, g.location))
     return out
 
 
@@ -572,7 +563,7 @@ def _find_vlan_uses(topology: Topology) -> Iterator[_VlanUse]:
         if sw.implicit:
             continue
         for port in sw.ports:
-            ref = f"switch:{sw.name}/{port.name}"
+            ref = refs.switch(sw.name, port.name)
             if port.mode == "access":
                 if _notable(port.vlan):
                     yield _VlanUse(
@@ -767,12 +758,16 @@ HARDENING: Mapping[str, Callable[[Topology, _Index], Iterator[Finding]]] = {
 }
 
 
-def hardening_findings(topology: Topology) -> list[Finding]:
-    """Every configuration-hardening finding of ``topology``, at default severity, unsorted."""
+def hardening_findings(topology: Topology, rules: Collection[str] | None = None) -> list[Finding]:
+    """The configuration-hardening findings of ``topology`` (of ``rules`` only, when given),
+    at default severity, unsorted."""
+    checks = [c for rule_id, c in HARDENING.items() if rules is None or rule_id in rules]
     out: list[Finding] = []
+    if not checks:
+        return out
     with collector_paused():
         idx = _index(topology)
-        for check in HARDENING.values():
+        for check in checks:
             out.extend(check(topology, idx))
     return out
 

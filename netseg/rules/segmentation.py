@@ -8,39 +8,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from netseg.collector import collector_paused
-from netseg.graph.l2 import UNTAGGED
-from netseg.graph.reach import Attachment, Reachability, ReachablePair
+from netseg.graph import UNTAGGED, Attachment, Reachability, ReachablePair
+from netseg.model import refs
 from netseg.model.services import ServiceSet
-from netseg.model.topology import Location, Severity, Topology
+from netseg.model.topology import Location, Topology
+from netseg.rules import catalogue
 from netseg.rules.finding import Finding
 
-REFERENCES: dict[str, tuple[str, ...]] = {
-    "guest-reaches-management": (
-        "STIG ESXI-80-000198",
-        "seed (Xen: do not let users reach dom0; Hyper-V: separate management network)",
-    ),
-    "guest-on-management-segment": ("STIG ESXI-80-000198",),
-    "guest-can-tag-management-vlan": ("STIG ESXI-80-000220", "SCG esx-9.network-vgt"),
-    "guest-observes-management": ("STIG ESXI-80-000218",),
-    "zone-policy-violation": (),
-    "native-vlan-carries-guests": ("STIG VCSA-80-000272", "CIS 7.4"),
-    "vmotion-not-isolated": ("STIG ESXI-80-000160",),
-    "storage-not-isolated": ("STIG ESXI-80-000199",),
-}
-SEVERITY: dict[str, Severity] = {
-    "guest-reaches-management": Severity.CRITICAL,
-    "guest-on-management-segment": Severity.HIGH,
-    "guest-can-tag-management-vlan": Severity.HIGH,
-    "guest-observes-management": Severity.HIGH,
-    "zone-policy-violation": Severity.HIGH,
-    "native-vlan-carries-guests": Severity.HIGH,
-    "vmotion-not-isolated": Severity.MEDIUM,
-    "storage-not-isolated": Severity.MEDIUM,
-}
 STORAGE_SERVICES = frozenset({"iscsi", "nfs", "vsan"})
 EXAMPLES = 10  # destinations listed in the evidence of an aggregated finding
 
@@ -53,18 +32,17 @@ def _finding(
     evidence: dict[str, Any],
 ) -> Finding:
     ref, location = (subject.ref, subject.location) if isinstance(subject, Attachment) else subject
-    return Finding(rule, SEVERITY[rule], message, ref, obj, location, REFERENCES[rule], evidence)
+    return catalogue.finding(rule, message, ref, location, obj, evidence)
 
 
 def name(reach: Reachability, a: Attachment) -> str:
     """An attachment in plain words: ``guest web01 (nic0, zone web)``, ``vmk0 on esx01``."""
-    ref = a.ref
-    kind, _, rest = ref.partition(":")
+    kind, rest = refs.split(a.ref)
     if a.kind == "guest":
-        guest, _, nic = rest.rpartition("/")
+        guest, nic = refs.last(a.ref)
         return f"guest {guest} ({nic}, zone {a.zone})"
     if a.kind == "management" and a.host is not None:
-        return f"{rest[len(a.host) + 1 :]} on {a.host}"
+        return f"{refs.under(a.ref, a.host)} on {a.host}"
     if a.kind == "endpoint":
         return f"endpoint {rest} (zone {a.zone})"
     return f"{kind} {rest}"
@@ -84,20 +62,30 @@ def _by_segment(
     return out
 
 
-def segmentation_findings(topology: Topology, reach: Reachability) -> list[Finding]:
-    """Every segmentation finding of ``topology`` (unsorted; catalogue severities)."""
+@dataclass(frozen=True)
+class Context:
+    """What every segmentation rule reads: the topology, its reachability, and the guest and
+    management attachments (listed once for all rules)."""
+
+    topology: Topology
+    reach: Reachability
+    guests: Sequence[Attachment]
+    management: Sequence[Attachment]
+
+
+def segmentation_findings(
+    topology: Topology, reach: Reachability, rules: Collection[str] | None = None
+) -> list[Finding]:
+    """The segmentation findings of ``topology`` (unsorted; catalogue severities): of every
+    rule, or of ``rules`` only."""
     guests = [a for a in reach.attachments if a.kind == "guest"]
     management = [a for a in reach.attachments if a.kind == "management"]
+    context = Context(topology, reach, guests, management)
     findings: list[Finding] = []
     with collector_paused():
-        findings += guest_reaches_management(reach, guests, management)
-        findings += guest_on_management_segment(reach, guests, management)
-        findings += guest_can_tag_management_vlan(reach, guests, management)
-        findings += guest_observes_management(topology, reach, guests, management)
-        findings += zone_policy_violation(reach)
-        findings += native_vlan_carries_guests(topology, reach, guests, management)
-        findings += vmotion_not_isolated(topology, reach, guests, management)
-        findings += storage_not_isolated(topology, reach, guests, management)
+        for rule_id, check in SEGMENTATION.items():
+            if rules is None or rule_id in rules:
+                findings += check(context)
     return findings
 
 
@@ -105,7 +93,7 @@ def _how(p: ReachablePair) -> str:
     if p.mode == "l2":
         how = "over L2"
     else:
-        how = "over L3 via " + ", ".join(v.removeprefix("router:") for v in p.via)
+        how = "over L3 via " + ", ".join(refs.body(v, "router") for v in p.via)
     return how + (" by tagging frames" if p.tag_injection else "")
 
 
@@ -220,7 +208,7 @@ def guest_observes_management(
                 mgmt_at[j.node].append(m)
     out = []
     for g in guests:
-        guest = topology.guest(g.ref.removeprefix("guest:").rpartition("/")[0])
+        guest = topology.guest(refs.last(g.ref)[0])
         nic = next(n for n in guest.nics if n.ref == g.ref)
         if nic.portgroup is None:
             continue
@@ -240,7 +228,7 @@ def guest_observes_management(
                 g,
                 first.ref,
                 {
-                    "portgroup": f"portgroup:{guest.host}/{vs.name}/{pg.name}",
+                    "portgroup": refs.portgroup(guest.host, vs.name, pg.name),
                     "management": sorted({m.ref for m in seen})[:EXAMPLES],
                 },
             )
@@ -314,7 +302,7 @@ def zone_policy_violation(reach: Reachability) -> list[Finding]:
                 f"{name(reach, s)} can send to zone {zone} ({name(reach, d)}{more}) "
                 f"{_how(p)} {_on(services)}, which the policy does not allow",
                 s,
-                f"zone:{zone}",
+                refs.zone(zone),
                 {
                     "services": services.items(),
                     "destinations": [e.ref for e in examples],
@@ -413,7 +401,7 @@ def native_vlan_carries_guests(
                 continue
             first = mgmt_vlans[0][1]
             subject = Attachment(
-                f"switch:{sw.name}/{port.name}", "endpoint", None, (), (), location=port.location
+                refs.switch(sw.name, port.name), "endpoint", None, (), (), location=port.location
             )
             vlans = [l2.atoms.describe(a) for a, _ in mgmt_vlans]
             out.append(
@@ -511,8 +499,34 @@ def storage_not_isolated(
 def _services(topology: Topology, m: Attachment) -> frozenset[str]:
     if m.host is None:
         return frozenset()
-    name_ = m.ref.removeprefix(f"management:{m.host}/")
+    name_ = refs.under(m.ref, m.host)
     for mi in topology.host(m.host).management:
         if mi.name == name_:
             return mi.services
     return frozenset()
+
+
+#: Rule id -> its check, in the order of rules.md (the design rules' half of the registry;
+#: the declarations are in netseg.rules.catalogue).
+SEGMENTATION: Mapping[str, Callable[[Context], list[Finding]]] = {
+    "guest-reaches-management": lambda c: guest_reaches_management(c.reach, c.guests, c.management),
+    "guest-on-management-segment": lambda c: guest_on_management_segment(
+        c.reach, c.guests, c.management
+    ),
+    "guest-can-tag-management-vlan": lambda c: guest_can_tag_management_vlan(
+        c.reach, c.guests, c.management
+    ),
+    "guest-observes-management": lambda c: guest_observes_management(
+        c.topology, c.reach, c.guests, c.management
+    ),
+    "zone-policy-violation": lambda c: zone_policy_violation(c.reach),
+    "native-vlan-carries-guests": lambda c: native_vlan_carries_guests(
+        c.topology, c.reach, c.guests, c.management
+    ),
+    "vmotion-not-isolated": lambda c: vmotion_not_isolated(
+        c.topology, c.reach, c.guests, c.management
+    ),
+    "storage-not-isolated": lambda c: storage_not_isolated(
+        c.topology, c.reach, c.guests, c.management
+    ),
+}

@@ -13,10 +13,9 @@ applied here, once, so analyses read resolved values:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
-from netseg.model.services import ServiceSet
+from netseg.model import refs
 from netseg.model.topology import (
     DEFAULT_ZONE,
     MANAGEMENT_ZONE,
@@ -35,10 +34,8 @@ from netseg.model.topology import (
     Location,
     ManagementInterface,
     Nic,
-    Peer,
     Policy,
     PolicyRule,
-    PortGroup,
     PortRef,
     Router,
     RouterInterface,
@@ -54,13 +51,20 @@ from netseg.model.topology import (
     Zone,
 )
 from netseg.model.vlans import VlanSet
+from netseg.topology.build_base import _NO_GUARDS, _items, _list, _ok
+from netseg.topology.build_esxi import VENDOR_SECURITY, EsxiParts
+from netseg.topology.build_hyperv import HypervParts
+from netseg.topology.build_xen import XenParts
 from netseg.topology.source import MDict, MList
-from netseg.topology.spec import INVALID, Problems, Where, suggest
+from netseg.topology.spec import (
+    GUEST_NIC,
+    HOST,
+    INVALID,
+    MANAGEMENT,
+    VSWITCH,
+    suggest,
+)
 
-VENDOR_SECURITY = {
-    "standard": Security(promiscuous=False, mac_changes=True, forged_transmits=True),
-    "distributed": Security(promiscuous=False, mac_changes=False, forged_transmits=False),
-}
 DEFAULT_VSWITCH_TYPE = {"esxi": "standard", "xen": "bridge"}
 TYPES_OF = {
     "esxi": ("standard", "distributed"),
@@ -69,129 +73,9 @@ TYPES_OF = {
 }
 
 
-# immutable, so one instance serves every NIC declared without guards (50,000 of them)
-_NO_GUARDS = Guards()
-
-
-def _ok(value: Any) -> bool:
-    return value is not INVALID and value is not None
-
-
-def _loc(node: Any, file: str) -> Location:
-    if isinstance(node, MDict | MList):
-        return Location(node.file, node.mark[0], node.mark[1])
-    return Location(file, 0, 0)
-
-
-def _list(item: MDict, key: str) -> list[Any]:
-    """A list field's value, or nothing when it is absent or invalid (already reported)."""
-    value = item.get(key)
-    return value if isinstance(value, list) else []
-
-
-def _items(doc: MDict, key: str) -> list[tuple[int, MDict]]:
-    """The valid mapping items of a list field, with their indexes."""
-    value = doc.get(key)
-    if not isinstance(value, list):
-        return []
-    return [(i, v) for i, v in enumerate(value) if isinstance(v, MDict)]
-
-
-class Builder:
-    def __init__(self, doc: MDict, raw: MDict, file: str, problems: Problems) -> None:
-        self.doc = doc
-        self.raw = raw
-        self.file = file
-        self.p = problems
-        self.zones: dict[str, Zone] = {}
-        self.macs: dict[str, tuple[str, int]] = {}
-        self.pg_index: dict[str, tuple[Any, dict[str, list[tuple[VSwitch, PortGroup]]]]] = {}
-        self.pos: dict[int, int] = {}
-        self.vswitch_maps: dict[
-            str, dict[str, VSwitch]
-        ] = {}  # id(item) -> its index in its list, for paths
-        # hosts declared with problems of their own: no cascade of "no host" errors
-        self.declared_hosts = {
-            h.get("name") for _, h in _items(doc, "hosts") if isinstance(h.get("name"), str)
-        }
-
-    # --- helpers ---------------------------------------------------------------------------
-    def where(self, container: Any, key: Any, path: str) -> Where:
-        return Where(container, key, path)
-
-    def err(self, container: Any, key: Any, path: str, message: str, at_key: bool = False) -> None:
-        self.p.add(Where(container, key, path), message, at_key)
-
-    def unique(
-        self, items: Iterable[tuple[int, MDict]], path: str, what: str, scope: str = ""
-    ) -> dict[str, MDict]:
-        """Names unique in a scope; a duplicate is reported at each later occurrence."""
-        seen: dict[str, MDict] = {}
-        for i, item in items:
-            self.pos[id(item)] = i
-            name = item.get("name")
-            if not _ok(name):
-                continue
-            if name in seen:
-                first = seen[name].mark[0]
-                where = f" {scope}" if scope else ""
-                self.err(
-                    item,
-                    "name",
-                    f"{path}[{i}].name",
-                    f"duplicate {what} name {name!r}{where} (first declared at line {first})",
-                )
-                continue
-            seen[name] = item
-        return seen
-
-    def claim_mac(self, item: MDict, path: str, owner: str) -> str | None:
-        mac = item.get("mac")
-        if not _ok(mac):
-            return None
-        if mac in self.macs:
-            other, line = self.macs[mac]
-            self.err(
-                item, "mac", f"{path}.mac", f"MAC {mac} is already used by {other} (line {line})"
-            )
-        else:
-            self.macs[mac] = (owner, item.value_marks.get("mac", item.mark)[0])
-        return str(mac)
-
-    def zone_ref(self, item: MDict, key: str, path: str, default: str = DEFAULT_ZONE) -> str:
-        name = item.get(key, default)
-        if not _ok(name):
-            return default
-        if name not in self.zones:
-            self.err(
-                item, key, f"{path}.{key}", f"unknown zone {name!r}{suggest(name, self.zones)}"
-            )
-        return str(name)
-
-    def peer(self, item: MDict, key: str, path: str) -> Peer:
-        value = item.get(key, Peer())
-        if not isinstance(value, Peer):
-            return Peer()
-        if value.zone is not None and value.zone not in self.zones:
-            self.err(
-                item,
-                key,
-                f"{path}.{key}",
-                f"unknown zone {value.zone!r}{suggest(value.zone, self.zones)} "
-                "(a peer is a zone, a prefix or 'any')",
-            )
-        return value
-
-    def services(self, item: MDict) -> ServiceSet:
-        value = item.get("services", ServiceSet.any())
-        return value if isinstance(value, ServiceSet) else ServiceSet.any()
-
-    def addresses(self, item: MDict) -> tuple[Any, ...]:
-        value = item.get("address")
-        return value if isinstance(value, tuple) else ()
-
-    def loc(self, item: Any) -> Location:
-        return _loc(item, self.file)
+class Builder(EsxiParts, HypervParts, XenParts):
+    """The whole model from a checked document; per-hypervisor parts in build_esxi.py,
+    build_hyperv.py and build_xen.py."""
 
     # --- sections ----------------------------------------------------------------------------
     def build(self) -> Topology:
@@ -385,15 +269,7 @@ class Builder:
         if not _ok(hv):
             return None
         hypervisor = Hypervisor(hv)
-        # which fields belong to which hypervisor
-        if hypervisor is not Hypervisor.XEN and "driver_domains" in h:
-            self.err(
-                h,
-                "driver_domains",
-                f"{path}.driver_domains",
-                f"driver domains are a Xen feature, not {hv}",
-                at_key=True,
-            )
+        self.check_applies(HOST, h, hypervisor.value, path)
 
         nics: dict[str, Nic] = {}
         for nname, n in self.unique(
@@ -407,33 +283,7 @@ class Builder:
             pci = n.get("pci") if _ok(n.get("pci")) else None
             nics[nname] = Nic(nname, sw, port, pci, location=self.loc(n))
 
-        domains: dict[str, DriverDomain] = {}
-        for dname, d in self.unique(
-            _items(h, "driver_domains"),
-            f"{path}.driver_domains",
-            "driver domain",
-            f"on host {name}",
-        ).items():
-            j = self.pos[id(d)]
-            dpath = f"{path}.driver_domains[{j}]"
-            dn = [x for x in _list(d, "nics") if _ok(x)]
-            for k, nic in enumerate(dn):
-                if nic not in nics:
-                    self.err(
-                        d["nics"],
-                        k,
-                        f"{dpath}.nics[{k}]",
-                        f"no NIC {nic!r} on host {name}{suggest(nic, nics)}",
-                    )
-            if dname == "dom0":
-                self.err(
-                    d,
-                    "name",
-                    f"{dpath}.name",
-                    "'dom0' is the privileged domain, not a driver domain",
-                )
-            pt = tuple(x for x in _list(d, "passthrough") if _ok(x))
-            domains[dname] = DriverDomain(dname, tuple(dn), pt, location=self.loc(d))
+        domains = self.build_driver_domains(h, path, name, nics)
 
         used: dict[str, str] = {}  # NIC or NIC.VLAN -> who uses it
 
@@ -523,21 +373,7 @@ class Builder:
                 f"{vtype!r} is not a {hv} virtual switch type (expected {' | '.join(TYPES_OF[hv])})",
             )
             return None
-        for key, allowed_on in (
-            ("portgroups", ("esxi",)),
-            ("security", ("esxi",)),
-            ("allow_management_os", ("hyperv",)),
-            ("vlan_filtering", ("xen",)),
-            ("domain", ("xen",)),
-        ):
-            if key in v and hv not in allowed_on:
-                self.err(
-                    v,
-                    key,
-                    f"{path}.{key}",
-                    f"{key!r} does not apply to {hv} virtual switches",
-                    at_key=True,
-                )
+        self.check_applies(VSWITCH, v, hv, path)
         if "vlan_filtering" in v and vtype == "ovs":
             self.err(
                 v,
@@ -605,59 +441,10 @@ class Builder:
                     f"NIC {nic_name} is not passed to driver domain {domain} (add it to its 'nics')",
                 )
             uplinks.append(Uplink(nic_name, vlan))
-        if vtype == "external" and len(raw_uplinks) != 1:
-            self.err(
-                v,
-                None,
-                path,
-                f"external switch {name} needs exactly one uplink (a NIC team counts as one NIC), got {len(raw_uplinks)}",
-            )
-        if vtype in ("internal", "private") and raw_uplinks:
-            self.err(
-                v,
-                "uplinks",
-                f"{path}.uplinks",
-                f"a Hyper-V {vtype} switch has no physical uplink",
-                at_key=True,
-            )
+        self.check_hyperv_uplinks(v, path, name, vtype, raw_uplinks)
 
         security = self.resolve_security(v.get("security"), VENDOR_SECURITY.get(vtype, Security()))
-        portgroups = []
-        for pname, pg in self.unique(
-            _items(v, "portgroups"), f"{path}.portgroups", "port group", f"on {name}"
-        ).items():
-            j = self.pos[id(pg)]
-            ppath = f"{path}.portgroups[{j}]"
-            raw_vlan = pg.get("vlan", 0)
-            if raw_vlan is INVALID:
-                raw_vlan = 0
-            if isinstance(raw_vlan, MDict):
-                trunk = raw_vlan.get("trunk")
-                trunk = trunk if isinstance(trunk, VlanSet) else VlanSet.empty()
-                if vtype == "standard":
-                    self.err(
-                        pg,
-                        "vlan",
-                        f"{ppath}.vlan",
-                        "VLAN trunking ({trunk: SET}) needs a distributed switch; a standard vSwitch uses 4095",
-                    )
-                mode = VlanMode("trunk", trunk=trunk, native=0)
-                source: int | str = str(trunk)
-            elif raw_vlan == 4095:
-                mode = VlanMode("trunk", trunk=VlanSet.full(), native=0)
-                source = 4095
-            else:
-                mode = VlanMode("access", vlan=int(raw_vlan))
-                source = int(raw_vlan)
-            portgroups.append(
-                PortGroup(
-                    pname,
-                    mode,
-                    self.resolve_security(pg.get("security"), security),
-                    vlan_source=source,
-                    location=self.loc(pg),
-                )
-            )
+        portgroups = self.build_portgroups(v, path, name, vtype, security)
         amo = v.get("allow_management_os", False)
         vf = v.get("vlan_filtering", False)
         return VSwitch(
@@ -672,75 +459,11 @@ class Builder:
             location=self.loc(v),
         )
 
-    @staticmethod
-    def resolve_security(raw: Any, inherited: Security) -> Security:
-        if not isinstance(raw, MDict):
-            return inherited
-
-        def pick(key: str) -> bool:
-            value = raw.get(key)
-            return bool(value) if isinstance(value, bool) else bool(getattr(inherited, key))
-
-        return Security(pick("promiscuous"), pick("mac_changes"), pick("forged_transmits"))
-
     def vswitch_map(self, host: Host) -> dict[str, VSwitch]:
         found = self.vswitch_maps.get(host.name)
         if found is None:
             found = self.vswitch_maps[host.name] = {v.name: v for v in host.vswitches}
         return found
-
-    def find_portgroup(
-        self, item: MDict, path: str, host: str, vswitches: dict[str, VSwitch]
-    ) -> tuple[VSwitch, PortGroup] | None:
-        pg_name = item.get("portgroup")
-        vs_name = item.get("vswitch")
-        if not _ok(pg_name):
-            return None
-        if not _ok(vs_name):
-            index = self.pg_index.get(host)
-            if index is None or index[0] is not vswitches:
-                by_name: dict[str, list[tuple[VSwitch, PortGroup]]] = {}
-                for each in vswitches.values():
-                    for pg in each.portgroups:
-                        by_name.setdefault(pg.name, []).append((each, pg))
-                index = (vswitches, by_name)
-                self.pg_index[host] = index
-            hits = index[1].get(pg_name, [])
-            if len(hits) == 1:
-                return hits[0]
-        if _ok(vs_name):
-            vs = vswitches.get(vs_name)
-            if vs is None:
-                self.err(
-                    item,
-                    "vswitch",
-                    f"{path}.vswitch",
-                    f"no virtual switch {vs_name!r} on host {host}{suggest(vs_name, vswitches)}",
-                )
-                return None
-            candidates = [vs]
-        else:
-            candidates = list(vswitches.values())
-        found = [(vs, pg) for vs in candidates for pg in vs.portgroups if pg.name == pg_name]
-        if not found:
-            names = [pg.name for vs in candidates for pg in vs.portgroups]
-            self.err(
-                item,
-                "portgroup",
-                f"{path}.portgroup",
-                f"no port group {pg_name!r} on host {host}{suggest(pg_name, names)}",
-            )
-            return None
-        if len(found) > 1:
-            owners = ", ".join(vs.name for vs, _ in found)
-            self.err(
-                item,
-                "portgroup",
-                f"{path}.portgroup",
-                f"port group {pg_name!r} exists on several switches ({owners}); add 'vswitch' to choose",
-            )
-            return None
-        return found[0]
 
     def build_management(
         self,
@@ -798,14 +521,7 @@ class Builder:
                     f"zone {zone!r} is not privileged (declare it with privileged: true)",
                 )
             domain = m.get("domain", "dom0")
-            if "domain" in m and hv != "xen":
-                self.err(
-                    m,
-                    "domain",
-                    f"{mpath}.domain",
-                    f"'domain' applies to Xen hosts, not {hv}",
-                    at_key=True,
-                )
+            self.check_applies(MANAGEMENT, m, hv, mpath)
             if _ok(domain) and domain != "dom0" and domain not in domains:
                 self.err(
                     m,
@@ -819,14 +535,6 @@ class Builder:
                 if isinstance(services, list)
                 else frozenset({"management"})
             )
-            if "services" in m and hv != "esxi":
-                self.err(
-                    m,
-                    "services",
-                    f"{mpath}.services",
-                    "'services' (vmkernel roles) applies to ESXi hosts",
-                    at_key=True,
-                )
             common: dict[str, Any] = dict(
                 host=host,
                 name=mname,
@@ -924,25 +632,8 @@ class Builder:
                 use(str(nic), f"management interface {mname}", m, "nic", f"{mpath}.nic")
                 mode = VlanMode("access", vlan=vlan_tag or 0)
                 out.append(ManagementInterface(nic=nic_name, vlan=mode, **common))
-        # Hyper-V: the management OS's implicit vNIC on shared switches
         if hv == "hyperv":
-            declared = {m.vswitch for m in out if m.vswitch}
-            names = {m.name for m in out}
-            for vs in vswitches.values():
-                shared = vs.type == "internal" or (vs.type == "external" and vs.allow_management_os)
-                if shared and vs.name not in declared:
-                    name = f"vEthernet ({vs.name})"
-                    if name in names:
-                        continue
-                    out.append(
-                        ManagementInterface(
-                            host=host,
-                            name=name,
-                            vswitch=vs.name,
-                            implicit=True,
-                            location=vs.location,
-                        )
-                    )
+            out += self.implicit_management_vnics(host, vswitches, out)
         return out
 
     # --- routers, endpoints, guests --------------------------------------------------------
@@ -1179,14 +870,7 @@ class Builder:
         vsw = self.vswitch_map(host)
         mac = self.claim_mac(n, path, f"guest {guest}/{name}")
         guards_raw = n.get("guards")
-        if "guards" in n and hv != "hyperv":
-            self.err(
-                n,
-                "guards",
-                f"{path}.guards",
-                f"'guards' are Hyper-V settings, not {hv}",
-                at_key=True,
-            )
+        self.check_applies(GUEST_NIC, n, hv, path)
         guards = _NO_GUARDS
         if isinstance(guards_raw, MDict):
             guards = Guards(**{k: bool(v) for k, v in guards_raw.items() if isinstance(v, bool)})
@@ -1199,27 +883,7 @@ class Builder:
             location=self.loc(n),
         )
         if hv == "esxi":
-            if "vlan" in n:
-                self.err(
-                    n,
-                    "vlan",
-                    f"{path}.vlan",
-                    "on ESXi the port group sets the VLAN; remove 'vlan'",
-                    at_key=True,
-                )
-            if "portgroup" not in n:
-                self.err(
-                    n,
-                    None,
-                    path,
-                    f"NIC {name} of guest {guest} needs 'portgroup' (host {host.name} is ESXi)",
-                )
-                return None
-            found = self.find_portgroup(n, path, host.name, vsw)
-            if not found:
-                return None
-            vs, pg = found
-            return GuestNic(vswitch=vs.name, portgroup=pg.name, vlan=pg.vlan, **common)
+            return self.esxi_guest_nic(n, path, guest, name, host, vsw, common)
         if "portgroup" in n:
             self.err(
                 n,
@@ -1360,39 +1024,24 @@ class Builder:
                     location=self.loc(r),
                 )
             )
+        # rule ids are checked where the rules are known (netseg.rules.catalogue)
         severity: dict[str, Severity] = {}
         sev = pol.get("severity")
-        if sev or pol.get("waivers"):
-            from netseg.rules.catalogue import CATALOGUE  # rule ids are data, not analysis
-        else:
-            CATALOGUE = {}
         if isinstance(sev, MDict):
             for rule, level in sev.items():
-                if rule not in CATALOGUE:
-                    self.err(
-                        sev,
-                        rule,
-                        f"policy.severity.{rule}",
-                        f"unknown rule {rule!r}{suggest(rule, CATALOGUE)}",
-                        at_key=True,
-                    )
-                elif _ok(level):
+                if _ok(level):
                     severity[rule] = Severity(level)
-        refs = entity_references(switches, hosts, routers, endpoints, guests, self.zones)
+        known = entity_references(switches, hosts, routers, endpoints, guests, self.zones)
         waivers = []
         for k, w in _items(pol, "waivers"):
             path = f"policy.waivers[{k}]"
             rule, subject = w.get("rule"), w.get("subject")
-            if _ok(rule) and rule not in CATALOGUE:
-                self.err(
-                    w, "rule", f"{path}.rule", f"unknown rule {rule!r}{suggest(rule, CATALOGUE)}"
-                )
-            if _ok(subject) and subject not in refs:
+            if _ok(subject) and subject not in known:
                 self.err(
                     w,
                     "subject",
                     f"{path}.subject",
-                    f"no entity {subject!r} in this topology{suggest(subject, refs)}",
+                    f"no entity {subject!r} in this topology{suggest(subject, known)}",
                 )
             if _ok(rule) and _ok(subject):
                 waivers.append(
@@ -1416,22 +1065,22 @@ def entity_references(
     zones: dict[str, Zone],
 ) -> set[str]:
     """Every entity reference and zone:/host: selector a waiver may name."""
-    refs: set[str] = {f"zone:{z}" for z in zones}
+    known: set[str] = {refs.zone(z) for z in zones}
     for s in switches.values():
-        refs.add(f"switch:{s.name}")
-        refs.update(f"switch:{s.name}/{p.name}" for p in s.ports)
+        known.add(refs.switch(s.name))
+        known.update(refs.switch(s.name, p.name) for p in s.ports)
     for h in hosts:
-        refs.add(f"host:{h.name}")
-        refs.update(f"nic:{h.name}/{n.name}" for n in h.nics)
+        known.add(refs.host(h.name))
+        known.update(refs.nic(h.name, n.name) for n in h.nics)
         for v in h.vswitches:
-            refs.add(f"vswitch:{h.name}/{v.name}")
-            refs.update(f"portgroup:{h.name}/{v.name}/{pg.name}" for pg in v.portgroups)
-        refs.update(m.ref for m in h.management)
+            known.add(refs.vswitch(h.name, v.name))
+            known.update(refs.portgroup(h.name, v.name, pg.name) for pg in v.portgroups)
+        known.update(m.ref for m in h.management)
     for r in routers:
-        refs.add(r.ref)
-        refs.update(i.ref for i in r.interfaces)
-    refs.update(e.ref for e in endpoints)
+        known.add(r.ref)
+        known.update(i.ref for i in r.interfaces)
+    known.update(e.ref for e in endpoints)
     for g in guests:
-        refs.add(f"guest:{g.name}")
-        refs.update(n.ref for n in g.nics)
-    return refs
+        known.add(refs.guest(g.name))
+        known.update(n.ref for n in g.nics)
+    return known

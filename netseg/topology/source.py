@@ -57,15 +57,20 @@ class MDict(dict[Any, Any]):
 
 
 class MList(list[Any]):
-    """A sequence that knows its file, its own position and each item's position."""
+    """A sequence that knows its file, its own position and each item's position.
 
-    __slots__ = ("file", "item_marks", "mark")
+    ``item_files`` is set on a list merged from several files (includes): item index -> the
+    file it was written in, where that differs from ``file``.
+    """
+
+    __slots__ = ("file", "item_files", "item_marks", "mark")
 
     def __init__(self, file: str, mark: tuple[int, int]) -> None:
         super().__init__()
         self.file = file
         self.mark = mark
         self.item_marks: list[tuple[int, int]] = []
+        self.item_files: dict[int, str] | None = None
 
 
 def read_text(path: Path, display: str) -> str:

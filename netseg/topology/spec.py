@@ -63,6 +63,9 @@ class Where:
         if isinstance(c, MList):
             if isinstance(self.key, int) and self.key < len(c.item_marks):
                 line, col = c.item_marks[self.key]
+                files = c.item_files
+                if files is not None and self.key in files:
+                    return files[self.key], line, col
             else:
                 line, col = c.mark
             return c.file, line, col
@@ -409,10 +412,28 @@ class OneOrList(Type):
 
 @dataclass(frozen=True)
 class Field:
+    """One key of a record. ``hypervisors`` lists the hypervisors the key applies to (empty:
+    every one); given on another host it is an error worded by ``elsewhere`` (``{key}`` the
+    key, ``{hv}`` the host's hypervisor). The same declaration writes the schema's text."""
+
     type: Type
     doc: str
     required: bool = False
     default: Any = None
+    hypervisors: tuple[str, ...] = ()
+    elsewhere: str = "{key!r} does not apply to {hv}"
+
+    @property
+    def description(self) -> str:
+        """The key's text in the JSON Schema (editors show it on hover)."""
+        if not self.hypervisors:
+            return self.doc
+        names = ", ".join(HYPERVISOR_NAMES[h] for h in self.hypervisors)
+        return f"{self.doc} ({names} only)"
+
+
+#: How the documentation writes each hypervisor of the format.
+HYPERVISOR_NAMES = {"esxi": "ESXi", "hyperv": "Hyper-V", "xen": "Xen"}
 
 
 @dataclass
@@ -426,10 +447,23 @@ class Record(Type):
     # the fields' types by key, and the required keys: looked up for every record checked
     _types: dict[str, Type] = field(init=False, repr=False, compare=False)
     _required: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _restricted: tuple[tuple[str, Field], ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._types = {key: spec.type for key, spec in self.fields.items()}
         self._required = tuple(key for key, spec in self.fields.items() if spec.required)
+        self._restricted = tuple(
+            (key, spec) for key, spec in self.fields.items() if spec.hypervisors
+        )
+
+    def misplaced(self, value: MDict, hypervisor: str) -> list[tuple[str, str]]:
+        """(key, message) for every key of ``value`` that does not apply to ``hypervisor``,
+        as the fields declare it."""
+        return [
+            (key, spec.elsewhere.format(key=key, hv=hypervisor))
+            for key, spec in self._restricted
+            if key in value and hypervisor not in spec.hypervisors
+        ]
 
     def check(self, value: Any, where: Where, problems: Problems) -> Any:
         if not isinstance(value, MDict):
@@ -473,7 +507,7 @@ class Record(Type):
             for key, spec in self.fields.items():
                 s = spec.type.schema(defs)
                 s = dict(s)
-                s["description"] = spec.doc
+                s["description"] = spec.description
                 if spec.default is not None:
                     s["default"] = spec.default
                 props[key] = s
@@ -805,6 +839,9 @@ NIC = Record(
     },
     "a physical adapter",
 )
+ESXI, HYPERV, XEN = ("esxi",), ("hyperv",), ("xen",)
+_NOT_ON_VS = "{key!r} does not apply to {hv} virtual switches"
+
 SECURITY = Record(
     "Security",
     {
@@ -836,13 +873,31 @@ VSWITCH = Record(
             "ESXi standard|distributed; Hyper-V external|internal|private; Xen bridge|ovs",
         ),
         "uplinks": Field(ListOf(NAME), "physical NICs, or NIC.VLAN subinterfaces"),
-        "security": Field(SECURITY, "ESXi security policy"),
-        "portgroups": Field(ListOf(PORTGROUP), "ESXi port groups"),
-        "allow_management_os": Field(
-            Bool(), "Hyper-V: the management OS shares this switch", default=False
+        "security": Field(SECURITY, "security policy", hypervisors=ESXI, elsewhere=_NOT_ON_VS),
+        "portgroups": Field(
+            ListOf(PORTGROUP), "port groups", hypervisors=ESXI, elsewhere=_NOT_ON_VS
         ),
-        "vlan_filtering": Field(Bool(), "Linux bridge VLAN filtering", default=False),
-        "domain": Field(NAME, "Xen: the domain running the switch", default="dom0"),
+        "allow_management_os": Field(
+            Bool(),
+            "the management OS shares this switch",
+            default=False,
+            hypervisors=HYPERV,
+            elsewhere=_NOT_ON_VS,
+        ),
+        "vlan_filtering": Field(
+            Bool(),
+            "Linux bridge VLAN filtering",
+            default=False,
+            hypervisors=XEN,
+            elsewhere=_NOT_ON_VS,
+        ),
+        "domain": Field(
+            NAME,
+            "the domain running the switch",
+            default="dom0",
+            hypervisors=XEN,
+            elsewhere=_NOT_ON_VS,
+        ),
         "description": Field(TEXT, "free text"),
         "source": SOURCE,
     },
@@ -859,10 +914,20 @@ MANAGEMENT = Record(
         "address": Field(ADDRESSES, "address(es) with prefix"),
         "mac": Field(MAC, "MAC, to attribute captured frames"),
         "services": Field(
-            ListOf(Enum(*VMK_SERVICES)), "ESXi vmkernel roles", default=["management"]
+            ListOf(Enum(*VMK_SERVICES)),
+            "vmkernel roles",
+            default=["management"],
+            hypervisors=ESXI,
+            elsewhere="'services' (vmkernel roles) applies to ESXi hosts",
         ),
         "zone": Field(NAME, "privileged zone", default="management"),
-        "domain": Field(NAME, "Xen: the domain owning the interface", default="dom0"),
+        "domain": Field(
+            NAME,
+            "the domain owning the interface",
+            default="dom0",
+            hypervisors=XEN,
+            elsewhere="'domain' applies to Xen hosts, not {hv}",
+        ),
         "description": Field(TEXT, "free text"),
         "source": SOURCE,
     },
@@ -905,7 +970,12 @@ HOST = Record(
         "vswitches": Field(ListOf(VSWITCH), "virtual switches"),
         "management": Field(ListOf(MANAGEMENT), "the privileged domain's interfaces"),
         "firewall": Field(FIREWALL, "the privileged domain's inbound firewall"),
-        "driver_domains": Field(ListOf(DRIVER_DOMAIN), "Xen driver domains"),
+        "driver_domains": Field(
+            ListOf(DRIVER_DOMAIN),
+            "driver domains",
+            hypervisors=XEN,
+            elsewhere="driver domains are a Xen feature, not {hv}",
+        ),
         "description": Field(TEXT, "free text"),
         "source": SOURCE,
     },
@@ -929,7 +999,12 @@ GUEST_NIC = Record(
         "vlan": Field(NIC_VLAN, "access VLAN (0 untagged) or {trunk: SET, native: N}"),
         "mac": Field(MAC, "MAC address"),
         "address": Field(ADDRESSES, "address(es) with prefix"),
-        "guards": Field(GUARDS, "Hyper-V guards"),
+        "guards": Field(
+            GUARDS,
+            "DHCP and router guards, MAC spoofing",
+            hypervisors=HYPERV,
+            elsewhere="'guards' are Hyper-V settings, not {hv}",
+        ),
         "source": SOURCE,
     },
     "a guest's virtual NIC",

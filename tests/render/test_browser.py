@@ -39,7 +39,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dot = render_dot(topology, reach, analysis.findings)
     svg = svg_for_html(render(dot, "svg")) if dot_available() else None
     out = tmp_path_factory.mktemp("report") / "report.html"
-    out.write_text(render_report(topology, analysis, reach, svg), encoding="utf-8")
+    out.write_text(render_report(topology, analysis, svg), encoding="utf-8")
     return out
 
 

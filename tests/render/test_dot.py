@@ -15,7 +15,7 @@ import pytest
 import netseg
 from netseg.analysis import analyse
 from netseg.errors import SelectorError
-from netseg.render.dot import HIGHLIGHT_RULES, highlight_findings, render_dot
+from netseg.render.dot import HIGHLIGHT_RULES, render_dot
 from tests.render.diagram_sample import MIXED, crowd, mixed
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,17 +234,19 @@ def test_gallery_is_up_to_date(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
-def test_highlight_findings_match_the_full_analysis(path: Path) -> None:
-    """The diagram's shortcut finds exactly what the full analysis reports for its rules."""
+def test_highlighted_findings_match_the_full_analysis(path: Path) -> None:
+    """The diagram's analysis of its two rules finds exactly what the full one reports."""
     topology = netseg.load(path)
     analysis = analyse(topology)
     full = [f for f in analysis.findings if f.rule in HIGHLIGHT_RULES]
-    assert highlight_findings(topology, analysis.reachability) == full
+    subset = analyse(topology, analysis.reachability, rules=HIGHLIGHT_RULES)
+    assert list(subset.findings) == full
 
 
-def test_highlight_findings_respect_waivers() -> None:
+def test_highlighted_findings_respect_waivers() -> None:
     topology = mixed()
     analysis = analyse(topology)
     full = [f for f in analysis.findings if f.rule in HIGHLIGHT_RULES]
     assert any(f.waived for f in full)
-    assert highlight_findings(topology, analysis.reachability) == full
+    subset = analyse(topology, analysis.reachability, rules=HIGHLIGHT_RULES)
+    assert list(subset.findings) == full

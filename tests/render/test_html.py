@@ -11,7 +11,7 @@ import pytest
 
 import netseg
 from netseg.analysis import analyse
-from netseg.render.html import render_report, zone_matrix
+from netseg.render.html import render_report
 from tests.conftest import TOPOLOGIES, example_topologies
 from tests.render.diagram_sample import mixed
 
@@ -82,7 +82,7 @@ class Collect(HTMLParser):
 def report(topology: netseg.Topology | None = None, **kw: Any) -> str:
     topology = topology or mixed()
     analysis = analyse(topology)
-    return render_report(topology, analysis, analysis.reachability, kw.pop("svg", SVG), **kw)
+    return render_report(topology, analysis, kw.pop("svg", SVG), **kw)
 
 
 def parse(page: str) -> Collect:
@@ -114,7 +114,7 @@ def test_report_has_every_section() -> None:
 def test_summary_counts_unwaived_findings_by_severity() -> None:
     topology = mixed()
     analysis = analyse(topology)
-    page = render_report(topology, analysis, analysis.reachability, SVG)
+    page = render_report(topology, analysis, SVG)
     for sev, n in analysis.summary().items():
         assert f'<div class="card sev-{sev}"><span class="n">{n}</span>' in page
     assert f"{len(analysis.waived)} waived finding" in page
@@ -123,7 +123,7 @@ def test_summary_counts_unwaived_findings_by_severity() -> None:
 def test_every_finding_is_a_filterable_row() -> None:
     topology = mixed()
     analysis = analyse(topology)
-    page = render_report(topology, analysis, analysis.reachability, SVG)
+    page = render_report(topology, analysis, SVG)
     assert page.count("<tr data-severity=") == len(analysis.findings)
     assert page.count('data-waived="1"') == len(analysis.waived) > 0
     for rule in {f.rule for f in analysis.findings}:
@@ -146,7 +146,7 @@ def test_user_input_is_escaped() -> None:
 def test_zone_matrix_marks_violating_intended_and_unreachable() -> None:
     topology = mixed()
     analysis = analyse(topology)
-    zones, cells = zone_matrix(topology, analysis.reachability)
+    zones, cells = analysis.zone_matrix
     state = {(c.source, c.destination): c.state for c in cells}
     assert len(cells) == len(zones) ** 2
     assert state[("web", "management")] == "violating"  # guest-reaches-management
@@ -165,7 +165,7 @@ def test_zone_matrix_violations_are_exactly_the_findings(example: Path) -> None:
     transparent bridge) are destinations like any other (rules.md has no exception)."""
     topology = netseg.load(example)
     analysis = analyse(topology)
-    _zones, cells = zone_matrix(topology, analysis.reachability)
+    _zones, cells = analysis.zone_matrix
     zone_of = {a.ref: a.zone for a in analysis.reachability.attachments}
     violating = {(c.source, c.destination) for c in cells if c.state == "violating"}
     found = set()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from netseg.graph import analyse_reachability
 from netseg.rules.finding import Finding
 from netseg.rules.segmentation import segmentation_findings
 from tests.graph.conftest import topo
+from tests.rules.cases import covers
 
 ESXI = """
 zones: {web: {}, db: {}}
@@ -73,6 +76,7 @@ def test_guest_on_the_management_port_group() -> None:
     assert "guest-on-management-segment" not in rules(run(PG="web"))
 
 
+@covers("guest-reaches-management", "fires", "quiet")
 def test_guest_reaches_management_when_the_firewall_lets_it() -> None:
     assert "guest-reaches-management" not in rules(run(PG="mgmt"))
     open_fw = ESXI.replace(
@@ -144,3 +148,30 @@ def test_vmotion_and_storage_not_isolated() -> None:
     shared = rules(run(VMOTION="99"))
     assert "vmotion-not-isolated" in shared and "storage-not-isolated" not in shared
     assert not {"vmotion-not-isolated", "storage-not-isolated"} & rules(run())
+
+
+# One fires / stays-quiet pair per segmentation rule, on the same minimal topology: the meta-test
+# (tests/rules/test_catalogue.py) requires that every rule of the catalogue has one.
+SEGMENTATION_CASES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "guest-on-management-segment": ({"PG": "mgmt"}, {"PG": "web"}),
+    "guest-can-tag-management-vlan": ({"PG": "vgt", "VGT": "4095"}, {"PG": "vgt", "VMOTION": "30"}),
+    "guest-observes-management": (
+        {"PG": "spy", "PROMISC": "true"},
+        {"PG": "spy", "PROMISC": "false"},
+    ),
+    "zone-policy-violation": (
+        {},
+        {"POLICY": "policy: {allow: [{from: web, to: db}, {from: db, to: web}]}"},
+    ),
+    "native-vlan-carries-guests": ({"NATIVE": "10"}, {"NATIVE": "none"}),
+    "vmotion-not-isolated": ({"PG": "vmotion"}, {}),
+    "storage-not-isolated": ({"PG": "vmotion"}, {"VMOTION": "99"}),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(SEGMENTATION_CASES))
+def test_rule_fires_and_stays_quiet_on_the_near_miss(rule: str) -> None:
+    fire, quiet = SEGMENTATION_CASES[rule]
+    fired = [f for f in run(**fire) if f.rule == rule]
+    assert fired and all(f.location.line > 0 for f in fired)
+    assert rule not in rules(run(**quiet))

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from netseg.analysis import load
 from netseg.cli.main import main
 from netseg.errors import TopologyError
-from netseg.topology import load
 from tests.conftest import DATA, REPO, UPDATE_GOLDEN
 
 INVALID = DATA / "invalid"

@@ -1,0 +1,591 @@
+"""Verdicts: what one class of attachments can send to another, and how (semantics.md).
+
+Attachments that share segments and tags, zone, address profile and (for destinations) their
+host firewall form a class; a verdict is computed once per pair of classes, from L2 (a shared
+segment), L3 (gateways, router ACLs along the transit graph) and the destination's firewall,
+and split by the policy into permitted and violating services. The tables it fills are in
+:mod:`netseg.graph.memo`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+
+import networkx as nx
+
+from netseg.graph.attachments import Attachments
+from netseg.graph.l3 import (
+    ANY,
+    NONE,
+    AclDecision,
+    FirewallDecision,
+    Side,
+    evaluate_acl,
+    evaluate_firewall,
+    policy_allows,
+)
+from netseg.graph.values import (
+    Attachment,
+    AttachmentClass,
+    Profile,
+    Route,
+    Verdict,
+    make_verdict,
+    union_services,
+)
+from netseg.model.services import ServiceSet
+from netseg.model.topology import Address, Firewall, Router, RouterInterface, Topology
+
+
+class Verdicts(Attachments):
+    """Classes of attachments and the verdict between two classes."""
+
+    def __init__(self, topology: Topology) -> None:
+        super().__init__(topology)
+        self._gateways: dict[int, list[tuple[RouterInterface, Address]]] = defaultdict(list)
+        self._router_graph = self._build_router_graph()
+
+    # --- routers ---------------------------------------------------------------------------
+    def _build_router_graph(self) -> nx.Graph:
+        """Routers joined by transit segments (both have an address there, same subnet)."""
+        per_segment: dict[int, list[tuple[RouterInterface, Address]]] = defaultdict(list)
+        for (_rname, _iname), iface in self._router_ifaces.items():
+            if iface.address is None:
+                continue
+            att = self._by_ref[iface.ref]
+            for j in att.joins:
+                per_segment[j.segment].append((iface, iface.address))
+                self._gateways[j.segment].append((iface, iface.address))
+        g = nx.Graph()
+        g.add_nodes_from(sorted(self._routers))
+        for seg, ifaces in sorted(per_segment.items()):
+            for i, (a, aa) in enumerate(ifaces):
+                for b, ba in ifaces[i + 1 :]:
+                    if a.router == b.router or aa.version != ba.version:
+                        continue
+                    if not aa.network.overlaps(ba.network):  # type: ignore[arg-type,unused-ignore]
+                        continue
+                    key = (a.router, b.router)
+                    if not g.has_edge(*key):
+                        g.add_edge(*key, transits=[])
+                    g.edges[key]["transits"].append((a.router, a.name, b.router, b.name, seg))
+        return g
+
+    def _router_paths(self, r1: str, r2: str) -> list[list[str]]:
+        key = (r1, r2)
+        found = self.memo.router_paths.get(key)
+        if found is None:
+            if r1 == r2:
+                found = [[r1]]
+            else:
+                found = sorted(
+                    (list(p) for p in nx.all_simple_paths(self._router_graph, r1, r2, cutoff=8)),
+                    key=lambda p: (len(p), p),
+                )
+            self.memo.router_paths[key] = found
+        return found
+
+    def _transit(self, ra: str, rb: str) -> tuple[str, str, int]:
+        """(egress interface of ra, ingress interface of rb, transit segment)."""
+        for t in self._router_graph.edges[ra, rb]["transits"]:
+            if t[0] == ra:
+                return t[1], t[3], t[4]
+            return t[3], t[1], t[4]
+        raise AssertionError("routers are adjacent")
+
+    # --- classes ---------------------------------------------------------------------------
+    def _segtags(self, a: Attachment) -> tuple[tuple[int, bool], ...]:
+        key = id(a.joins)
+        found = self.memo.segtags.get(key)
+        if found is None:
+            best: dict[int, bool] = {}
+            for j in a.joins:
+                best[j.segment] = best.get(j.segment, True) and j.tagged
+            found = tuple(sorted(best.items()))
+            # one object per distinct value: class keys then hash by identity
+            found = self.memo.segtags_intern.setdefault(found, found)
+            self.memo.segtags[key] = found
+        return found
+
+    def _gateways_for(
+        self, segtags: tuple[tuple[int, bool], ...], addr: Address
+    ) -> list[tuple[str, str, int, Address, bool]]:
+        """Gateways in an attachment's segments for one subnet: (router, interface, segment,
+        gateway address, whether the subnet alone decides, i.e. no per-address check)."""
+        net = addr.network
+        plen = net.prefixlen
+        # keyed by integers (hashing ipaddress objects dominates on 50,000 guests) and by the
+        # interned segment tuple, which thousands of attachments share
+        key = (id(segtags), addr.version, int(addr) >> (net.max_prefixlen - plen), plen)
+        found = self.memo.gateways.get(key)
+        if found is None:
+            found = []
+            for seg, _ in segtags:
+                for iface, gaddr in self._gateways.get(seg, ()):
+                    gnet = gaddr.network
+                    if gnet.version != net.version:
+                        continue
+                    whole = gnet.prefixlen <= net.prefixlen and net.subnet_of(gnet)  # type: ignore[arg-type]
+                    if whole or gnet.overlaps(net):
+                        found.append((iface.router, iface.name, seg, gaddr, whole))
+            self.memo.gateways[key] = found
+        return found
+
+    def _profile(self, segtags: tuple[tuple[int, bool], ...], addr: Address) -> Profile:
+        # Most addresses share their subnet's profile: decided once per (segments, subnet),
+        # so that each of 50,000 addresses costs a lookup and a membership test.
+        net = addr.network
+        plen = net.prefixlen
+        ip = int(addr)
+        skey = (id(segtags), addr.version, ip >> (net.max_prefixlen - plen), plen)
+        subnet = self.memo.subnet_profiles.get(skey)
+        if subnet is None:
+            subnet = self.memo.subnet_profiles[skey] = self._subnet_profile(segtags, addr)
+        shared, gateway_ips = subnet
+        if shared is not None and ip not in gateway_ips:
+            return shared
+        gateways = self._gateways_for(segtags, addr)
+        match = self.prefixes.match(addr)
+        # The subnet alone decides which gateways serve it, unless the address is a gateway's
+        # own: one shared profile per (segments, subnet, match).
+        if all(whole for *_, whole in gateways) and not any(
+            int(gaddr) == ip for _, _, _, gaddr, _ in gateways
+        ):
+            return self._plain_profile(segtags, addr, match, gateways)
+        out = []
+        for router, iface, seg, gaddr, whole in gateways:
+            if gaddr == addr:
+                continue  # the router's own interface
+            if whole or addr.ip in gaddr.network:
+                out.append((router, iface, seg))
+        return Profile(addr.version, match, frozenset(out))
+
+    def _plain_profile(
+        self,
+        segtags: tuple[tuple[int, bool], ...],
+        addr: Address,
+        match: frozenset[int],
+        gateways: list[tuple[str, str, int, Address, bool]],
+    ) -> Profile:
+        net = addr.network
+        key = (id(segtags), addr.version, int(net.network_address), net.prefixlen, match)
+        found = self.memo.plain_profiles.get(key)
+        if found is None:
+            gws = frozenset((router, iface, seg) for router, iface, seg, _, _ in gateways)
+            found = self.memo.plain_profiles[key] = Profile(addr.version, match, gws)
+        return found
+
+    def _subnet_profile(
+        self, segtags: tuple[tuple[int, bool], ...], addr: Address
+    ) -> tuple[Profile | None, frozenset[int]]:
+        """The profile every address of ``addr``'s subnet has when the subnet alone decides
+        (else None), and the gateways' own addresses, which are the exceptions."""
+        gateways = self._gateways_for(segtags, addr)
+        gateway_ips = frozenset(int(gaddr) for _, _, _, gaddr, _ in gateways)
+        match = self.prefixes.subnet_match(addr)
+        if match is None or not all(whole for *_, whole in gateways):
+            return None, gateway_ips
+        return self._plain_profile(segtags, addr, match, gateways), gateway_ips
+
+    def _profiles(self, a: Attachment) -> tuple[Profile, ...]:
+        found = self.memo.profiles.get(id(a))
+        if found is not None:
+            return found
+        segtags = self._segtags(a)
+        out = {self._profile(segtags, addr) for addr in a.addresses}
+        if len(out) == 1:
+            result: tuple[Profile, ...] = (out.pop(),)
+        else:
+            result = tuple(
+                sorted(out, key=lambda p: (p.version, sorted(p.match), sorted(p.gateways)))
+            )
+        # one object per distinct profile tuple: class keys then hash by identity
+        result = self.memo.profile_intern.setdefault(result, result)
+        self.memo.profiles[id(a)] = result
+        return result
+
+    def _firewall_of(self, a: Attachment) -> tuple[Firewall | None, bool]:
+        if a.kind != "management" or a.host is None:
+            return None, False
+        return self.topology.host(a.host).firewall, True
+
+    def _firewall_id(self, a: Attachment) -> int:
+        """Equal firewalls share one number (hashing each host's rules once)."""
+        if a.kind != "management" or a.host is None:
+            return -1
+        found = self.memo.firewall_intern.get(a.host)
+        if found is None:
+            fw = self.topology.host(a.host).firewall
+            numbers = self.memo.firewall_numbers
+            found = (fw, numbers.setdefault(fw, len(numbers)))
+            self.memo.firewall_intern[a.host] = found
+        return found[1]
+
+    def _classes(self, members: Iterable[Attachment]) -> list[AttachmentClass]:
+        groups: dict[tuple[object, ...], list[Attachment]] = {}
+        key: tuple[object, ...]
+        keys = self.memo.class_keys
+        for a in members:
+            found = keys.get(id(a))
+            if found is None:
+                key = (
+                    a.kind,
+                    a.zone,
+                    id(self._segtags(a)),
+                    id(self._profiles(a)),
+                    bool(a.addresses),
+                    self._firewall_id(a),
+                )
+                keys[id(a)] = (key, a)  # the entry keeps the attachment, so its id stays its
+            else:
+                key = found[0]
+            groups.setdefault(key, []).append(a)
+        out = []
+        for key, ms in groups.items():
+            fw, firewalled = self._firewall_of(ms[0])
+            out.append(
+                AttachmentClass(
+                    key,
+                    ms,
+                    ms[0].zone,
+                    self._segtags(ms[0]),
+                    self._profiles(ms[0]),
+                    bool(ms[0].addresses),
+                    fw,
+                    firewalled,
+                )
+            )
+        return out
+
+    # --- verdicts --------------------------------------------------------------------------
+    def _acl(self, router: Router, src: Side, dst: Side) -> AclDecision:
+        key = (router.name, src, dst)
+        found = self.memo.acl.get(key)
+        if found is None:
+            found = evaluate_acl(router, src, dst, self.prefixes)
+            self.memo.acl[key] = found
+        return found
+
+    def _through(
+        self, zs: str | None, ps: Profile, zd: str | None, pd: Profile
+    ) -> tuple[ServiceSet, Route | None]:
+        """Routed services from one source address profile to one destination profile."""
+        # keyed by identity (profiles are interned, and the entry keeps both alive): this is
+        # asked for every pair of source class and destination profile
+        key = (zs, id(ps), zd, id(pd))
+        found = self.memo.l3.get(key)
+        if found is not None:
+            return found[0]
+        result: tuple[ServiceSet, Route | None] = (NONE, None)
+        if ps.version == pd.version:
+            # The services depend only on the two sides and on which (entry router, exit
+            # router) pairs are usable; tens of thousands of profile pairs share a few
+            # hundred such keys, so the ACL walk is memoised on that.
+            routers = frozenset(
+                (entry[0], exit_[0])
+                for entry in ps.gateways
+                for exit_ in pd.gateways
+                if entry[2] != exit_[2]
+            )
+            services = self._routed_services(zs, ps.match, zd, pd.match, routers)
+            if services:
+                result = (services, self._first_route(zs, ps, zd, pd))
+        self.memo.l3[key] = (result, ps, pd)
+        return result
+
+    def _routes(self, zs: str | None, ps: Profile, zd: str | None, pd: Profile) -> bool:
+        """Whether :meth:`_through` lets anything through (without building its route)."""
+        if ps.version != pd.version:
+            return False
+        routers = frozenset(
+            (entry[0], exit_[0])
+            for entry in ps.gateways
+            for exit_ in pd.gateways
+            if entry[2] != exit_[2]
+        )
+        return self._routed_services(zs, ps.match, zd, pd.match, routers) is not NONE
+
+    def _routed_services(
+        self,
+        zs: str | None,
+        ms: frozenset[int],
+        zd: str | None,
+        md: frozenset[int],
+        routers: frozenset[tuple[str, str]],
+    ) -> ServiceSet:
+        key = (zs, ms, zd, md, routers)
+        found = self.memo.routed.get(key)
+        if found is None:
+            found = NONE  # this very object when nothing gets through (see _routes)
+            src, dst = Side(zs, ms), Side(zd, md)
+            for r1, r2 in sorted(routers):
+                for path in self._router_paths(r1, r2):
+                    through = self._along(path, src, dst)[0]
+                    if through:
+                        found = found | through
+            self.memo.routed[key] = found
+        return found
+
+    def _along(
+        self, path: list[str], src: Side, dst: Side
+    ) -> tuple[ServiceSet, tuple[AclDecision, ...]]:
+        """Services every router of ``path`` lets through, and the decisions up to the
+        first router that stops everything."""
+        through = ANY
+        decisions = []
+        for rname in path:
+            d = self._acl(self._routers[rname], src, dst)
+            decisions.append(d)
+            through = through & d.services
+            if not through:
+                break
+        return through, tuple(decisions)
+
+    def _first_route(self, zs: str | None, ps: Profile, zd: str | None, pd: Profile) -> Route:
+        """The first (entry, exit, router path) in order that lets anything through."""
+        src, dst = Side(zs, ps.match), Side(zd, pd.match)
+        memo = self.memo.along
+        for entry in sorted(ps.gateways):
+            for exit_ in sorted(pd.gateways):
+                if entry[2] == exit_[2]:
+                    continue  # same segment: layer 2, not routed
+                for path in self._router_paths(entry[0], exit_[0]):
+                    # thousands of profile pairs walk the same few paths between the same
+                    # sides; the path lists live in _paths_memo, so their ids stay theirs
+                    key = (id(path), zs, ps.match, zd, pd.match)
+                    found = memo.get(key)
+                    if found is None:
+                        found = memo[key] = self._along(path, src, dst)
+                    through, decisions = found
+                    if through:
+                        return Route(entry, tuple(path), exit_, decisions)
+        raise AssertionError("called only when some route lets services through")
+
+    def _firewall(self, fw: Firewall | None, side: Side) -> FirewallDecision:
+        key = (fw, side)
+        found = self.memo.firewall.get(key)
+        if found is None:
+            found = evaluate_firewall(fw, side, self.prefixes)
+            self.memo.firewall[key] = found
+        return found
+
+    def _sides(self, c: AttachmentClass) -> list[Side]:
+        if not c.profiles:
+            return [Side(c.zone, frozenset(), known=False)]
+        return [Side(c.zone, p.match) for p in c.profiles]
+
+    def _allowed(self, sc: AttachmentClass, dc: AttachmentClass) -> ServiceSet:
+        # classes of equal zone and profiles are many; the policy sees only these
+        ckey = (sc.zone, id(sc.profiles), sc.known, dc.zone, id(dc.profiles), dc.known)
+        cached = self.memo.allowed.get(ckey)
+        if cached is not None:
+            return cached[0]
+        ms = self._union_match(sc.profiles)
+        md = self._union_match(dc.profiles)
+        # the sides' fields rather than Side objects: their hash is computed in Python
+        key = (sc.zone, ms, sc.known, dc.zone, md, dc.known)
+        found = self.memo.policy.get(key)
+        if found is None:
+            src = Side(sc.zone, ms, sc.known)
+            dst = Side(dc.zone, md, dc.known)
+            found = policy_allows(self.topology, src, dst, self.prefixes)
+            self.memo.policy[key] = found
+        # the entry keeps the profile tuples alive, so their ids stay theirs
+        self.memo.allowed[ckey] = (found, sc.profiles, dc.profiles)
+        return found
+
+    def _union_match(self, profiles: tuple[Profile, ...]) -> frozenset[int]:
+        """The prefixes any of the profiles matches, once per interned profile tuple."""
+        found = self.memo.union_matches.get(id(profiles))
+        if found is None:
+            union: frozenset[int] = frozenset().union(*(p.match for p in profiles))
+            found = self.memo.union_matches[id(profiles)] = (union, profiles)
+        return found[0]
+
+    def _segdict(self, segtags: tuple[tuple[int, bool], ...]) -> dict[int, bool]:
+        """``dict(segtags)``, once per interned value."""
+        return self._segsets(segtags)[0]
+
+    def _segsets(
+        self, segtags: tuple[tuple[int, bool], ...]
+    ) -> tuple[dict[int, bool], frozenset[int], frozenset[int]]:
+        """(segment -> tagged only, segments, segments joined untagged), once per value."""
+        found = self.memo.segdicts.get(id(segtags))
+        if found is None:
+            d = dict(segtags)
+            untagged = frozenset(sg for sg, tagged in segtags if not tagged)
+            found = self.memo.segdicts[id(segtags)] = (d, frozenset(d), untagged, segtags)
+        return found[0], found[1], found[2]
+
+    def _verdict(self, sc: AttachmentClass, dc: AttachmentClass) -> Verdict | None:
+        _, source_segments, source_untagged = self._segsets(sc.segtags)
+        common = source_segments & self._segsets(dc.segtags)[1]
+        if common:
+            # untagged first, then the lowest segment
+            untagged = common & source_untagged
+            tagged, seg = (False, min(untagged)) if untagged else (True, min(common))
+            if dc.firewalled:
+                services = NONE
+                fwd: FirewallDecision | None = None
+                for side in self._sides(sc):
+                    d = self._firewall(dc.firewall, side)
+                    if fwd is None or (d.services and not fwd.services):
+                        fwd = d
+                    services = union_services(services, d.services)
+                if not services:
+                    return None
+                return make_verdict(
+                    services,
+                    self._allowed(sc, dc),
+                    "l2",
+                    seg,
+                    tagged,
+                    None,
+                    fwd,
+                    self.memo.verdict_sets,
+                )
+            return make_verdict(
+                ANY, self._allowed(sc, dc), "l2", seg, tagged, None, None, self.memo.verdict_sets
+            )
+        services = NONE
+        route: Route | None = None
+        fw_used: FirewallDecision | None = None
+        for ps in sc.profiles:
+            if not ps.gateways:
+                continue
+            through = NONE
+            first: Route | None = None
+            for pd in dc.profiles:
+                got, r = self._through(sc.zone, ps, dc.zone, pd)
+                if got:
+                    through = union_services(through, got)
+                    first = first or r
+            if not through:
+                continue
+            if dc.firewalled:
+                d = self._firewall(dc.firewall, Side(sc.zone, ps.match))
+                through = through & d.services
+                if through and fw_used is None:
+                    fw_used = d
+            if through:
+                services = union_services(services, through)
+                route = route or first
+        if not services or route is None:
+            return None
+        tagged = self._segdict(sc.segtags).get(route.entry[2], False)
+        return make_verdict(
+            services,
+            self._allowed(sc, dc),
+            "l3",
+            route.entry[2],
+            tagged,
+            route,
+            fw_used,
+            self.memo.verdict_sets,
+        )
+
+    def class_verdicts(
+        self, sources: Sequence[Attachment], destinations: Sequence[Attachment]
+    ) -> Iterator[tuple[list[Attachment], list[Attachment], Verdict]]:
+        """Verdicts per pair of classes (members may include one attachment on both sides).
+
+        Internal building block for rules that aggregate (zone-policy-violation) without
+        expanding every attachment pair."""
+        src_classes = self._classes(sources)
+        dst_classes = self._classes(destinations)
+        by_segment: dict[int, list[int]] = defaultdict(list)
+        by_l3: dict[tuple[str | None, tuple[Profile, ...]], list[int]] = defaultdict(list)
+        for k, dc in enumerate(dst_classes):
+            for seg, _ in dc.segtags:
+                by_segment[seg].append(k)
+            if any(p.gateways for p in dc.profiles):
+                by_l3[(dc.zone, dc.profiles)].append(k)
+        groups = [(zd, dprofiles, ks) for (zd, dprofiles), ks in by_l3.items()]
+        # groups with a gateway in each segment (see _routable)
+        gateway_groups: dict[int, set[int]] = defaultdict(set)
+        for gi, (_, dprofiles, _) in enumerate(groups):
+            for pd in dprofiles:
+                for _, _, seg in pd.gateways:
+                    gateway_groups[seg].add(gi)
+        # destination groups a (zone, address profile) can route to, asked once per profile
+        # rather than once per source class
+        routable: dict[tuple[str | None, int], list[int]] = {}
+        by_routers: dict[tuple[object, ...], list[int]] = {}
+        for sc in src_classes:
+            done: set[int] = set()
+            for seg, _ in sc.segtags:
+                for k in by_segment.get(seg, ()):
+                    if k in done:
+                        continue
+                    done.add(k)
+                    v = self._verdict(sc, dst_classes[k])
+                    if v is not None:
+                        yield sc.members, dst_classes[k].members, v
+            hits: list[int] = []
+            for ps in sc.profiles:
+                if not ps.gateways:
+                    continue
+                rkey = (sc.zone, id(ps))
+                found = routable.get(rkey)
+                if found is None:
+                    found = routable[rkey] = self._routable(
+                        sc.zone, ps, groups, gateway_groups, by_routers
+                    )
+                hits = found if not hits else sorted({*hits, *found})
+            for gi in hits:
+                for k in groups[gi][2]:
+                    if k in done:
+                        continue
+                    v = self._verdict(sc, dst_classes[k])
+                    if v is not None:
+                        yield sc.members, dst_classes[k].members, v
+
+    def _routable(
+        self,
+        zs: str | None,
+        ps: Profile,
+        groups: list[tuple[str | None, tuple[Profile, ...], list[int]]],
+        gateway_groups: dict[int, set[int]],
+        by_routers: dict[tuple[object, ...], list[int]],
+    ) -> list[int]:
+        """The groups (in order) with a destination profile :meth:`_routes` lets ``ps`` reach.
+
+        Gateways in different segments pair up completely, so for the groups with no gateway
+        in ``ps``'s segments the answer depends only on the source's zone, match set and
+        entry routers: hundreds of source profiles (one per subnet) share a few dozen of
+        those, each asked once over every group. The other groups are asked exactly."""
+        entry = frozenset(router for router, _, _ in ps.gateways)
+        key = (zs, ps.version, ps.match, entry)
+        coarse = by_routers.get(key)
+        if coarse is None:
+            coarse = by_routers[key] = [
+                gi
+                for gi, (zd, dprofiles, _) in enumerate(groups)
+                if any(self._routes_between(zs, ps, entry, zd, pd) for pd in dprofiles)
+            ]
+        near = {gi for _, _, seg in ps.gateways for gi in gateway_groups.get(seg, ())}
+        if not near:
+            return coarse
+        exact = {
+            gi
+            for gi in near
+            if any(self._routes(zs, ps, groups[gi][0], pd) for pd in groups[gi][1])
+        }
+        return sorted({gi for gi in coarse if gi not in near} | exact)
+
+    def _routes_between(
+        self, zs: str | None, ps: Profile, entry: frozenset[str], zd: str | None, pd: Profile
+    ) -> bool:
+        """:meth:`_routes` when no gateway of ``pd`` shares a segment with one of ``ps``."""
+        if ps.version != pd.version:
+            return False
+        routers = frozenset((r1, r2) for r1 in entry for r2, _, _ in pd.gateways)
+        return self._routed_services(zs, ps.match, zd, pd.match, routers) is not NONE
+
+    def _class_key(self, a: Attachment) -> tuple[object, ...]:
+        found = self.memo.class_keys.get(id(a))
+        if found is None:
+            self._classes([a])  # computes and records the key
+            found = self.memo.class_keys[id(a)]
+        return found[0]
