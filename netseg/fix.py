@@ -224,9 +224,11 @@ def apply_edits(text: str, file: str, edits: list[Edit]) -> tuple[str, list[tupl
             if op.at.file != file:
                 raise FixError(f"{op.at}: the edit is in an included file; netseg fix edits {file}")
             node = _node(index, op.at)
-            places += paths.get(id(node), [])
+            where = paths.get(id(node), [])
+            if len(where) > 1:
+                places += where
             _apply(index, op)
-        shared.append(tuple(dict.fromkeys(places)) if len(set(places)) > len(e.ops) else ())
+        shared.append(tuple(dict.fromkeys(places)))
     out = io.StringIO()
     y.dump(doc, out)
     return out.getvalue(), shared

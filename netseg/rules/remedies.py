@@ -216,12 +216,13 @@ class Context:
         return out
 
     def zone_prefixes(self, zone: str) -> tuple[Network, ...]:
-        """The networks of every declared address of the zone's attachments."""
+        """Every declared address of the zone's attachments, as a host prefix (a firewall or
+        ACL on the device matches addresses, and a subnet can hold members of other zones)."""
         nets: dict[Network, None] = {}
         for a in self.reach.attachments:
             if a.zone == zone and a.kind != "router":
                 for addr in a.addresses:
-                    nets[addr.network] = None
+                    nets[ipaddress.ip_network(addr.ip)] = None
         return tuple(sorted(nets, key=lambda n: (n.version, int(n.network_address), n.prefixlen)))
 
 
@@ -304,8 +305,8 @@ def _tag_edits(ctx: Context, f: Finding, remove: set[int], why: str) -> list[Edi
                     f.rule,
                     "portgroup-trunk-prune",
                     refs.portgroup(host.name, vs.name, pg.name),
-                    f"trunk VLANs of port group {pg.name!r} ({vs.name} on {host.name}): "
-                    f"{_trunk_text(trunk) if len(mode.trunk) < 4094 else '4095'} -> {text}",
+                    f"set the trunk VLANs of port group {pg.name!r} ({vs.name} on {host.name}) "
+                    f"to {text}",
                     why,
                     (Op(pg.location, ("vlan",), "set", {"trunk": text}),),
                     (vendor.esxi_portgroup_vlan(host.name, vs.name, vs.type, pg.name, text),),
@@ -334,7 +335,7 @@ def _tag_edits(ctx: Context, f: Finding, remove: set[int], why: str) -> list[Edi
                     f.rule,
                     "nic-trunk-prune",
                     n.ref,
-                    f"trunk VLANs of {g.name}'s NIC {n.name}: {_trunk_text(trunk)} -> {text}",
+                    f"set the trunk VLANs of {g.name}'s NIC {n.name} to {text}",
                     why,
                     (Op(n.location, ("vlan", "trunk"), "set", text),),
                     commands,
