@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -231,7 +232,55 @@ def apply_edits(text: str, file: str, edits: list[Edit]) -> tuple[str, list[tupl
         shared.append(tuple(dict.fromkeys(places)))
     out = io.StringIO()
     y.dump(doc, out)
-    return out.getvalue(), shared
+    edited = out.getvalue()
+    baseline = io.StringIO()
+    y2 = _yaml()
+    _detect_indent(text, y2)
+    y2.dump(y2.load(text), baseline)
+    return _splice(text, baseline.getvalue(), edited), shared
+
+
+def _splice(original: str, baseline: str, edited: str) -> str:
+    """The original text with only the edits' lines changed.
+
+    ruamel.yaml keeps comments and order but may re-render lines no edit touches (a comment
+    after an anchor, a one-key map in a flow list). ``baseline`` is the unedited document as
+    ruamel renders it and ``edited`` the edited one: the changes from one to the other are
+    exactly the edits, and they are carried over onto the original's lines. When the result
+    does not read as the same data as ``edited``, ``edited`` itself is returned.
+    """
+    o, b, e = (t.splitlines(keepends=True) for t in (original, baseline, edited))
+    to_o: dict[int, int] = {}
+    for tag, i1, i2, j1, _ in difflib.SequenceMatcher(None, b, o, autojunk=False).get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                to_o[i1 + k] = j1 + k
+    out: list[str] = []
+    pos = 0  # next original line not yet copied
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, b, e, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        # the original lines standing for baseline lines [i1, i2)
+        start = to_o.get(i1)
+        if start is None:
+            before = [to_o[k] for k in range(i1 - 1, -1, -1) if k in to_o]
+            start = before[0] + 1 if before else 0
+        after = [to_o[k] for k in range(i2, len(b)) if k in to_o]
+        end = after[0] if after else len(o)
+        if i1 == i2:  # pure insertion: before the original of baseline line i1
+            end = start
+        out += o[pos:start]
+        out += e[j1:j2]
+        pos = max(pos, end)
+    out += o[pos:]
+    spliced = "".join(out)
+    if not spliced.endswith("\n") and original.endswith("\n"):
+        spliced += "\n"
+    try:
+        same = yaml.safe_load(spliced) == yaml.safe_load(edited)
+    except yaml.YAMLError:
+        same = False
+    return spliced if same else edited
 
 
 # --- analysis of a text --------------------------------------------------------------------

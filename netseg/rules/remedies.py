@@ -410,12 +410,15 @@ def _destinations(ctx: Context, f: Finding) -> list[str]:
 
 
 def _firewall_allows(ctx: Context, host: Host) -> tuple[list[dict[str, Any]], list[FirewallAllow]]:
-    """The firewall ``netseg fix`` proposes: every privileged zone, then each ``policy.allow``
-    rule towards one of the host's management zones (its own services)."""
+    """The firewall ``netseg fix`` proposes: the privileged zones of the management
+    interfaces, then each ``policy.allow`` rule towards one of the host's management zones
+    (on its own services)."""
     t = ctx.topology
     yaml_rules: list[dict[str, Any]] = []
     allows: list[FirewallAllow] = []
-    privileged = sorted(t.privileged_zones)
+    # the privileged domain's own zones (every management interface's, when privileged) in
+    # full; any other zone, privileged or not, only through the policy's rules
+    privileged = sorted({m.zone for m in t.management_interfaces()} & t.privileged_zones)
     for z in privileged:
         yaml_rules.append({"from": z, "why": "privileged zone (netseg fix)"})
         allows.append(FirewallAllow(f"zone {z}", ctx.zone_prefixes(z), ServiceSet.any()))
