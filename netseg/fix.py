@@ -335,7 +335,9 @@ class _State:
     analysis: Analysis | None = None
 
 
-def fix(path: str | Path, threshold: Severity | str = Severity.HIGH, *, max_rounds: int = 50) -> FixResult:
+def fix(
+    path: str | Path, threshold: Severity | str = Severity.HIGH, *, max_rounds: int = 50
+) -> FixResult:
     """Plan, apply and prove the edits for the topology file at ``path`` (never modified)."""
     file = str(path)
     if file.endswith(".json"):
@@ -417,7 +419,9 @@ def _targets(r: Refused, before: Analysis) -> Iterator[Finding]:
             yield f
 
 
-def _closes(text: str, file: str, edits: list[Edit], level: Severity) -> set[tuple[str, str, str | None]]:
+def _closes(
+    text: str, file: str, edits: list[Edit], level: Severity
+) -> set[tuple[str, str, str | None]]:
     patched, _ = apply_edits(text, file, edits) if edits else (text, [])
     return {f.key for f in analyse(_load_text(patched, file)).failing(level)}
 
@@ -440,9 +444,11 @@ def _prune(
         trial = [x for x in kept if x is not e]
         patched, _ = apply_edits(original, file, trial)
         result = analyse(_load_text(patched, file))
-        if {f.key for f in result.failing(level)} <= target and not [
-            f for f in result.findings if f.key not in original_keys
-        ] and not lost_flows(flows, result.reachability):
+        if (
+            {f.key for f in result.failing(level)} <= target
+            and not [f for f in result.findings if f.key not in original_keys]
+            and not lost_flows(flows, result.reachability)
+        ):
             kept = trial
     return kept
 

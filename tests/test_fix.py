@@ -77,7 +77,10 @@ def test_fix_closes_without_opening_and_keeps_intended_flows(path: Path, tmp_pat
     assert doc["findings"]["new"] == []
     assert not doc["pairs"]["added"]
     # every intended flow of the original is still reachable on its services
-    assert lost_flows(intended_flows(result.before.reachability), analyse(load(fixed)).reachability) == []
+    assert (
+        lost_flows(intended_flows(result.before.reachability), analyse(load(fixed)).reachability)
+        == []
+    )
     assert path.read_text() == result.original  # never modified in place
 
 
@@ -128,9 +131,7 @@ def test_comments_order_and_formatting_survive(tmp_path: Path) -> None:
     result = fix(str(HAND.relative_to(REPO)))
     original = HAND.read_text().splitlines()
     patched = result.patched.splitlines()
-    changed = [
-        (a, b) for a, b in zip(original, patched, strict=False) if a != b
-    ]
+    changed = [(a, b) for a, b in zip(original, patched, strict=False) if a != b]
     # every comment line and every line no edit touches is kept, in order
     comments = [line for line in original if line.lstrip().startswith("#")]
     assert comments == [line for line in patched if line.lstrip().startswith("#")]
@@ -156,7 +157,7 @@ def test_an_edit_through_an_anchor_changes_every_alias() -> None:
         assert pg.security.forged_transmits is False
 
 
-def load_text(text: str):  # noqa: ANN201 - the loader's own type
+def load_text(text: str):
     from netseg.analysis import loads
 
     return loads(text, "hand-formatted.yaml")
@@ -165,7 +166,9 @@ def load_text(text: str):  # noqa: ANN201 - the loader's own type
 # --- random designs --------------------------------------------------------------------------
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=st.integers(1, 10_000), hosts=st.integers(1, 3), guests=st.integers(2, 12))
 def test_generated_designs_never_get_worse(
     seed: int, hosts: int, guests: int, tmp_path: Path

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from netseg.cli.common import add_fail_on, add_format, chosen_format, write_output
+from netseg.cli.common import add_fail_on, chosen_format, write_output
 from netseg.errors import NetsegError
 from netseg.fix import fix
 from netseg.render.fix import render_fix_json, render_fix_text
@@ -25,9 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", metavar="FIXED.yaml", help="write the patched topology to this file"
     )
-    parser.add_argument(
-        "--commands", action="store_true", help="the vendor commands for each edit"
-    )
+    parser.add_argument("--commands", action="store_true", help="the vendor commands for each edit")
     add_fail_on(parser)
 
 

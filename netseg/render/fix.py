@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from netseg.fix import AppliedEdit, Flow, FixResult
+from netseg.fix import AppliedEdit, FixResult, Flow
 from netseg.render import OUTPUT_VERSION
 from netseg.render.findings_json import finding_to_json
 from netseg.rules.finding import Finding
@@ -132,7 +132,9 @@ def render_fix_text(result: FixResult, *, commands: bool = False) -> str:
         for r in result.refused:
             out.append(f"  {r.edit.change}")
             for fl in r.lost[:5]:
-                out.append(f"    would lose the intended flow {fl.source} -> {fl.destination} ({fl.services})")
+                out.append(
+                    f"    would lose the intended flow {fl.source} -> {fl.destination} ({fl.services})"
+                )
             if len(r.lost) > 5:
                 out.append(f"    … and {len(r.lost) - 5} more intended flows")
             for f in r.new[:5]:

@@ -132,7 +132,11 @@ class Context:
 
     @cached_property
     def vswitches(self) -> dict[str, tuple[Host, VSwitch]]:
-        return {refs.vswitch(h.name, vs.name): (h, vs) for h in self.topology.hosts for vs in h.vswitches}
+        return {
+            refs.vswitch(h.name, vs.name): (h, vs)
+            for h in self.topology.hosts
+            for vs in h.vswitches
+        }
 
     @cached_property
     def ports(self) -> dict[str, tuple[Switch, SwitchPort]]:
@@ -282,7 +286,7 @@ def _tag_edits(ctx: Context, f: Finding, remove: set[int], why: str) -> list[Edi
     found = ctx.guest_nics.get(f.subject)
     if found is None:
         return []
-    g, index, n = found
+    g, _index, n = found
     host = ctx.topology.host(g.host)
     vs = host.vswitch(n.vswitch)
     if vs is None:
@@ -375,7 +379,7 @@ def _dest_vlans(ctx: Context, dest_refs: list[str]) -> set[int]:
     for ref in dest_refs:
         found = ctx.guest_nics.get(ref)
         if found is not None:
-            g, _, n = found
+            _g, _, n = found
             pg = _guest_portgroup(ctx, ref)
             mode = pg[2].vlan if pg is not None else n.vlan
             if mode.kind == "access" and mode.vlan:
@@ -460,6 +464,7 @@ def _firewall_commands(host: Host, allows: list[FirewallAllow]) -> tuple[Command
 def _firewall_edit(ctx: Context, rule: str, host: Host) -> Edit:
     yaml_rules, allows = _firewall_allows(ctx, host)
     what = host.hypervisor.privileged_domain
+    ops: tuple[Op, ...]
     if host.firewall is None:
         ops = (Op(host.location, ("firewall",), "set", {"default": "deny", "allow": yaml_rules}),)
         change = f"add a {what} firewall to {host.name}: default deny, " + _allow_text(yaml_rules)
@@ -474,8 +479,7 @@ def _firewall_edit(ctx: Context, rule: str, host: Host) -> Edit:
         remedy,
         host.ref,
         change,
-        "only the privileged zones and the policy's rules towards management may reach the "
-        f"{what}",
+        f"only the privileged zones and the policy's rules towards management may reach the {what}",
         ops,
         _firewall_commands(host, allows),
         choice="the allowed sources are the privileged zones and the sources of the policy's "
@@ -550,7 +554,9 @@ def _acl_edit(
         to: str = next(iter(z for z in dst_zones if z is not None))
         dst_nets: list[Network] = list(ctx.zone_prefixes(to))
     else:
-        hosts = sorted({a.ip for att in dst_atts for a in att.addresses}, key=lambda ip: (ip.version, int(ip)))
+        hosts = sorted(
+            {a.ip for att in dst_atts for a in att.addresses}, key=lambda ip: (ip.version, int(ip))
+        )
         if len(hosts) != 1:
             return None
         dst_nets = [ipaddress.ip_network(hosts[0])]
@@ -577,10 +583,8 @@ def _acl_edit(
         f.rule,
         "acl-deny",
         router.ref,
-        f"insert in {router.name}'s ACL at line {index + 1}: deny {zone} -> {to} on "
-        f"{services}",
-        f"the permit below it lets zone {zone} reach {to} on services the policy does not "
-        "allow",
+        f"insert in {router.name}'s ACL at line {index + 1}: deny {zone} -> {to} on {services}",
+        f"the permit below it lets zone {zone} reach {to} on services the policy does not allow",
         (Op(router.location, ("acl", index), "insert", entry),),
         (
             vendor.acl_deny(
@@ -656,7 +660,9 @@ def _reaches_management(ctx: Context, f: Finding) -> list[Edit]:
         host, _ = ctx.management[f.object]
         edits.append(_firewall_edit(ctx, f.rule, host))
         edits += _acl_edits(ctx, f, [f.object])
-    edits += _tag_edits(ctx, f, ctx.management_vlans, "the guest tags frames into a management VLAN")
+    edits += _tag_edits(
+        ctx, f, ctx.management_vlans, "the guest tags frames into a management VLAN"
+    )
     edits += _isolate_guest(ctx, f)
     return edits
 
@@ -668,7 +674,9 @@ def _on_management_segment(ctx: Context, f: Finding) -> list[Edit]:
 
 
 def _can_tag(ctx: Context, f: Finding) -> list[Edit]:
-    return _tag_edits(ctx, f, ctx.management_vlans, "the guest can tag frames into a management VLAN")
+    return _tag_edits(
+        ctx, f, ctx.management_vlans, "the guest can tag frames into a management VLAN"
+    )
 
 
 def _zone_violation(ctx: Context, f: Finding) -> list[Edit]:
@@ -1027,7 +1035,12 @@ def _isolated_vmk(ctx: Context, f: Finding) -> list[Edit]:
             f"move {m.name} of {host.name} to a new port group {name!r} (VLAN {vlan}) on {vs.name}",
             "vMotion and IP storage carry guest memory and disks in clear text",
             (
-                Op(vs.location, ("portgroups", len(vs.portgroups)), "insert", {"name": name, "vlan": vlan}),
+                Op(
+                    vs.location,
+                    ("portgroups", len(vs.portgroups)),
+                    "insert",
+                    {"name": name, "vlan": vlan},
+                ),
                 Op(m.location, ("portgroup",), "set", name),
             ),
             tuple(vendor.esxi_new_portgroup(host.name, vs.name, vs.type, name, vlan)),
@@ -1154,17 +1167,32 @@ REMEDIES: Mapping[str, Remedy] = MappingProxyType(
             _r(
                 "mac-spoofing-allowed",
                 "guards.mac_spoofing: false",
-                _guard("mac_spoofing", False, "-MacAddressSpoofing Off", "the guest must send from its own MAC"),
+                _guard(
+                    "mac_spoofing",
+                    False,
+                    "-MacAddressSpoofing Off",
+                    "the guest must send from its own MAC",
+                ),
             ),
             _r(
                 "dhcp-guard-off",
                 "guards.dhcp_guard: true",
-                _guard("dhcp_guard", True, "-DhcpGuard On", "the guest is no DHCP server (no role dhcp-server)"),
+                _guard(
+                    "dhcp_guard",
+                    True,
+                    "-DhcpGuard On",
+                    "the guest is no DHCP server (no role dhcp-server)",
+                ),
             ),
             _r(
                 "router-guard-off",
                 "guards.router_guard: true",
-                _guard("router_guard", True, "-RouterGuard On", "the guest is no router (no role router)"),
+                _guard(
+                    "router_guard",
+                    True,
+                    "-RouterGuard On",
+                    "the guest is no router (no role router)",
+                ),
             ),
             _r(
                 "native-vlan-1",

@@ -84,10 +84,7 @@ def esxi_portgroup_vlan(
 ) -> Command:
     """Set a port group's VLAN: an access VLAN (int), or a trunk range (text, distributed)."""
     if vswitch_type == "distributed":
-        if isinstance(vlan, int):
-            how = f"-VlanId {vlan}"
-        else:
-            how = f"-VlanTrunkRange {_q(vlan)}"
+        how = f"-VlanId {vlan}" if isinstance(vlan, int) else f"-VlanTrunkRange {_q(vlan)}"
         text = f"Get-VDPortgroup -Name {_q(portgroup)} -VDSwitch {_q(vswitch)} | Set-VDVlanConfiguration {how}"
         return Command(f"vCenter, distributed switch {vswitch} (PowerCLI)", "powercli", text)
     vid = 4095 if not isinstance(vlan, int) else vlan
