@@ -283,6 +283,16 @@ def _splice(original: str, baseline: str, edited: str) -> str:
     return spliced if same else edited
 
 
+def apply_in_order(text: str, file: str, edits: list[Edit]) -> tuple[str, list[tuple[str, ...]]]:
+    """Each edit applied to the text its predecessors left (an edit's locations are those of
+    the text it was proposed for)."""
+    shared: list[tuple[str, ...]] = []
+    for e in edits:
+        text, places = apply_edits(text, file, [e])
+        shared += places
+    return text, shared
+
+
 # --- analysis of a text --------------------------------------------------------------------
 
 
@@ -392,7 +402,7 @@ def fix(
         refused.pop(cand.key, None)
 
     edits = _prune(original, file, state.edits, level, flows, original_keys)
-    patched, shared = apply_edits(original, file, edits) if edits else (original, [])
+    patched, shared = apply_in_order(original, file, edits)
     after = analyse(_load_text(patched, file))
     proof = diff(topo, after.topology)
     lost = lost_flows(flows, after.reachability)
@@ -422,7 +432,7 @@ def _targets(r: Refused, before: Analysis) -> Iterator[Finding]:
 def _closes(
     text: str, file: str, edits: list[Edit], level: Severity
 ) -> set[tuple[str, str, str | None]]:
-    patched, _ = apply_edits(text, file, edits) if edits else (text, [])
+    patched, _ = apply_in_order(text, file, edits)
     return {f.key for f in analyse(_load_text(patched, file)).failing(level)}
 
 
@@ -442,8 +452,11 @@ def _prune(
     kept = list(edits)
     for e in reversed(edits):
         trial = [x for x in kept if x is not e]
-        patched, _ = apply_edits(original, file, trial)
-        result = analyse(_load_text(patched, file))
+        try:
+            patched, _ = apply_in_order(original, file, trial)
+            result = analyse(_load_text(patched, file))
+        except NetsegError:  # a later edit's place depends on this one
+            continue
         if (
             {f.key for f in result.failing(level)} <= target
             and not [f for f in result.findings if f.key not in original_keys]
@@ -464,9 +477,10 @@ def _attribute(
     """Which findings each edit closes: the failing ones that go away when it is applied to
     the original alone."""
     out: list[AppliedEdit] = []
-    failing_before = before.failing(level)
+    previous = {f.key: f for f in before.failing(level)}
     for k, e in enumerate(edits):
-        alone = _closes(original, file, [e], level)
-        closes = tuple(f for f in failing_before if f.key not in alone)
+        now = _closes(original, file, edits[: k + 1], level)
+        closes = tuple(f for key, f in previous.items() if key not in now)
+        previous = {key: f for key, f in previous.items() if key in now}
         out.append(AppliedEdit(e, closes, shared[k] if k < len(shared) else ()))
     return out
