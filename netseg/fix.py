@@ -146,18 +146,17 @@ def _index(doc: Any) -> tuple[dict[tuple[int, int], Any], dict[int, list[str]]]:
     at: dict[tuple[int, int], Any] = {}
     paths: dict[int, list[str]] = {}
 
-    def walk(node: Any, path: str) -> None:
-        if isinstance(node, CommentedMap | CommentedSeq):
-            seen = id(node) in paths
+    def walk(node: Any, path: str, depth: int) -> None:
+        # every path to a node, through aliases of its ancestors too (an edit inside an
+        # anchored mapping changes each alias); the loader refused recursive aliases
+        if isinstance(node, CommentedMap | CommentedSeq) and depth < 64:
             paths.setdefault(id(node), []).append(path or "/")
-            if seen:
-                return
             at.setdefault((node.lc.line + 1, node.lc.col + 1), node)
             items = node.items() if isinstance(node, CommentedMap) else enumerate(node)
             for k, v in items:
-                walk(v, f"{path}/{k}")
+                walk(v, f"{path}/{k}", depth + 1)
 
-    walk(doc, "")
+    walk(doc, "", 0)
     return at, paths
 
 

@@ -149,7 +149,10 @@ def test_an_edit_through_an_anchor_changes_every_alias() -> None:
     result = fix(str(HAND.relative_to(REPO)))
     shared = [e for e in result.edits if e.shared]
     assert shared, "the port group edit goes through the &guests anchor"
-    assert set(shared[0].shared) == {"/hosts/0/vswitches/0", "/hosts/1/vswitches/0"}
+    assert set(shared[0].shared) == {
+        "/hosts/0/vswitches/0/portgroups/0",
+        "/hosts/1/vswitches/0/portgroups/0",
+    }
     assert "&guests" in result.patched and "*guests" in result.patched
     fixed = analyse(load_text(result.patched))
     for host in fixed.topology.hosts:
