@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import ScalarString
 
 from netseg import topology as _format
 from netseg.analysis import DOCUMENT_CHECKS, Analysis, analyse
@@ -42,6 +43,8 @@ from netseg.rules.engine import failing
 from netseg.rules.finding import Finding
 from netseg.rules.remedies import Context, Edit, Op, candidates
 from netseg.topology.readers import TextReader
+
+_SAFE = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class FixError(NetsegError):
@@ -183,6 +186,20 @@ def _plain(value: Any, flow: bool) -> Any:
     return value
 
 
+def _restyled(old: Any, new: Any) -> Any:
+    """``new`` written as ``old`` was: the same quoting for a string, and a mapping updated in
+    place (its other keys' styles and comments kept)."""
+    if isinstance(old, ScalarString) and isinstance(new, str):
+        return type(old)(new)
+    if isinstance(old, CommentedMap) and isinstance(new, CommentedMap):
+        for k in [k for k in old if k not in new]:
+            del old[k]
+        for k, v in new.items():
+            old[k] = _restyled(old.get(k), v)
+        return old
+    return new
+
+
 def _is_flow(node: Any) -> bool:
     return bool(getattr(node, "fa", None) is not None and node.fa.flow_style())
 
@@ -199,7 +216,8 @@ def _apply(index: dict[tuple[int, int], Any], op: Op) -> None:
         node = child
     last = op.path[-1]
     if op.action == "set":
-        node[last] = _plain(op.value, _is_flow(node))
+        old = node.get(last) if isinstance(node, CommentedMap) else None
+        node[last] = _restyled(old, _plain(op.value, _is_flow(node)))
     elif op.action == "insert":
         seq = node
         if not isinstance(seq, CommentedSeq):
@@ -209,13 +227,32 @@ def _apply(index: dict[tuple[int, int], Any], op: Op) -> None:
         del node[last]
 
 
+#: ruamel's rendering of a text unedited (the baseline of :func:`_splice`), by text: a search
+#: applies many candidates to the same text. Bounded.
+_BASELINE: dict[str, str] = {}
+_BASELINE_MAX = 8
+
+
+def _baseline(text: str) -> str:
+    found = _BASELINE.get(text)
+    if found is None:
+        y = _yaml()
+        _detect_indent(text, y)
+        out = io.StringIO()
+        y.dump(y.load(text), out)
+        if len(_BASELINE) >= _BASELINE_MAX:
+            _BASELINE.pop(next(iter(_BASELINE)))
+        found = _BASELINE[text] = out.getvalue()
+    return found
+
+
 def apply_edits(text: str, file: str, edits: list[Edit]) -> tuple[str, list[tuple[str, ...]]]:
     """The text with every edit applied, and for each edit the places it changes (more than
-    one when it edits an anchored mapping). Raises FixError when an edit's declaration is in
-    another file (an include) or nowhere."""
+    one when it edits inside an anchored mapping). Raises FixError when an edit's declaration
+    is in another file (an include) or nowhere."""
     y = _yaml()
     _detect_indent(text, y)
-    doc = y.load(text)
+    doc = y.load(text)  # parsed afresh: a deep copy of a parsed document loses comments
     index, paths = _index(doc)
     shared: list[tuple[str, ...]] = []
     for e in edits:
@@ -231,12 +268,7 @@ def apply_edits(text: str, file: str, edits: list[Edit]) -> tuple[str, list[tupl
         shared.append(tuple(dict.fromkeys(places)))
     out = io.StringIO()
     y.dump(doc, out)
-    edited = out.getvalue()
-    baseline = io.StringIO()
-    y2 = _yaml()
-    _detect_indent(text, y2)
-    y2.dump(y2.load(text), baseline)
-    return _splice(text, baseline.getvalue(), edited), shared
+    return _splice(text, _baseline(text), out.getvalue()), shared
 
 
 def _splice(original: str, baseline: str, edited: str) -> str:
@@ -270,13 +302,22 @@ def _splice(original: str, baseline: str, edited: str) -> str:
             end = start
         out += o[pos:start]
         out += e[j1:j2]
+        # blank lines closing the replaced original lines separate what follows: kept
+        blanks = 0
+        while end - blanks > start and not o[end - blanks - 1].strip():
+            blanks += 1
+        new_blanks = 0
+        while j2 - new_blanks > j1 and not e[j2 - new_blanks - 1].strip():
+            new_blanks += 1
+        if blanks > new_blanks and i1 != i2:
+            out += o[end - blanks + new_blanks : end]
         pos = max(pos, end)
     out += o[pos:]
     spliced = "".join(out)
     if not spliced.endswith("\n") and original.endswith("\n"):
         spliced += "\n"
     try:
-        same = yaml.safe_load(spliced) == yaml.safe_load(edited)
+        same = yaml.load(spliced, _SAFE) == yaml.load(edited, _SAFE)
     except yaml.YAMLError:
         same = False
     return spliced if same else edited
@@ -298,6 +339,15 @@ def apply_in_order(text: str, file: str, edits: list[Edit]) -> tuple[str, list[t
 def _load_text(text: str, file: str) -> Topology:
     base = Path(file).parent
     return _format.read(TextReader(text, file, False, base), checks=DOCUMENT_CHECKS)
+
+
+def _analyse_text(text: str, file: str, tried: dict[str, Analysis]) -> Analysis:
+    """The analysis of a text, once per search (``tried``, by text): pruning and attribution
+    revisit the search's own steps. The proof never reads it."""
+    found = tried.get(text)
+    if found is None:
+        found = tried[text] = analyse(_load_text(text, file))
+    return found
 
 
 def intended_flows(reach: Reachability) -> list[Flow]:
@@ -360,6 +410,7 @@ def fix(
     before = analyse(topo)
     flows = intended_flows(before.reachability)
     original_keys = {f.key for f in before.findings}
+    tried: dict[str, Analysis] = {original: before}
 
     state = _State([], original, before)
     refused: dict[tuple[str, str, str], Refused] = {}
@@ -380,7 +431,7 @@ def fix(
                 order += 1
                 try:
                     text, _ = apply_edits(state.text, file, [cand])
-                    result = analyse(_load_text(text, file))
+                    result = _analyse_text(text, file, tried)
                 except NetsegError:
                     continue
                 new = [f for f in result.findings if f.key not in original_keys]
@@ -400,12 +451,12 @@ def fix(
         state = _State([*state.edits, cand], text, result)
         refused.pop(cand.key, None)
 
-    edits = _prune(original, file, state.edits, level, flows, original_keys)
+    edits = _prune(original, file, state.edits, level, flows, original_keys, tried)
     patched, shared = apply_in_order(original, file, edits)
     after = analyse(_load_text(patched, file))
     proof = diff(topo, after.topology)
     lost = lost_flows(flows, after.reachability)
-    applied = _attribute(original, file, edits, shared, before, level)
+    applied = _attribute(original, file, edits, shared, before, level, tried)
     still = {f.key for f in after.failing(level)}
     return FixResult(
         file,
@@ -429,10 +480,10 @@ def _targets(r: Refused, before: Analysis) -> Iterator[Finding]:
 
 
 def _closes(
-    text: str, file: str, edits: list[Edit], level: Severity
+    text: str, file: str, edits: list[Edit], level: Severity, tried: dict[str, Analysis]
 ) -> set[tuple[str, str, str | None]]:
     patched, _ = apply_in_order(text, file, edits)
-    return {f.key for f in analyse(_load_text(patched, file)).failing(level)}
+    return {f.key for f in _analyse_text(patched, file, tried).failing(level)}
 
 
 def _prune(
@@ -442,18 +493,19 @@ def _prune(
     level: Severity,
     flows: list[Flow],
     original_keys: set[tuple[str, str, str | None]],
+    tried: dict[str, Analysis],
 ) -> list[Edit]:
     """Drop each edit (latest first) whose removal leaves no more failing findings, opens
     nothing new and loses no flow: the greedy order can make an early edit redundant."""
     if len(edits) < 2:
         return edits
-    target = _closes(original, file, edits, level)
+    target = _closes(original, file, edits, level, tried)
     kept = list(edits)
     for e in reversed(edits):
         trial = [x for x in kept if x is not e]
         try:
             patched, _ = apply_in_order(original, file, trial)
-            result = analyse(_load_text(patched, file))
+            result = _analyse_text(patched, file, tried)
         except NetsegError:  # a later edit's place depends on this one
             continue
         if (
@@ -472,13 +524,14 @@ def _attribute(
     shared: list[tuple[str, ...]],
     before: Analysis,
     level: Severity,
+    tried: dict[str, Analysis],
 ) -> list[AppliedEdit]:
     """Which findings each edit closes: the failing ones that go away when it is applied to
     the original alone."""
     out: list[AppliedEdit] = []
     previous = {f.key: f for f in before.failing(level)}
     for k, e in enumerate(edits):
-        now = _closes(original, file, edits[: k + 1], level)
+        now = _closes(original, file, edits[: k + 1], level, tried)
         closes = tuple(f for key, f in previous.items() if key not in now)
         previous = {key: f for key, f in previous.items() if key in now}
         out.append(AppliedEdit(e, closes, shared[k] if k < len(shared) else ()))

@@ -461,29 +461,85 @@ def _firewall_commands(host: Host, allows: list[FirewallAllow]) -> tuple[Command
     return (vendor.hyperv_firewall(host.name, allows),)
 
 
-def _firewall_edit(ctx: Context, rule: str, host: Host) -> Edit:
-    yaml_rules, allows = _firewall_allows(ctx, host)
+def _firewall_edit(ctx: Context, rule: str, host: Host) -> Edit | None:
+    """A new firewall for a host without one; for a host with one, its permissive lines
+    narrowed to what the policy allows (or removed) and ``default: deny``, the rest kept."""
     what = host.hypervisor.privileged_domain
-    ops: tuple[Op, ...]
     if host.firewall is None:
-        ops = (Op(host.location, ("firewall",), "set", {"default": "deny", "allow": yaml_rules}),)
-        change = f"add a {what} firewall to {host.name}: default deny, " + _allow_text(yaml_rules)
-        remedy = "host-firewall-add"
-    else:
-        at = host.firewall.location
-        ops = (Op(at, ("default",), "set", "deny"), Op(at, ("allow",), "set", yaml_rules))
-        change = f"{what} firewall of {host.name}: default deny, " + _allow_text(yaml_rules)
-        remedy = "host-firewall-tighten"
+        yaml_rules, allows = _firewall_allows(ctx, host)
+        return Edit(
+            rule,
+            "host-firewall-add",
+            host.ref,
+            f"add a {what} firewall to {host.name}: default deny, " + _allow_text(yaml_rules),
+            "only the management interfaces' own privileged zones and the policy's rules "
+            f"towards management may reach the {what}",
+            (Op(host.location, ("firewall",), "set", {"default": "deny", "allow": yaml_rules}),),
+            _firewall_commands(host, allows),
+            choice="allowed in full: the privileged zones of the management interfaces; every "
+            "other source only as the policy's rules towards the host's management zones "
+            "allow, on their services; on the device, a zone is its members' declared addresses",
+        )
+    fw = host.firewall
+    at = fw.location
+    ops: list[Op] = []
+    said: list[str] = []
+    if fw.default == "allow":
+        ops.append(Op(at, ("default",), "set", "deny"))
+        said.append("default deny")
+    mgmt_zones = {m.zone for m in host.management}
+    privileged = ctx.topology.privileged_zones
+    guest_addresses = [a for n in ctx.topology.guest_nics() for a in n.addresses]
+    kept: list[FirewallAllow] = []
+    for k in range(len(fw.allow) - 1, -1, -1):
+        line = fw.allow[k]
+        src = line.source
+        permissive = (
+            src.is_any
+            or (src.prefix is not None and src.prefix.prefixlen == 0)
+            or (src.zone is not None and src.zone not in privileged)
+            or (src.prefix is not None and any(_in(src.prefix, a) for a in guest_addresses))
+        )
+        prefixes = (
+            ctx.zone_prefixes(src.zone)
+            if src.zone is not None
+            else ((src.prefix,) if src.prefix is not None else ())
+        )
+        if not permissive:
+            kept.append(FirewallAllow(f"from {src}", prefixes, line.services, line.why))
+            continue
+        allowed = ServiceSet.none()
+        for r in ctx.topology.policy.allow:
+            if r.source == src and r.destination.zone in mgmt_zones:
+                allowed = allowed | r.services
+        narrowed = line.services & allowed
+        if not narrowed:
+            ops.append(Op(at, ("allow", k), "delete"))
+            why = (
+                f" ({line.why!r}: if that flow is intended, add it to policy.allow)"
+                if line.why
+                else ""
+            )
+            said.append(f"remove the allow from {src} (line {line.location.line}){why}")
+        elif narrowed != line.services:
+            ops.append(Op(line.location, ("services",), "set", narrowed.items()))
+            said.append(f"narrow the allow from {src} to {narrowed}")
+            kept.append(FirewallAllow(f"from {src}", prefixes, narrowed, line.why))
+        else:
+            kept.append(FirewallAllow(f"from {src}", prefixes, line.services, line.why))
+    if not ops:
+        return None
+    kept.reverse()
     return Edit(
         rule,
-        remedy,
+        "host-firewall-tighten",
         host.ref,
-        change,
-        f"only the privileged zones and the policy's rules towards management may reach the {what}",
-        ops,
-        _firewall_commands(host, allows),
-        choice="the allowed sources are the privileged zones and the sources of the policy's "
-        "rules towards the host's management zones, each on its own services",
+        f"{what} firewall of {host.name}: " + "; ".join(said),
+        "what the policy does not allow towards management must not pass the firewall",
+        tuple(ops),
+        _firewall_commands(host, kept),
+        choice="a line from a source the policy allows towards management keeps the services "
+        "the policy names; the other lines are kept as they are",
     )
 
 
@@ -658,7 +714,9 @@ def _reaches_management(ctx: Context, f: Finding) -> list[Edit]:
     edits: list[Edit] = []
     if f.object is not None and f.object in ctx.management:
         host, _ = ctx.management[f.object]
-        edits.append(_firewall_edit(ctx, f.rule, host))
+        fw = _firewall_edit(ctx, f.rule, host)
+        if fw is not None:
+            edits.append(fw)
         edits += _acl_edits(ctx, f, [f.object])
     edits += _tag_edits(
         ctx, f, ctx.management_vlans, "the guest tags frames into a management VLAN"
@@ -795,7 +853,8 @@ def _shared_bus(ctx: Context, f: Finding) -> list[Edit]:
 
 def _firewall(ctx: Context, f: Finding) -> list[Edit]:
     host = ctx.hosts.get(f.subject)
-    return [] if host is None else [_firewall_edit(ctx, f.rule, host)]
+    edit = None if host is None else _firewall_edit(ctx, f.rule, host)
+    return [] if edit is None else [edit]
 
 
 def _management_on_guest_switch(ctx: Context, f: Finding) -> list[Edit]:
