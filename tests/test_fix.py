@@ -183,3 +183,28 @@ def test_generated_designs_never_get_worse(
     assert not result.proof.new_findings
     assert not result.lost
     assert {f.key for f in result.residual} <= {f.key for f in result.before.failing(Severity.LOW)}
+
+
+def test_acl_deny_goes_above_the_permit_that_opens_the_violation() -> None:
+    result = fix("tests/data/fix/acl.yaml")
+    assert [e.edit.remedy for e in result.edits] == ["acl-deny", "acl-deny"]
+    assert result.residual == () and result.verified
+    lines = result.patched.splitlines()
+    broad = next(i for i, line in enumerate(lines) if "SSH everywhere" in line)
+    denies = [i for i, line in enumerate(lines) if "action: deny" in line]
+    assert len(denies) == 2 and all(i < broad for i in denies)
+    # the intended web -> db flow survives: the denies name tcp/22 only
+    assert all("services: [tcp/22]" in lines[i] for i in denies)
+    ios = [c.text for e in result.edits for c in e.edit.commands]
+    assert all(t.startswith("ip access-list resequence gw 10 10\n") for t in ios)
+    assert " 15 deny tcp host 198.51.100.131 host 198.51.100.11 eq 22" in ios[0]
+    assert " 25 deny tcp host 198.51.100.11 host 198.51.100.131 eq 22" in ios[1]
+
+
+def test_hyperv_guards_at_low() -> None:
+    result = fix("topologies/hyperv-host.yaml", "low")
+    remedies = {e.edit.remedy for e in result.edits}
+    assert {"hyperv-dhcp-guard-on", "hyperv-router-guard-on", "hyperv-mac-spoofing-off"} <= remedies
+    assert result.verified
+    commands = " ".join(c.text for e in result.edits for c in e.edit.commands)
+    assert "Set-VMNetworkAdapter -VMName 'lab01' -Name 'nic0' -DhcpGuard On" in commands

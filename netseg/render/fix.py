@@ -9,6 +9,7 @@ from netseg.fix import AppliedEdit, FixResult, Flow
 from netseg.render import OUTPUT_VERSION
 from netseg.render.findings_json import finding_to_json
 from netseg.rules.finding import Finding
+from netseg.rules.remedies import REMEDIES
 
 
 def _flow_json(f: Flow) -> dict[str, Any]:
@@ -126,6 +127,11 @@ def render_fix_text(result: FixResult, *, commands: bool = False) -> str:
         for f in result.residual:
             obj = f" -> {f.object}" if f.object else ""
             out.append(f"  [{f.severity}] {f.rule}: {f.subject}{obj}")
+            remedy = REMEDIES.get(f.rule)
+            if remedy is not None and remedy.reason:
+                out.append(f"    no edit: {remedy.reason}")
+            elif remedy is not None and not any(r.edit.rule == f.rule for r in result.refused):
+                out.append(f"    no remedy applies here ({remedy.summary})")
     if result.refused:
         out.append("")
         out.append("not done, because it would break the design:")

@@ -647,7 +647,8 @@ def _acl_edit(
                 router.name, index * 10 + 5, ctx.zone_prefixes(zone), dst_nets, services
             ),
         ),
-        choice=f"ACL entries are taken as numbered 10, 20, … in order; the deny is {index * 10 + 5}",
+        choice=f"the device's ACL is renumbered 10, 20, … in the model's order, so the deny is "
+        f"entry {index * 10 + 5}; apply the edits' commands in their order",
     )
 
 

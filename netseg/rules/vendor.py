@@ -212,9 +212,10 @@ def acl_deny(
     destinations: Sequence[Network],
     services: ServiceSet,
 ) -> Command:
-    """An IOS extended ACL entry per (source, destination, protocol) inserted at ``sequence``
-    (the model's lines are numbered 10, 20, … in order; the new entry goes between)."""
-    lines = [f"ip access-list extended {router}"]
+    """An IOS extended ACL entry per (source, destination, protocol) inserted at ``sequence``:
+    the ACL is first renumbered 10, 20, … in its order (the model's order), so the entry lands
+    between the model's neighbours whatever edits came before."""
+    lines = [f"ip access-list resequence {router} 10 10", f"ip access-list extended {router}"]
     seq = sequence
     for s in sources or (None,):
         for d in destinations or (None,):
