@@ -130,8 +130,11 @@ def render_fix_text(result: FixResult, *, commands: bool = False) -> str:
             remedy = REMEDIES.get(f.rule)
             if remedy is not None and remedy.reason:
                 out.append(f"    no edit: {remedy.reason}")
-            elif remedy is not None and not any(r.edit.rule == f.rule for r in result.refused):
-                out.append(f"    no remedy applies here ({remedy.summary})")
+            elif remedy is not None:
+                out.append(
+                    "    no candidate edit closed it without opening a finding or losing an "
+                    f"intended flow (remedies: {remedy.summary})"
+                )
     if result.refused:
         out.append("")
         out.append("not done, because it would break the design:")
