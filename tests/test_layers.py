@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "netseg.rules": 5,
     "netseg.analysis": 6,
     "netseg.diff": 6,
+    "netseg.fix": 6,
     "netseg.assertions": 6,
     "netseg.capture": 7,
     "netseg.render": 8,

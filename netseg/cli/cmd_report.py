@@ -11,7 +11,8 @@ from netseg import __version__
 from netseg.analysis import analyse, load
 from netseg.capture.replay import replay
 from netseg.cli.common import report_capture_files, write_output
-from netseg.errors import RenderError
+from netseg.errors import NetsegError, RenderError
+from netseg.fix import FixResult, fix
 from netseg.graph import analyse_reachability
 from netseg.render.diagram import dot_available, render, svg_for_html
 from netseg.render.dot import render_dot
@@ -49,6 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workers", type=int, default=1, metavar="N", help="worker processes for --capture"
     )
+    parser.add_argument(
+        "--no-fix",
+        action="store_true",
+        help='leave out the "How to fix" section (netseg fix\'s search re-analyses the '
+        "topology once per candidate edit)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,7 +86,16 @@ def run(args: argparse.Namespace) -> int:
             svg = svg_for_html(render(dot, "svg"))
         except RenderError:
             svg = None  # the report says there is no diagram; findings matter more
-    html = render_report(topology, analysis, svg, replayed, version=__version__)
+    fixes: FixResult | None = None
+    note = "Left out (--no-fix)."
+    if not args.no_fix:
+        try:
+            fixes = fix(args.topology)  # check's default threshold, high
+        except NetsegError as exc:
+            note = f"netseg fix could not run: {exc}"
+    html = render_report(
+        topology, analysis, svg, replayed, version=__version__, fixes=fixes, fix_note=note
+    )
     write_output(html, args.output)
     # like replay: the report is written (the file's row says why it was not read), and the
     # exit code says that an input could not be used

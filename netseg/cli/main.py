@@ -33,6 +33,7 @@ COMMANDS = (
     "report",
     "diff",
     "import",
+    "fix",
     "schema",
     "rules",
 )

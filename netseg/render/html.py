@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from netseg.analysis import Analysis, ZoneCell
+from netseg.fix import FixResult
 from netseg.model.topology import Severity, Topology
 from netseg.rules.catalogue import CATALOGUE
 from netseg.rules.engine import severity_counts
@@ -413,6 +414,79 @@ SCRIPT = """
 """
 
 
+def _how_to_fix(fixes: FixResult | None, note: str) -> str:
+    """The edits ``netseg fix`` found, the findings each closes, its commands; what is left."""
+    head = '<section id="fix"><h2>How to fix</h2>'
+    if fixes is None:
+        return f"{head}<p>{esc(note)}</p></section>"
+    t = fixes.threshold.value
+    if not fixes.edits:
+        left = len(fixes.residual)
+        text = (
+            f"Nothing at or above {t} to fix."
+            if not left
+            else f"No edit closes the {left} finding{'s' if left != 1 else ''} at or above {t} "
+            "without opening another or losing an intended flow."
+        )
+        return f"{head}<p>{esc(text)}</p>{_fix_left(fixes)}</section>"
+    rows = []
+    for k, a in enumerate(fixes.edits, 1):
+        e = a.edit
+        closes = "<br>".join(
+            f'<span class="sev-{esc(f.severity.value)}">{esc(f.severity.value)}</span> '
+            f"<code>{esc(f.rule)}</code> {esc(f.subject)}"
+            for f in a.closes
+        )
+        extra = f'<div class="muted">{esc(e.choice)}</div>' if e.choice else ""
+        if a.shared:
+            extra += f'<div class="muted">through an anchor: {esc(", ".join(a.shared))}</div>'
+        cmds = "".join(
+            f"<details><summary>{esc(c.where)}</summary><pre>{esc(c.text)}</pre></details>"
+            for c in e.commands
+        )
+        at = esc(e.ops[0].at) if e.ops else ""
+        rows.append(
+            f'<tr><td>{k}</td><td>{esc(e.change)}<div class="muted">{esc(e.why)}</div>{extra}'
+            f"</td><td><code>{at}</code></td><td>{closes}</td><td>{cmds}</td></tr>"
+        )
+    s = fixes.proof.summary()
+    kept = len(fixes.flows) - len(fixes.lost)
+    proof = (
+        f"Proof (the fixed topology analysed from scratch): {s['findings_fixed']} findings fixed, "
+        f"{s['findings_new']} new; intended flows kept: {kept} of {len(fixes.flows)}. "
+        f"<code>netseg fix {esc(fixes.file)} -o FIXED.yaml</code> writes the patched topology."
+    )
+    return (
+        f'{head}<div class="scroll"><table id="fix-edits"><thead><tr><th>#</th><th>edit</th>'
+        "<th>where</th><th>closes</th><th>commands</th></tr></thead><tbody>"
+        + "".join(rows)
+        + f"</tbody></table></div><p>{proof}</p>{_fix_left(fixes)}</section>"
+    )
+
+
+def _fix_left(fixes: FixResult) -> str:
+    out = ""
+    if fixes.residual:
+        items = "".join(
+            f"<li><code>{esc(f.rule)}</code> {esc(f.subject)}"
+            + (f" → {esc(f.object)}" if f.object else "")
+            + "</li>"
+            for f in fixes.residual
+        )
+        out += f"<h3>Left at or above {esc(fixes.threshold.value)}</h3><ul>{items}</ul>"
+    if fixes.refused:
+        items = "".join(
+            f"<li>{esc(r.edit.change)}: would lose "
+            + esc(", ".join(f"{fl.source} → {fl.destination} ({fl.services})" for fl in r.lost[:3]))
+            + (f" and {len(r.lost) - 3} more" if len(r.lost) > 3 else "")
+            + (f"; would open {len(r.new)} finding(s)" if r.new else "")
+            + "</li>"
+            for r in fixes.refused
+        )
+        out += f"<h3>Not done, because it would break the design</h3><ul>{items}</ul>"
+    return out
+
+
 def render_report(
     topology: Topology,
     analysis: Analysis,
@@ -420,13 +494,16 @@ def render_report(
     replay: Mapping[str, Any] | None = None,
     *,
     version: str = "",
+    fixes: FixResult | None = None,
+    fix_note: str = "",
 ) -> str:
     """The report as one HTML document.
 
     ``analysis`` is :func:`netseg.analysis.analyse`'s result; ``svg`` is the inline
     diagram (:func:`netseg.render.diagram.svg_for_html`) or None when Graphviz is unavailable;
     ``replay`` is a capture replay in the JSON shape of ``netseg replay`` (files, totals,
-    conversations), or None for a design-only report.
+    conversations), or None for a design-only report. ``fixes`` is :func:`netseg.fix.fix`'s
+    result for the "How to fix" section (``fix_note`` says why there is none).
     """
     findings = analysis.findings
     zones, cells = analysis.zone_matrix
@@ -435,6 +512,7 @@ def render_report(
         ("summary", "Summary"),
         ("findings", "Findings"),
         ("matrix", "Zone to zone"),
+        ("fix", "How to fix"),
         ("diagram-section", "Diagram"),
     ]
     if replay is not None:
@@ -464,6 +542,7 @@ def render_report(
         _summary(findings, replay),
         _findings(findings),
         _matrix(zones, cells),
+        _how_to_fix(fixes, fix_note),
         _diagram(svg),
         _captures(replay) if replay is not None else "",
         '<pre id="selftest"></pre>',

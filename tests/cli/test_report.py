@@ -168,3 +168,22 @@ def test_a_report_whose_captures_judged_nothing_says_so_first(tmp_path: Path) ->
     assert main(["report", TOPOLOGY, "-o", str(out), "--capture", str(header)]) == 2
     summary = out.read_text(encoding="utf-8").split('<section id="summary">', 1)[1]
     assert "Nothing was judged in the captures" in summary.split("</section>", 1)[0]
+
+
+def test_report_lists_how_to_fix(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert main(["report", TOPOLOGY, "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    rows = tables(page)["fix-edits"]
+    assert len(rows) == 3
+    assert "forged_transmits: false" in " ".join(rows)
+    assert "esxcli network vswitch standard portgroup policy security set" in page
+    assert "Left at or above high" in page
+
+
+def test_report_without_fix_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    assert main(["report", TOPOLOGY, "-o", str(out), "--no-fix"]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert 'id="fix-edits"' not in page
+    assert "Left out (--no-fix)." in page
