@@ -12,6 +12,7 @@ and time read+decode+aggregate, and a scapy ``PcapReader`` loop on a subset for 
 
 from __future__ import annotations
 
+import bisect
 import os
 import random
 import resource
@@ -105,8 +106,14 @@ def generate_capture(
     conversations: int,
     seed: int,
     endpoints: Sequence[Endpoint] | None = None,
+    *,
+    zipf: bool = False,
 ) -> Path:
     """Write the capture and return its path; the same arguments always give the same bytes.
+
+    With ``zipf``, conversation ``k`` (in generation order) carries a share of the frames
+    proportional to ``1 / (k + 1)`` (a few heavy talkers, a long tail of conversations of a
+    frame or two), instead of every conversation an equal share.
 
     Without ``endpoints`` the endpoints are synthetic (10.x addresses); with them (see
     :func:`topology_endpoints`), every conversation is between two of them, tagged with the
@@ -135,6 +142,12 @@ def generate_capture(
         kind = rng.choices(["tcp", "udp", "icmp", "tcp6"], [60, 25, 5, 10])[0]
         port = rng.choice([22, 53, 80, 443, 3306, 5432, 8080, 123, 389, 445])
         convs.append((kind, eps[a][3], a, b, port))
+    cum: list[float] = []
+    if zipf:
+        total = 0.0
+        for k in range(len(convs)):
+            total += 1.0 / (k + 1)
+            cum.append(total)
     tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(tmp, "wb") as out:
@@ -160,7 +173,12 @@ def generate_capture(
             elif r < 0.032:  # malformed: zero length, IP header cut short
                 batch = [b"", _frame(100, _mac(1), _mac(2), b"\x45\x00\x00", 0x0800)]
             else:
-                kind, vlan, a, b, port = convs[rng.randrange(len(convs))]
+                pick = (
+                    min(bisect.bisect(cum, rng.random() * cum[-1]), len(convs) - 1)
+                    if zipf
+                    else rng.randrange(len(convs))
+                )
+                kind, vlan, a, b, port = convs[pick]
                 sp = rng.randrange(32768, 61000)
                 ma, mb = eps[a][0], eps[b][0]
                 if kind == "udp":
