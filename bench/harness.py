@@ -58,14 +58,19 @@ class CaptureShape:
     what: str
     frames: int
     conversations: int
-    zipf: bool
+    weights: str  # capture_gen.generate_capture's
     seed: int
+    service_ports: tuple[int, ...] = (22, 53, 80, 443, 3306, 5432, 8080, 123, 389, 445)
 
 
 #: The shapes besides the reference capture (whose rows are replay_throughput / replay_vs_tshark).
+#: The ~1,000 guests mostly talk inside their VLAN (about 6,000 pairs): 200,000 distinct short
+#: conversations need more services than the reference's ten, here every port below 1024.
 CAPTURE_SHAPES = (
-    CaptureShape("short", "short conversations", 1_000_000, 200_000, False, 21),
-    CaptureShape("zipf", "Zipf-like weights", 500_000, 20_000, True, 22),
+    CaptureShape(
+        "short", "short conversations", 1_000_000, 200_000, "each", 21, tuple(range(1, 1024))
+    ),
+    CaptureShape("zipf", "Zipf-like weights", 500_000, 20_000, "zipf", 22),
 )
 
 
@@ -223,13 +228,19 @@ class Inputs:
         replay topology's guests like :meth:`capture`."""
         frames, conversations = self.shape_size(shape)
         name = (
-            f"capture-shape-{shape.name}-{self.tag}-{frames}f-{conversations}c"
+            f"capture-shape-{shape.name}-{shape.weights}-{self.tag}-{frames}f-{conversations}c"
             f"-guests-of-{self.replay_hosts()}h.pcap"
         )
         return self._cached(
             name,
             lambda p: capture_gen.generate_capture(
-                p, frames, conversations, shape.seed, self.endpoints(), zipf=shape.zipf
+                p,
+                frames,
+                conversations,
+                shape.seed,
+                self.endpoints(),
+                weights=shape.weights,
+                service_ports=shape.service_ports,
             ),
         )
 
