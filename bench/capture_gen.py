@@ -12,6 +12,7 @@ and time read+decode+aggregate, and a scapy ``PcapReader`` loop on a subset for 
 
 from __future__ import annotations
 
+import bisect
 import os
 import random
 import resource
@@ -105,8 +106,18 @@ def generate_capture(
     conversations: int,
     seed: int,
     endpoints: Sequence[Endpoint] | None = None,
+    *,
+    weights: str = "uniform",
+    service_ports: Sequence[int] = (22, 53, 80, 443, 3306, 5432, 8080, 123, 389, 445),
 ) -> Path:
     """Write the capture and return its path; the same arguments always give the same bytes.
+
+    ``weights``: ``"uniform"`` picks a random conversation for every exchange; ``"zipf"`` gives
+    conversation ``k`` (in generation order) a share proportional to ``1 / (k + 1)`` (a few
+    heavy talkers, a long tail of one or two exchanges); ``"each"`` takes the conversations in
+    turn, so that every one of them occurs (short conversations: frames / conversations each).
+    ``service_ports``: the ports conversations are drawn to (well-known ones by default; more
+    of them give more distinct conversations between the same endpoints).
 
     Without ``endpoints`` the endpoints are synthetic (10.x addresses); with them (see
     :func:`topology_endpoints`), every conversation is between two of them, tagged with the
@@ -133,14 +144,20 @@ def generate_capture(
             same = peers[eps[a][3]]
             b = rng.choice([i for i in same if i != a]) if len(same) > 1 else (a + 1) % count
         kind = rng.choices(["tcp", "udp", "icmp", "tcp6"], [60, 25, 5, 10])[0]
-        port = rng.choice([22, 53, 80, 443, 3306, 5432, 8080, 123, 389, 445])
+        port = rng.choice(service_ports)
         convs.append((kind, eps[a][3], a, b, port))
+    cum: list[float] = []
+    if weights == "zipf":
+        total = 0.0
+        for k in range(len(convs)):
+            total += 1.0 / (k + 1)
+            cum.append(total)
     tmp = path.with_suffix(".tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(tmp, "wb") as out:
         out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
         t = 1_700_000_000_000_000
-        written = 0
+        written = exchanges = 0
         rec = struct.Struct("<IIII")
         while written < frames:
             r = rng.random()
@@ -160,7 +177,14 @@ def generate_capture(
             elif r < 0.032:  # malformed: zero length, IP header cut short
                 batch = [b"", _frame(100, _mac(1), _mac(2), b"\x45\x00\x00", 0x0800)]
             else:
-                kind, vlan, a, b, port = convs[rng.randrange(len(convs))]
+                if weights == "zipf":
+                    pick = min(bisect.bisect(cum, rng.random() * cum[-1]), len(convs) - 1)
+                elif weights == "each":
+                    pick = exchanges % len(convs)
+                    exchanges += 1
+                else:
+                    pick = rng.randrange(len(convs))
+                kind, vlan, a, b, port = convs[pick]
                 sp = rng.randrange(32768, 61000)
                 ma, mb = eps[a][0], eps[b][0]
                 if kind == "udp":

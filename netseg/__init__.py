@@ -29,15 +29,15 @@ from netseg.errors import (
     SelectorError,
     TopologyError,
 )
-from netseg.model import Location, ServiceSet, Severity, Topology, VlanSet
-from netseg.topology import json_schema
 
 if TYPE_CHECKING:
     from netseg.analysis import Analysis, analyse, load, loads
     from netseg.assertions import NetsegAssertWarning, assert_isolated, assert_no_findings
     from netseg.capture.judge import ReplayResult
     from netseg.capture.replay import replay
+    from netseg.model import Location, ServiceSet, Severity, Topology, VlanSet
     from netseg.rules.finding import Finding
+    from netseg.topology import json_schema
 
 __version__ = "1.0.0"
 
@@ -53,6 +53,10 @@ _LAZY = {
     "load": "netseg.analysis",
     "loads": "netseg.analysis",
     "replay": "netseg.capture.replay",
+    # the model and the topology loader too: `netseg --version` and a replay's first read
+    # wait for neither
+    **dict.fromkeys(("Location", "ServiceSet", "Severity", "Topology", "VlanSet"), "netseg.model"),
+    "json_schema": "netseg.topology",
 }
 
 

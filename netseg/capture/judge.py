@@ -11,7 +11,7 @@ conversation and event tables. Work grows with distinct conversations, never wit
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -248,7 +248,7 @@ def attribute(side: Side, directory: Directory) -> Party:
 # --- judged conversations -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JudgedConversation:
     conversation: Conversation
     vlan: int | None
@@ -411,6 +411,13 @@ class Judge:
         self._verdicts: dict[tuple[int, int, bool, int, bool], tuple[Verdict, tuple[str, ...]]] = {}
         self._allowed: dict[tuple[int, int], tuple[PolicySide, PolicySide, ServiceSet]] = {}
         self._services: dict[tuple[int | None, int | None], ServiceSet] = {}
+        # Per pair of side shapes: the policy's and the model's services, interned by value,
+        # and whether a service is within an interned set, so that a conversation on a port
+        # not seen before between two shapes costs lookups, not interval arithmetic (a
+        # capture on many ports misses the verdict memo for most of its conversations).
+        self._pair_sets: dict[tuple[int, int, bool], ServiceSet] = {}
+        self._interned: dict[ServiceSet, ServiceSet] = {}
+        self._within: dict[tuple[int, int], bool] = {}
         self._class_numbers: dict[tuple[object, ...], int] = {}
         self._off_vlan: dict[tuple[int, int | None], tuple[Side, str | None]] = {}
         self._spoofs: dict[
@@ -460,6 +467,13 @@ class Judge:
         """
         found = self._side_shapes.get(id(side))
         if found is None:
+            found = self._side_entry(side)
+        return found[1], found[2], found[3]
+
+    def _side_entry(self, side: Side) -> tuple[Side, Party, PolicySide | None, int]:
+        """Work out and memoise :meth:`_side_shape`'s answer (the memo entry holds the side)."""
+        found = self._side_shapes.get(id(side))
+        if found is None:
             party = attribute(side, self.directory)
             k = party.known
             router_own = k is not None and k.kind == "router" and not party.by_ip
@@ -481,7 +495,7 @@ class Judge:
             )
             number = self._shapes.setdefault(shape, len(self._shapes))
             found = self._side_shapes[id(side)] = (side, party, policy, number)
-        return found[1], found[2], found[3]
+        return found
 
     def _service(self, c: Conversation) -> ServiceSet:
         key = (c.proto, c.service_port)
@@ -507,6 +521,25 @@ class Judge:
             return None
         return self._class_numbers.setdefault(key, len(self._class_numbers))
 
+    def _pair_set(
+        self, shapes: tuple[int, int, bool], compute: Callable[[], ServiceSet]
+    ) -> ServiceSet:
+        """A service set that depends on nothing but a pair of side shapes (``shapes`` ends
+        with True for the model's, False for the policy's), interned by value."""
+        found = self._pair_sets.get(shapes)
+        if found is None:
+            value = compute()
+            found = self._pair_sets[shapes] = self._interned.setdefault(value, value)
+        return found
+
+    def _is_within(self, service: ServiceSet, allowed: ServiceSet) -> bool:
+        """``service <= allowed`` for a memoised service and an interned set."""
+        key = (id(service), id(allowed))
+        found = self._within.get(key)
+        if found is None:
+            found = self._within[key] = service <= allowed
+        return found
+
     def _shape_verdict(
         self,
         src: Party,
@@ -516,10 +549,12 @@ class Judge:
         same: bool,
         service: ServiceSet,
         answered: bool,
+        shapes: tuple[int, int],
     ) -> tuple[Verdict, tuple[str, ...]]:
         """The verdict and rules of a conversation, from nothing but its sides' shapes (see
-        :meth:`_side_shape`), whether both sides are one attachment, its service and whether
-        it was answered, so that it holds for every conversation with the same."""
+        :meth:`_side_shape`; ``shapes`` are their numbers), whether both sides are one
+        attachment, its service and whether it was answered, so that it holds for every
+        conversation with the same."""
         rules: list[str] = []
         if not src.attributed or not dst.attributed:
             verdict: Verdict = "unattributed"
@@ -532,9 +567,12 @@ class Judge:
         else:
             assert src.known is not None and dst.known is not None
             assert src_policy is not None and dst_policy is not None
-            allowed = self._policy(src_policy, dst_policy)
+            policy_pair = (src_policy, dst_policy)
+            allowed = self._pair_set(
+                (*shapes, False), lambda: self._policy(policy_pair[0], policy_pair[1])
+            )
             verdict = "allowed"
-            if not same and not service <= allowed:
+            if not same and not self._is_within(service, allowed):
                 verdict = "violation"
                 if src.known.kind == "guest" and dst.known.kind == "management":
                     rules.append("observed-guest-to-management")
@@ -544,32 +582,37 @@ class Judge:
                     verdict = "allowed"
             if answered and not same:
                 # the same for every pair of the two sides' classes, which are in the shapes
-                model = self.reach.services(src.known.ref, dst.known.ref)
-                if not service <= model:
+                refs = (src.known.ref, dst.known.ref)
+                model = self._pair_set((*shapes, True), lambda: self.reach.services(*refs))
+                if not self._is_within(service, model):
                     rules.append("observed-model-drift")
                     verdict = "violation"
         return verdict, tuple(rules)
 
     def judge(self, c: Conversation) -> JudgedConversation:
-        src, src_policy, src_shape = self._side_shape(c.initiator)
-        dst, dst_policy, dst_shape = self._side_shape(c.responder)
-        service = self._service(c)  # one object per distinct service, held by its memo
+        memo = self._side_shapes  # looked up here first: nearly every side is known already
+        a = memo.get(id(c.initiator))
+        _, src, src_policy, src_shape = a if a is not None else self._side_entry(c.initiator)
+        b = memo.get(id(c.responder))
+        _, dst, dst_policy, dst_shape = b if b is not None else self._side_entry(c.responder)
+        service = self._services.get((c.proto, c.service_port))
+        if service is None:
+            service = self._service(c)  # one object per distinct service, held by its memo
         answered = c.frames_returned > 0
         same = src.ref == dst.ref
         key = (src_shape, dst_shape, same, id(service), answered)
         found = self._verdicts.get(key)
         if found is None:
             found = self._verdicts[key] = self._shape_verdict(
-                src, src_policy, dst, dst_policy, same, service, answered
+                src, src_policy, dst, dst_policy, same, service, answered, (src_shape, dst_shape)
             )
         verdict, rules = found
         if c.fragments_only:
             # later fragments alone (their first is not in the capture): no zone verdict
             verdict, rules = "unattributed", ()
         stopped = attribute(c.stopped_by, self.directory) if c.stopped_by is not None else None
-        judged = JudgedConversation(
-            c, self.point.vlan_of(c.vlan), src, dst, service, verdict, rules, stopped
-        )
+        vlan = c.vlan if c.vlan is not None else self.point.untagged_vlan  # point.vlan_of
+        judged = JudgedConversation(c, vlan, src, dst, service, verdict, rules, stopped)
         for rule in rules:
             self._conversation_finding(rule, judged)
         return judged

@@ -6,9 +6,7 @@ import argparse
 import sys
 import time
 
-from netseg.analysis import load
 from netseg.capture.parallel import start_tabulation
-from netseg.capture.replay import replay, write_evidence_file
 from netseg.cli.common import (
     add_fail_on,
     add_format,
@@ -17,7 +15,6 @@ from netseg.cli.common import (
     report_capture_files,
     write_output,
 )
-from netseg.render.replay import render_replay_json, render_replay_text
 
 HELP = "replay packet captures: attribute every frame, judge each conversation, show the frames"
 
@@ -94,6 +91,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     # Reading starts first (on workers or a cluster), so it overlaps loading the topology.
     with start_tabulation(args.captures, args.workers, scheduler=args.scheduler) as pending:
+        # imported once the reading has started: their imports overlap it too
+        from netseg.analysis import load
+        from netseg.capture.replay import replay, write_evidence_file
+        from netseg.render.replay import iter_replay_json, render_replay_text
+
         topology = load(args.topology)
         progress = _Progress()
         result = replay(
@@ -111,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         count = write_evidence_file(result, args.evidence)
         print(f"evidence: {count} frames written to {args.evidence}", file=sys.stderr)
     if chosen_format(args) == "json":
-        write_output(render_replay_json(result, args.all_conversations), args.output)
+        write_output(iter_replay_json(result, args.all_conversations), args.output)
     else:
         colour = args.output is None and colour_enabled(sys.stdout)
         write_output(render_replay_text(result, colour, args.fail_on), args.output)

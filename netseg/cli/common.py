@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from netseg.model.topology import Severity
@@ -48,7 +49,7 @@ def colour_enabled(stream: object = sys.stdout) -> bool:
     return bool(isatty and isatty())
 
 
-def write_output(data: str | bytes, output: str | None) -> None:
+def write_output(data: str | bytes | Iterable[bytes], output: str | None) -> None:
     """Write to standard output, or to ``output`` (see :mod:`netseg.output`: atomic for files,
     directly into FIFOs and devices, complete or an OutputError)."""
     _write(data, output)

@@ -50,16 +50,30 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
 
 
-def _command_modules() -> dict[str, ModuleType]:
+def _command_modules(only: str | None = None) -> dict[str, ModuleType]:
     found = {}
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         modname = f"netseg.cli.cmd_{name}"
         if importlib.util.find_spec(modname) is not None:
             found[name] = importlib.import_module(modname)
     return found
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (the top level has no option taking a value, so
+    it is the first word that is not an option), or None: then every command is loaded, for
+    the list of commands in the help and in the message about an unknown one."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the arguments, only the command they name is imported (a command
+    imports only what it uses: `netseg --version` and a replay start without the others)."""
     parser = _Parser(
         prog="netseg",
         description="Virtual-network segmentation analyser for Xen, ESXi and Hyper-V: who can "
@@ -67,7 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"netseg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name, module in _command_modules().items():
+    only = None
+    if argv is not None:
+        only = _chosen(argv)
+        if only is None and argv and argv[0] == "--version":
+            return parser  # prints the version and exits, with no command needed
+    for name, module in _command_modules(only).items():
         p = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
@@ -78,8 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A closed pipe (`netseg rules | head`) ends quietly, as Unix tools do.
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return EXIT_INPUT

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterator
 from typing import Any
 
 from netseg import __version__
 from netseg.capture.judge import ReplayResult
 from netseg.model.topology import Severity
 from netseg.render.findings_json import finding_to_json, topology_to_json
+from netseg.render.jsontext import iter_document
 from netseg.rules.engine import severity_counts
 
 _LINKTYPES = {0: "null", 9: "ppp", 105: "802.11", 127: "802.11 radiotap", 113: "linux-sll"}
@@ -44,8 +45,17 @@ def file_json(account: Any, orphans: tuple[int, tuple[Any, ...]] | None = None) 
 
 
 def replay_document(result: ReplayResult, all_conversations: bool = False) -> dict[str, Any]:
+    head, conversations, findings = _document_parts(result, all_conversations)
+    return {**head, "conversations": list(conversations), "findings": findings}
+
+
+def _document_parts(
+    result: ReplayResult, all_conversations: bool
+) -> tuple[dict[str, Any], Iterator[dict[str, Any]], list[dict[str, Any]]]:
+    """The document's keys before its conversations, its conversations (produced one at a
+    time), and its findings: the document is written in this order."""
     files = result.files
-    shown = [c for c in result.conversations if all_conversations or c.verdict != "allowed"]
+    shown = (c for c in result.conversations if all_conversations or c.verdict != "allowed")
     summary = severity_counts(result.findings)
     orphans = result.tables.conversations.fragments_without_first()
     doc: dict[str, Any] = {
@@ -59,13 +69,21 @@ def replay_document(result: ReplayResult, all_conversations: bool = False) -> di
     if reason is not None:
         doc["nothing_judged"] = reason
     doc["summary"] = summary
-    doc["conversations"] = [c.to_json(files) for c in shown]
-    doc["findings"] = [finding_to_json(f) for f in result.findings]
-    return doc
+    findings = [finding_to_json(f) for f in result.findings]
+    return doc, (c.to_json(files) for c in shown), findings
 
 
 def render_replay_json(result: ReplayResult, all_conversations: bool = False) -> str:
-    return json.dumps(replay_document(result, all_conversations), indent=2) + "\n"
+    return b"".join(iter_replay_json(result, all_conversations)).decode("ascii")
+
+
+def iter_replay_json(result: ReplayResult, all_conversations: bool = False) -> Iterator[bytes]:
+    """``netseg replay --format json`` as bytes, its conversations encoded a batch at a time
+    (``--all-conversations`` of 200,000 conversations never holds their whole JSON): the
+    bytes of ``json.dumps(replay_document(...), indent=2)`` and a newline."""
+    head, conversations, findings = _document_parts(result, all_conversations)
+    yield from iter_document(head, {"conversations": conversations}, {"findings": findings})
+    yield b"\n"
 
 
 def render_replay_text(result: ReplayResult, colour: bool = False, fail_on: str = "high") -> str:
