@@ -1,7 +1,8 @@
 """DOT text -> SVG, PNG or PDF through Graphviz's ``dot`` program.
 
 ``.drawio`` is a diagrams.net file at the coordinates of Graphviz's layout
-(:mod:`netseg.render.drawio`). ``.dot`` needs nothing but netseg; the other formats need the ``dot`` executable (the
+(:mod:`netseg.render.drawio`); ``.mmd`` a Mermaid flowchart of the same drawing
+(:mod:`netseg.render.mermaid`). ``.dot`` needs nothing but netseg; the other formats need the ``dot`` executable (the
 ``graphviz`` Python package only drives it). When it is missing, :func:`render` raises
 :class:`~netseg.errors.RenderError` saying how to install it.
 """
@@ -16,8 +17,9 @@ from pathlib import Path
 
 from netseg.errors import RenderError
 from netseg.render.drawio import render_drawio
+from netseg.render.mermaid import render_mermaid
 
-FORMATS = ("dot", "svg", "png", "pdf", "drawio")
+FORMATS = ("dot", "svg", "png", "pdf", "drawio", "mmd")
 
 INSTALL_HINT = (
     "Graphviz's `dot` program is needed for {fmt} output and was not found on PATH; install "
@@ -35,7 +37,7 @@ def format_for(path: str | Path) -> str:
     if suffix not in FORMATS:
         raise RenderError(
             f"{path}: cannot tell the diagram format from the suffix {('.' + suffix) if suffix else '(none)'!s}; "
-            "use .svg, .png, .pdf, .drawio or .dot"
+            "use .svg, .png, .pdf, .drawio, .mmd or .dot"
         )
     return suffix
 
@@ -58,6 +60,10 @@ def render(dot: str, fmt: str) -> bytes:
         # the draw.io file keeps the layout Graphviz computes: its JSON output is the source
         layout = json.loads(_graphviz(dot, "json", "DRAWIO").decode("utf-8"))
         return render_drawio(layout).encode("utf-8")
+    if fmt == "mmd":
+        # the Mermaid flowchart takes the drawing's structure from the same layout output
+        layout = json.loads(_graphviz(dot, "json", "Mermaid (.mmd)").decode("utf-8"))
+        return render_mermaid(layout).encode("utf-8")
     out = _graphviz(dot, fmt, fmt.upper())
     if fmt == "svg":
         out = _COMMENT.sub(b"", out)

@@ -23,13 +23,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from html import escape
 from typing import Any
-from urllib.parse import unquote
 from xml.sax.saxutils import quoteattr
 
-Point = tuple[float, float]
+from netseg.render.layout import (
+    Cell,
+    Point,
+    bbox,
+    kind_and_ref,
+    number,
+    table_cells,
+    text_lines,
+    text_ops,
+)
 
 _SHAPES = {
     "octagon": "shape=hexagon;perimeter=hexagonPerimeter2;size=0.12;",
@@ -39,86 +46,6 @@ _SHAPES = {
 }
 
 
-@dataclass
-class _Cell:
-    rect: tuple[float, float, float, float]  # x1, y1, x2, y2 in Graphviz coordinates
-    fill: str | None
-    texts: list[tuple[float, float, str]] = field(default_factory=list)
-
-
-def _num(value: object, default: float = 0.0) -> float:
-    try:
-        return float(str(value))
-    except ValueError:
-        return default
-
-
-def _bb(value: object) -> tuple[float, float, float, float]:
-    x1, y1, x2, y2 = (float(v) for v in str(value).split(","))
-    return x1, y1, x2, y2
-
-
-def kind_and_ref(name: str) -> tuple[str, str]:
-    """The entity a Graphviz object name (percent-encoded reference) stands for.
-
-    Clusters are ``cluster_host:NAME``, ``cluster_zone:HOST/ZONE`` and
-    ``cluster_management:HOST``; nodes are entity references (``guest:NAME``,
-    ``vswitch:HOST/NAME``, ``collapsed:…``) or ``legend``."""
-    ref = unquote(name)
-    if ref.startswith("cluster_management:"):
-        return "privileged-domain", ref[len("cluster_") :]
-    if ref.startswith("cluster_"):
-        ref = ref[len("cluster_") :]
-    kind = ref.split(":", 1)[0] if ":" in ref else ref
-    return kind, ref
-
-
-def _lines(texts: Sequence[tuple[float, float, str]]) -> list[str]:
-    """Text operations grouped into lines, top to bottom, each line's pieces left to right."""
-    rows: dict[float, list[tuple[float, str]]] = {}
-    for x, y, t in texts:
-        rows.setdefault(round(y), []).append((x, t))
-    return [
-        "".join(t for _, t in sorted(parts)).strip()
-        for _, parts in sorted(rows.items(), reverse=True)
-    ]
-
-
-def _texts(ops: Sequence[Mapping[str, Any]] | None) -> list[tuple[float, float, str]]:
-    return [
-        (float(op["pt"][0]), float(op["pt"][1]), str(op["text"]))
-        for op in ops or ()
-        if op.get("op") == "T"
-    ]
-
-
-def _table_cells(ops: Sequence[Mapping[str, Any]]) -> list[_Cell]:
-    """The cells an HTML-like table label draws: each outlined polygon (``p``), with the fill
-    of a filled polygon (``P``) of the same points drawn just before it, and its texts."""
-    cells: list[_Cell] = []
-    fills: dict[tuple[tuple[float, float], ...], str] = {}
-    colour = None
-    for op in ops:
-        kind = op.get("op")
-        if kind == "C":
-            colour = str(op["color"])
-        elif kind in ("P", "p"):
-            pts = tuple((float(x), float(y)) for x, y in op["points"])
-            if kind == "P" and colour is not None:
-                fills[pts] = colour
-                continue
-            xs = [p[0] for p in pts]
-            ys = [p[1] for p in pts]
-            cells.append(_Cell((min(xs), min(ys), max(xs), max(ys)), fills.get(pts)))
-    for x, y, t in _texts(ops):
-        inside = [c for c in cells if c.rect[0] <= x <= c.rect[2] and c.rect[1] <= y <= c.rect[3]]
-        if inside:
-            min(
-                inside, key=lambda c: (c.rect[2] - c.rect[0]) * (c.rect[3] - c.rect[1])
-            ).texts.append((x, y, t))
-    return cells
-
-
 def _html_label(lines: Sequence[str]) -> str:
     return "<br>".join(escape(line, quote=False) for line in lines if line)
 
@@ -126,12 +53,12 @@ def _html_label(lines: Sequence[str]) -> str:
 class _Writer:
     def __init__(self, layout: Mapping[str, Any]) -> None:
         self.layout = layout
-        self.height = _bb(layout["bb"])[3]
+        self.height = bbox(layout["bb"])[3]
         self.objects: list[Mapping[str, Any]] = list(layout.get("objects", []))
         self.nsub = int(layout.get("_subgraph_cnt", 0))
         self.out: list[str] = []
         self.abs_origin: dict[str, Point] = {"1": (0.0, 0.0)}
-        self.port_cells: dict[int, list[tuple[str, _Cell]]] = {}
+        self.port_cells: dict[int, list[tuple[str, Cell]]] = {}
 
     # Graphviz's y axis points up, mxGraph's down
     def top_left(self, x1: float, y2: float) -> Point:
@@ -182,7 +109,7 @@ class _Writer:
             o = self.objects[i]
             name = str(o.get("name", ""))
             if name.startswith("cluster") and name != "cluster_legend" and "bb" in o:
-                boxes.append((i, _bb(o["bb"])))
+                boxes.append((i, bbox(o["bb"])))
 
         def area(b: tuple[float, float, float, float]) -> float:
             return (b[2] - b[0]) * (b[3] - b[1])
@@ -206,7 +133,7 @@ class _Writer:
             ]
             parent = parents[-1] if parents else "1"
             kind, ref = kind_and_ref(str(o["name"]))
-            lines = _lines(_texts(o.get("_ldraw_")))
+            lines = text_lines(text_ops(o.get("_ldraw_")))
             fill = (
                 str(o.get("fillcolor", "none")) if "filled" in str(o.get("style", "")) else "none"
             )
@@ -229,7 +156,7 @@ class _Writer:
             gvid = int(o["_gvid"])
             kind, ref = kind_and_ref(str(o["name"]))
             cx, cy = (float(v) for v in str(o["pos"]).split(","))
-            w, h = _num(o.get("width")) * 72, _num(o.get("height")) * 72
+            w, h = number(o.get("width")) * 72, number(o.get("height")) * 72
             rect = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
             parent = parent_of.get(gvid, "1")
             data = {"netseg_kind": kind, "netseg_ref": ref, "tooltip": ref}
@@ -248,7 +175,7 @@ class _Writer:
                 + ("dashed=1;" if "dashed" in style else "")
             )
             self._vertex(
-                cid, parent, rect, _html_label(_lines(_texts(o.get("_ldraw_")))), css, data
+                cid, parent, rect, _html_label(text_lines(text_ops(o.get("_ldraw_")))), css, data
             )
 
     def _table(
@@ -268,8 +195,8 @@ class _Writer:
             "html=1;container=1;collapsible=0;fillColor=none;strokeColor=none;",
             data,
         )
-        cells = _table_cells(o.get("_ldraw_", []))
-        mine: list[tuple[str, _Cell]] = []
+        cells = table_cells(o.get("_ldraw_", []))
+        mine: list[tuple[str, Cell]] = []
         for k, c in enumerate(cells):
             sub = f"{cid}.{k}"
             style = (
@@ -280,7 +207,7 @@ class _Writer:
                 sub,
                 cid,
                 c.rect,
-                _html_label(_lines(c.texts)),
+                _html_label(text_lines(c.texts)),
                 style,
                 {"netseg_kind": "cell", "netseg_ref": data["netseg_ref"]},
             )
@@ -311,8 +238,8 @@ class _Writer:
             label_ops = (
                 (e.get("_ldraw_") or []) + (e.get("_tldraw_") or []) + (e.get("_hldraw_") or [])
             )
-            label_texts = _texts(label_ops)
-            label = _html_label(_lines(label_texts))
+            label_texts = text_ops(label_ops)
+            label = _html_label(text_lines(label_texts))
             style = (
                 "html=1;rounded=0;curved=1;edgeStyle=none;fontFamily=Helvetica;fontSize=9;"
                 f"strokeColor={e.get('color', '#555555')};strokeWidth={e.get('penwidth', '1')};"
@@ -367,8 +294,8 @@ class _Writer:
         parent_of = self.clusters()
         self.nodes(parent_of)
         self.edges()
-        title = _lines(_texts(self.layout.get("_ldraw_")))
-        x1, y1, x2, y2 = _bb(self.layout["bb"])
+        title = text_lines(text_ops(self.layout.get("_ldraw_")))
+        x1, y1, x2, y2 = bbox(self.layout["bb"])
         name = title[0] if title else str(self.layout.get("name", "netseg"))
         head = [
             '<?xml version="1.0" encoding="UTF-8"?>',
@@ -391,4 +318,4 @@ def render_drawio(layout: Mapping[str, Any]) -> str:
     return _Writer(layout).write()
 
 
-__all__ = ["kind_and_ref", "render_drawio"]
+__all__ = ["render_drawio"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGES = {"mxgraph": "4.2.2", "mermaid": "10.9.1"}
+PACKAGES = {"mxgraph": "4.2.2", "mermaid": "10.9.8"}
 CHROMIUM = next(
     (p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).exists()),
     None,

@@ -18,7 +18,8 @@ import netseg
 from netseg.analysis import analyse
 from netseg.render.diagram import render
 from netseg.render.dot import render_dot
-from netseg.render.drawio import kind_and_ref, render_drawio
+from netseg.render.drawio import render_drawio
+from netseg.render.layout import kind_and_ref
 from tests.render import npm
 from tests.render.diagram_sample import mixed
 
