@@ -97,9 +97,9 @@ def test_management_interfaces_are_orange_octagons() -> None:
 
 def test_trunk_links_show_range_and_native_vlan() -> None:
     dot = draw(mixed())
-    assert "Eth1/1: trunk 10-99 (native 1)" in dot
-    assert "Eth1/2: access VLAN 99" in dot
-    assert "Eth1/48 – Eth1/48: trunk 5-99 (native 1)" in dot
+    assert "tor1 Eth1/1: trunk 10-99 (native 1)" in dot
+    assert "tor1 Eth1/2: access VLAN 99" in dot
+    assert "tor1 Eth1/48 – core Eth1/48: trunk 5-99 (native 1)" in dot
 
 
 def test_legend_lists_each_coloured_segment_once() -> None:
