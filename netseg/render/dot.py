@@ -157,6 +157,28 @@ def _services_label(evidence: Mapping[str, Any]) -> str:
     return ", ".join(services)
 
 
+def _member_pairs(f: Finding) -> list[tuple[str, str]]:
+    """The (guest NIC, management interface) pairs a highlighted finding stands for: its
+    subject and object; for a finding made per (source class, destination class), every
+    member of each: from ``Finding.identity`` and ``Finding.classes`` where the finding has
+    them, else from ``evidence["members"] = {"subjects": [...], "objects": [...]}``. Each
+    red edge so joins a real guest to a real interface whatever the findings' grain."""
+    identity = tuple(getattr(f, "identity", ()) or ())
+    classes: Mapping[str, Sequence[str]] = getattr(f, "classes", None) or {}
+    members = f.evidence.get("members")
+    subjects: list[str] = []
+    objects: list[str] = []
+    if identity and classes:
+        subjects = [str(m) for m in classes.get(identity[0], ())]
+        objects = [str(m) for m in classes.get(identity[1], ())] if len(identity) > 1 else []
+    elif isinstance(members, Mapping):
+        subjects = [str(m) for m in members.get("subjects", ())]
+        objects = [str(m) for m in members.get("objects", ())]
+    subjects = subjects or [f.subject]
+    objects = objects or ([f.object] if f.object is not None else [])
+    return [(s, o) for s in subjects for o in objects]
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -226,16 +248,19 @@ class _Builder:
         for f in findings:
             if f.rule not in HIGHLIGHT_RULES or f.object is None or f.waived:
                 continue
-            guest, nic = refs.last(f.subject)
             if f.rule == "guest-reaches-management":
                 what = _services_label(f.evidence)
             else:
                 vlans = ", ".join(f.evidence.get("vlans", []))
                 what = f"can tag {vlans}" if vlans else "can tag frames"
-            line = f"{nic}: {what}" if len(self.t.guest(guest).nics) > 1 else what
-            lines = out[(guest, f.object)]
-            if line not in lines:
-                lines.append(line)
+            for subject, obj in _member_pairs(f):
+                if not subject.startswith("guest:"):
+                    continue
+                guest, nic = refs.last(subject)
+                line = f"{nic}: {what}" if len(self.t.guest(guest).nics) > 1 else what
+                lines = out[(guest, obj)]
+                if line not in lines:
+                    lines.append(line)
         return out
 
     # -- colours ------------------------------------------------------------------------
