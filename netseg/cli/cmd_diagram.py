@@ -11,7 +11,7 @@ from netseg.render.diagram import format_for, render
 from netseg.render.dot import HIGHLIGHT_RULES, render_dot
 from netseg.rules.finding import Finding
 
-HELP = "Graphviz diagram of a topology; the format follows the suffix of -o (.svg .png .pdf .dot)"
+HELP = "Graphviz diagram of a topology; the format follows the suffix of -o (.svg .png .pdf .drawio .mmd .dot)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         metavar="FILE",
         required=True,
-        help="output file: .svg, .png, .pdf, or .dot (Graphviz source; needs no Graphviz)",
+        help="output file: .svg, .png, .pdf, .drawio (diagrams.net), .mmd (Mermaid), or .dot (Graphviz source; needs no Graphviz)",
     )
     parser.add_argument(
         "--highlight",

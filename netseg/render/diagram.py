@@ -1,20 +1,25 @@
 """DOT text -> SVG, PNG or PDF through Graphviz's ``dot`` program.
 
-``.dot`` needs nothing but netseg; the other formats need the ``dot`` executable (the
+``.drawio`` is a diagrams.net file at the coordinates of Graphviz's layout
+(:mod:`netseg.render.drawio`); ``.mmd`` a Mermaid flowchart of the same drawing
+(:mod:`netseg.render.mermaid`). ``.dot`` needs nothing but netseg; the other formats need the ``dot`` executable (the
 ``graphviz`` Python package only drives it). When it is missing, :func:`render` raises
 :class:`~netseg.errors.RenderError` saying how to install it.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 from netseg.errors import RenderError
+from netseg.render.drawio import render_drawio
+from netseg.render.mermaid import render_mermaid
 
-FORMATS = ("dot", "svg", "png", "pdf")
+FORMATS = ("dot", "svg", "png", "pdf", "drawio", "mmd")
 
 INSTALL_HINT = (
     "Graphviz's `dot` program is needed for {fmt} output and was not found on PATH; install "
@@ -32,7 +37,7 @@ def format_for(path: str | Path) -> str:
     if suffix not in FORMATS:
         raise RenderError(
             f"{path}: cannot tell the diagram format from the suffix {('.' + suffix) if suffix else '(none)'!s}; "
-            "use .svg, .png, .pdf or .dot"
+            "use .svg, .png, .pdf, .drawio, .mmd or .dot"
         )
     return suffix
 
@@ -51,9 +56,24 @@ def render(dot: str, fmt: str) -> bytes:
         return dot.encode("utf-8")
     if fmt not in FORMATS:
         raise RenderError(f"unknown diagram format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt == "drawio":
+        # the draw.io file keeps the layout Graphviz computes: its JSON output is the source
+        layout = json.loads(_graphviz(dot, "json", "DRAWIO").decode("utf-8"))
+        return render_drawio(layout).encode("utf-8")
+    if fmt == "mmd":
+        # the Mermaid flowchart takes the drawing's structure from the same layout output
+        layout = json.loads(_graphviz(dot, "json", "Mermaid (.mmd)").decode("utf-8"))
+        return render_mermaid(layout).encode("utf-8")
+    out = _graphviz(dot, fmt, fmt.upper())
+    if fmt == "svg":
+        out = _COMMENT.sub(b"", out)
+    return out
+
+
+def _graphviz(dot: str, fmt: str, what: str) -> bytes:
     exe = shutil.which("dot")
     if exe is None:
-        raise RenderError(INSTALL_HINT.format(fmt=fmt.upper()))
+        raise RenderError(INSTALL_HINT.format(fmt=what))
     try:
         proc = subprocess.run(
             [exe, f"-T{fmt}"],
@@ -69,10 +89,7 @@ def render(dot: str, fmt: str) -> bytes:
         raise RenderError(
             "Graphviz `dot` could not render the diagram: " + (detail[0] if detail else "no output")
         )
-    out = proc.stdout
-    if fmt == "svg":
-        out = _COMMENT.sub(b"", out)
-    return out
+    return proc.stdout
 
 
 def svg_for_html(svg: bytes) -> str:

@@ -157,6 +157,28 @@ def _services_label(evidence: Mapping[str, Any]) -> str:
     return ", ".join(services)
 
 
+def _member_pairs(f: Finding) -> list[tuple[str, str]]:
+    """The (guest NIC, management interface) pairs a highlighted finding stands for: its
+    subject and object; for a finding made per (source class, destination class), every
+    member of each: from ``Finding.identity`` and ``Finding.classes`` where the finding has
+    them, else from ``evidence["members"] = {"subjects": [...], "objects": [...]}``. Each
+    red edge so joins a real guest to a real interface whatever the findings' grain."""
+    identity = tuple(getattr(f, "identity", ()) or ())
+    classes: Mapping[str, Sequence[str]] = getattr(f, "classes", None) or {}
+    members = f.evidence.get("members")
+    subjects: list[str] = []
+    objects: list[str] = []
+    if identity and classes:
+        subjects = [str(m) for m in classes.get(identity[0], ())]
+        objects = [str(m) for m in classes.get(identity[1], ())] if len(identity) > 1 else []
+    elif isinstance(members, Mapping):
+        subjects = [str(m) for m in members.get("subjects", ())]
+        objects = [str(m) for m in members.get("objects", ())]
+    subjects = subjects or [f.subject]
+    objects = objects or ([f.object] if f.object is not None else [])
+    return [(s, o) for s in subjects for o in objects]
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -226,16 +248,19 @@ class _Builder:
         for f in findings:
             if f.rule not in HIGHLIGHT_RULES or f.object is None or f.waived:
                 continue
-            guest, nic = refs.last(f.subject)
             if f.rule == "guest-reaches-management":
                 what = _services_label(f.evidence)
             else:
                 vlans = ", ".join(f.evidence.get("vlans", []))
                 what = f"can tag {vlans}" if vlans else "can tag frames"
-            line = f"{nic}: {what}" if len(self.t.guest(guest).nics) > 1 else what
-            lines = out[(guest, f.object)]
-            if line not in lines:
-                lines.append(line)
+            for subject, obj in _member_pairs(f):
+                if not subject.startswith("guest:"):
+                    continue
+                guest, nic = refs.last(subject)
+                line = f"{nic}: {what}" if len(self.t.guest(guest).nics) > 1 else what
+                lines = out[(guest, obj)]
+                if line not in lines:
+                    lines.append(line)
         return out
 
     # -- colours ------------------------------------------------------------------------
@@ -495,10 +520,12 @@ class _Builder:
             label = None
             if n.switch is not None and n.port is not None:
                 sw_obj = next((s for s in self.t.switches if s.name == n.switch), None)
+                # the port named with its switch: two hosts' NICs on "Eth1/1" of two
+                # switches must not read alike
                 if sw_obj is not None and sw_obj.has_port(n.port):
-                    label = f"{n.port}: {port_config(sw_obj.port(n.port))}"
+                    label = f"{n.switch} {n.port}: {port_config(sw_obj.port(n.port))}"
                 else:
-                    label = n.port
+                    label = f"{n.switch} {n.port}"
             self.emit(
                 f"{node_id(f'nic:{h.name}/{n.name}')} -> {node_id('switch:' + sw)} "
                 + _attrs(
@@ -528,8 +555,17 @@ class _Builder:
         label = f"<B>{text(name)}</B>"
         if addresses:
             label += "<BR/>" + "<BR/>".join(text(a) for a in addresses[:3])
-        if any(n.vlan.tags for n in nics):
-            label += "<BR/><I>tags frames</I>"
+        tagging = [n for n in nics if n.vlan.tags]
+        if tagging:
+            beyond = [n for n in tagging if self._tags_leave(n)]
+            if beyond:
+                label += "<BR/><I>tags frames</I>"
+            else:
+                # a bridge over a VLAN subinterface (or a switch port that drops them): its
+                # tags reach the bridge's other ports only,
+                # and the picture must not say the guest tags frames onto the network
+                where = ", ".join(sorted({n.vswitch for n in tagging}))
+                label += f"<BR/><I>tags reach only {text(where)}</I>"
         return (
             f"{node_id('guest:' + name)} "
             + _attrs(
@@ -539,6 +575,18 @@ class _Builder:
             )
             + ";"
         )
+
+    def _tags_leave(self, nic: GuestNic) -> bool:
+        """Whether a frame the guest tags can reach anything beyond its own virtual switch
+        (another switch, a NIC, the wire): some segment it joins tagged spans more."""
+        host = self.t.guest(nic.guest).host
+        for j in self.reach.attachment(nic.ref).joins:
+            if not j.tagged:
+                continue
+            for d in self.reach.segments[j.segment].domains:
+                if not (len(d) >= 3 and d[0] == "vs" and d[1] == host and d[2] == nic.vswitch):
+                    return True
+        return False
 
     def _management_attrs(self, m: ManagementInterface) -> str:
         seg = self._primary(m.ref)
@@ -701,7 +749,7 @@ class _Builder:
         if i.port is not None and i.switch is not None:
             sw = next((s for s in self.t.switches if s.name == i.switch), None)
             if sw is not None and sw.has_port(i.port):
-                label = f"{i.port}: {port_config(sw.port(i.port))} · {label}"
+                label = f"{i.switch} {i.port}: {port_config(sw.port(i.port))} · {label}"
         return label
 
     def _link_label(self, a: PortRef, b: PortRef) -> str:
@@ -710,15 +758,15 @@ class _Builder:
         ca = port_config(sa.port(a.port)) if sa is not None and sa.has_port(a.port) else "?"
         cb = port_config(sb.port(b.port)) if sb is not None and sb.has_port(b.port) else "?"
         if ca == cb:
-            return f"{a.port} – {b.port}: {ca}"
-        return f"{a.port}: {ca} – {b.port}: {cb}"
+            return f"{a.switch} {a.port} – {b.switch} {b.port}: {ca}"
+        return f"{a.switch} {a.port}: {ca} – {b.switch} {b.port}: {cb}"
 
     def _endpoint_label(self, e: Endpoint) -> str:
         if e.port is not None:
             sw = next((s for s in self.t.switches if s.name == e.switch), None)
             if sw is not None and sw.has_port(e.port):
-                return f"{e.port}: {port_config(sw.port(e.port))}"
-            return e.port
+                return f"{e.switch} {e.port}: {port_config(sw.port(e.port))}"
+            return f"{e.switch} {e.port}"
         return f"VLAN {e.vlan}" if e.vlan is not None else ""
 
     def _endpoint_attrs(self, e: Endpoint) -> str:
@@ -739,11 +787,11 @@ class _Builder:
             self.emit(
                 f"{node_id('guest:' + guest)} -> {node_id(ref)} "
                 + _attrs(
-                    # next to the guest, not mid-edge: edges of several guests to one
-                    # interface converge, and mid-edge labels stacked on top of each other
-                    taillabel=_html(f'<FONT COLOR="{FINDING_RED}">{label}</FONT>'),
-                    labeldistance="2.5",
-                    labelangle="-25",
+                    # an external label: Graphviz places it after the layout where it
+                    # overlaps no node and no other label (a tail label sat on the guest and
+                    # on cluster titles); edges of several guests to one interface converge,
+                    # so mid-edge labels would stack
+                    xlabel=_html(f'<FONT COLOR="{FINDING_RED}">{label}</FONT>'),
                     color=FINDING_RED,
                     fontcolor=FINDING_RED,
                     style="dashed",

@@ -86,7 +86,7 @@ def test_unknown_suffix_exits_2(
     topo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["diagram", str(topo), "-o", str(tmp_path / "d.jpeg")]) == 2
-    assert "use .svg, .png, .pdf or .dot" in capsys.readouterr().err
+    assert "use .svg, .png, .pdf, .drawio, .mmd or .dot" in capsys.readouterr().err
 
 
 def test_highlight_and_host_options(topo: Path, tmp_path: Path) -> None:

@@ -97,9 +97,9 @@ def test_management_interfaces_are_orange_octagons() -> None:
 
 def test_trunk_links_show_range_and_native_vlan() -> None:
     dot = draw(mixed())
-    assert "Eth1/1: trunk 10-99 (native 1)" in dot
-    assert "Eth1/2: access VLAN 99" in dot
-    assert "Eth1/48 – Eth1/48: trunk 5-99 (native 1)" in dot
+    assert "tor1 Eth1/1: trunk 10-99 (native 1)" in dot
+    assert "tor1 Eth1/2: access VLAN 99" in dot
+    assert "tor1 Eth1/48 – core Eth1/48: trunk 5-99 (native 1)" in dot
 
 
 def test_legend_lists_each_coloured_segment_once() -> None:
@@ -250,3 +250,31 @@ def test_highlighted_findings_respect_waivers() -> None:
     assert any(f.waived for f in full)
     subset = analyse(topology, analysis.reachability, rules=HIGHLIGHT_RULES)
     assert list(subset.findings) == full
+
+
+def test_a_finding_per_class_draws_an_edge_per_member_pair() -> None:
+    """Findings made per (source class, destination class) with their members (the grain
+    the scaling work moves to) still draw one red edge per guest and interface."""
+    import dataclasses
+
+    from netseg.render.dot import node_id
+
+    topology = mixed()
+    analysis = analyse(topology)
+    single = [f for f in analysis.findings if f.rule == "guest-reaches-management" and not f.waived]
+    assert len(single) >= 2
+    first, second = single[0], single[1]
+    merged = dataclasses.replace(
+        first,
+        evidence={
+            **first.evidence,
+            "members": {"subjects": [first.subject, second.subject], "objects": [first.object]},
+        },
+    )
+    per_class = render_dot(topology, analysis.reachability, [merged])
+    edges = finding_edges(per_class)
+    guests = {netseg.model.refs.last(first.subject)[0], netseg.model.refs.last(second.subject)[0]}
+    for g in guests:
+        assert any(
+            e.startswith(f"{node_id('guest:' + g)} -> {node_id(first.object)}") for e in edges
+        ), g

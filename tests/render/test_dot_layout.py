@@ -1,0 +1,153 @@
+"""What Graphviz makes of the DOT (its ``dot -Tjson`` layout), on every worked example and the
+mixed fixture: no two labels overlap, no label sits on a cluster title or a node; the words on
+the picture are true to the model (switch ports named with their switch; "tags frames" only
+where the guest's tags can leave its virtual switch)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import netseg
+from netseg.analysis import analyse
+from netseg.render.dot import render_dot
+from tests.render.diagram_sample import mixed
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p for p in (ROOT / "topologies").glob("*.yaml"))
+Box = tuple[float, float, float, float]
+
+pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+
+
+def layout(topology: netseg.Topology) -> dict[str, Any]:
+    analysis = analyse(topology)
+    dot = render_dot(topology, analysis.reachability, analysis.findings)
+    out = subprocess.run(["dot", "-Tjson"], input=dot, capture_output=True, text=True, check=True)
+    return dict(json.loads(out.stdout))
+
+
+def text_box(ops: Iterable[Mapping[str, Any]] | None) -> Box | None:
+    """The box around a label's text operations: each line from its baseline's left end (by
+    its alignment) over its width, a fifth of the font size below and 0.8 of it above."""
+    boxes: list[Box] = []
+    size = 14.0
+    for op in ops or ():
+        if op.get("op") == "F":
+            size = float(op["size"])
+        elif op.get("op") == "T":
+            x, y = (float(v) for v in op["pt"])
+            w = float(op["width"])
+            left = {"l": x, "r": x - w}.get(str(op.get("align")), x - w / 2)
+            boxes.append((left, y - size * 0.2, left + w, y + size * 0.8))
+    if not boxes:
+        return None
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def overlap(a: Box, b: Box) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def clashes(d: Mapping[str, Any]) -> list[str]:
+    nsub = int(d["_subgraph_cnt"])
+    objects: Sequence[Mapping[str, Any]] = d["objects"]
+    titles = [
+        (str(o["name"]), b)
+        for o in objects[:nsub]
+        if str(o["name"]).startswith("cluster") and (b := text_box(o.get("_ldraw_")))
+    ]
+    nodes: list[tuple[str, Box]] = []
+    for o in objects[nsub:]:
+        x, y = (float(v) for v in str(o["pos"]).split(","))
+        w, h = float(o["width"]) * 72 / 2, float(o["height"]) * 72 / 2
+        nodes.append((str(o["name"]), (x - w, y - h, x + w, y + h)))
+    labels = [
+        (f"{objects[e['tail']]['name']} -> {objects[e['head']]['name']} ({kind})", b)
+        for e in d["edges"]
+        for kind in ("_ldraw_", "_tldraw_", "_hldraw_")
+        if (b := text_box(e.get(kind)))
+    ]
+    found = []
+    for i, (name, box) in enumerate(labels):
+        for other, b in labels[i + 1 :]:
+            if overlap(box, b):
+                found.append(f"label {name} overlaps label {other}")
+        for other, b in titles:
+            if overlap(box, b):
+                found.append(f"label {name} overlaps the title of {other}")
+        for other, b in nodes:
+            if overlap(box, b):
+                found.append(f"label {name} overlaps node {other}")
+    return found
+
+
+@pytest.mark.parametrize("path", [*EXAMPLES, None], ids=lambda p: p.stem if p else "fixture-mixed")
+def test_no_label_overlaps_a_label_a_cluster_title_or_a_node(path: Path | None) -> None:
+    topology = netseg.load(path) if path is not None else mixed()
+    assert clashes(layout(topology)) == []
+
+
+def test_the_overlap_check_sees_an_overlap() -> None:
+    """The check itself, on a layout with one label drawn over another and over a title."""
+
+    def label(x: float, y: float) -> list[dict[str, Any]]:
+        return [
+            {"op": "F", "size": 9.0, "face": "Helvetica"},
+            {"op": "T", "pt": [x, y], "align": "c", "width": 40.0, "text": "tcp/443"},
+        ]
+
+    d = {
+        "_subgraph_cnt": 1,
+        "objects": [
+            {"name": "cluster_host:h", "_ldraw_": label(105, 52)},
+            {"name": "a", "pos": "0,0", "width": "0.5", "height": "0.5"},
+            {"name": "b", "pos": "300,0", "width": "0.5", "height": "0.5"},
+        ],
+        "edges": [
+            {"tail": 1, "head": 2, "_ldraw_": label(100, 50)},
+            {"tail": 2, "head": 1, "_tldraw_": label(110, 48)},
+        ],
+    }
+    found = clashes(d)
+    assert any("overlaps label" in c for c in found)
+    assert any("overlaps the title of cluster_host:h" in c for c in found)
+
+
+def guest_label(dot: str, name: str) -> str:
+    line = next(ln for ln in dot.splitlines() if ln.strip().startswith(f'"guest:{name}" ['))
+    return line
+
+
+def test_tags_that_cannot_leave_the_bridge_are_not_called_tagging() -> None:
+    """xen-host: web01 sits on xenbr110, a bridge over the VLAN subinterface eth0.110, so its
+    tags reach xenbr110's other ports and nothing else; legacy01 on the raw trunk's bridge
+    tags frames onto the network."""
+    topology = netseg.load(ROOT / "topologies" / "xen-host.yaml")
+    analysis = analyse(topology)
+    dot = render_dot(topology, analysis.reachability, analysis.findings)
+    assert "tags reach only xenbr110" in guest_label(dot, "web01")
+    assert "tags frames" not in guest_label(dot, "web01")
+    assert "<I>tags frames</I>" in guest_label(dot, "legacy01")
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_switch_ports_are_named_with_their_switch(path: Path) -> None:
+    topology = netseg.load(path)
+    analysis = analyse(topology)
+    dot = render_dot(topology, analysis.reachability, analysis.findings)
+    for h in topology.hosts:
+        for n in h.nics:
+            if n.switch is not None and n.port is not None:
+                assert f"label=<{n.switch} {n.port}" in dot, (h.name, n.name)
