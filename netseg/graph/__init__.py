@@ -23,19 +23,25 @@ from netseg.graph.l3 import PrefixIndex, policy_allows, zone_intent
 from netseg.graph.l3 import Side as PolicySide
 from netseg.graph.reach import Attachment, Reachability, ReachablePair, analyse_reachability
 from netseg.graph.select import select
+from netseg.graph.stream import ClassPair, PairParts, class_pairs, stream_pairs, to_pair
 
 __all__ = [
     "UNTAGGED",
     "Attachment",
+    "ClassPair",
     "Hop",
     "Join",
+    "PairParts",
     "PolicySide",
     "PrefixIndex",
     "Reachability",
     "ReachablePair",
     "Segment",
     "analyse_reachability",
+    "class_pairs",
     "policy_allows",
     "select",
+    "stream_pairs",
+    "to_pair",
     "zone_intent",
 ]
