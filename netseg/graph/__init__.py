@@ -18,6 +18,7 @@ holds them to it): :class:`Reachability` and its values, the selectors, and the 
 evaluator (:func:`policy_allows` for two sides, :func:`zone_intent` for two zones).
 """
 
+from netseg.graph.grain import by_name, class_identity
 from netseg.graph.l2 import UNTAGGED, Hop, Join, Segment
 from netseg.graph.l3 import PrefixIndex, policy_allows, zone_intent
 from netseg.graph.l3 import Side as PolicySide
@@ -38,6 +39,8 @@ __all__ = [
     "ReachablePair",
     "Segment",
     "analyse_reachability",
+    "by_name",
+    "class_identity",
     "class_pairs",
     "policy_allows",
     "select",

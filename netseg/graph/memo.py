@@ -53,6 +53,8 @@ class Memo:
     firewall_intern: dict[str, tuple[Firewall | None, int]] = field(default_factory=dict)
     firewall_numbers: dict[Firewall | None, int] = field(default_factory=dict)
     class_keys: dict[int, tuple[tuple[object, ...], Attachment]] = field(default_factory=dict)
+    # the stable name of each class (netseg.graph.grain), per class key
+    class_identities: dict[tuple[object, ...], str] = field(default_factory=dict)
     # --- decisions and verdicts
     firewall: dict[tuple[object, ...], FirewallDecision] = field(default_factory=dict)
     policy: dict[tuple[object, ...], ServiceSet] = field(default_factory=dict)

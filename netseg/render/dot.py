@@ -226,16 +226,23 @@ class _Builder:
         for f in findings:
             if f.rule not in HIGHLIGHT_RULES or f.object is None or f.waived:
                 continue
-            guest, nic = refs.last(f.subject)
             if f.rule == "guest-reaches-management":
                 what = _services_label(f.evidence)
             else:
                 vlans = ", ".join(f.evidence.get("vlans", []))
                 what = f"can tag {vlans}" if vlans else "can tag frames"
-            line = f"{nic}: {what}" if len(self.t.guest(guest).nics) > 1 else what
-            lines = out[(guest, f.object)]
-            if line not in lines:
-                lines.append(line)
+            # a finding made per class: an edge from every member to every member
+            sources = f.classes.get(f.identity[0], (f.subject,)) if f.identity else (f.subject,)
+            targets = (
+                f.classes.get(f.identity[1], (f.object,)) if len(f.identity) > 1 else (f.object,)
+            )
+            for source in sources:
+                guest, nic = refs.last(source)
+                line = f"{nic}: {what}" if len(self.t.guest(guest).nics) > 1 else what
+                for target in targets:
+                    lines = out[(guest, target)]
+                    if line not in lines:
+                        lines.append(line)
         return out
 
     # -- colours ------------------------------------------------------------------------

@@ -86,7 +86,7 @@ def _help_markdown(info: RuleInfo) -> str:
 
 
 def fingerprint(f: Finding) -> str:
-    key = "\0".join((f.rule, f.subject, f.object or ""))
+    key = "\0".join(f.key)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 

@@ -12,7 +12,7 @@ and SARIF's ``tool.driver.rules`` print it, :func:`check_policy_rules` rejects u
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -40,8 +40,8 @@ _SEGMENTATION: tuple[_Entry, ...] = (
         CRITICAL,
         "Guest reaches the privileged domain",
         "a guest can send, by any path, to a privileged-domain interface on services the "
-        "policy does not allow; one finding per (guest, management interface), with the "
-        "services and the path",
+        "policy does not allow; one finding per (source class, management class), with the "
+        "services, the paths and the opening element (see Grain)",
         (
             "STIG ESXI-80-000198",
             "seed (Xen: do not let users reach dom0; Hyper-V: separate management network)",
@@ -487,6 +487,8 @@ def finding(
     object: str | None = None,
     evidence: Mapping[str, Any] | None = None,
     severity: Severity | None = None,
+    identity: tuple[str, ...] = (),
+    classes: Mapping[str, Sequence[str]] | None = None,
 ) -> Finding:
     """The one way a rule makes a finding: severity (unless a rule raises its own, as
     ``observed-address-spoofing`` does for a claimed management address) and references come
@@ -505,6 +507,8 @@ def finding(
         location,
         info.references,
         evidence if evidence is not None else {},
+        identity=identity,
+        classes=classes if classes is not None else {},
     )
 
 
