@@ -24,11 +24,9 @@ from netseg.graph import Attachment, ClassPair, PairParts, ReachablePair
 from netseg.model import refs
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Topology
-from netseg.render.findings_json import dumps_indented
+from netseg.render.findings_json import chunked, dumps_indented
 
 OUTPUT_VERSION = "1.0.0"
-#: Characters per chunk of streamed output (about a megabyte).
-CHUNK = 1 << 20
 #: Encoded pieces kept before a cache is cleared (bounded memory whatever the output size).
 _CACHE = 100_000
 CSV_HEADER = [
@@ -42,21 +40,6 @@ CSV_HEADER = [
     "violating",
     "path",
 ]
-
-
-def chunked(pieces: Iterable[str], size: int = CHUNK) -> Iterator[str]:
-    """The pieces joined into chunks of about ``size`` characters (never an empty chunk)."""
-    buf: list[str] = []
-    n = 0
-    for piece in pieces:
-        buf.append(piece)
-        n += len(piece)
-        if n >= size:
-            yield "".join(buf)
-            buf.clear()
-            n = 0
-    if buf:
-        yield "".join(buf)
 
 
 def pair_to_json(p: ReachablePair, explain: bool = False) -> dict[str, Any]:
@@ -342,7 +325,6 @@ def render_csv(pairs: Sequence[ReachablePair]) -> str:
 
 
 __all__ = [
-    "chunked",
     "iter_csv",
     "iter_json",
     "iter_jsonl",
