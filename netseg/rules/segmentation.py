@@ -156,6 +156,10 @@ def _side(
     return {"class": cid, "count": len(ordered), "examples": classes[cid][:EXAMPLES]}, cid
 
 
+def _ref(a: Attachment) -> str:
+    return a.ref
+
+
 def _more(n: int, what: str) -> str:
     return f" and {n - 1} more {what}" if n > 1 else ""
 
@@ -395,11 +399,11 @@ def zone_policy_violation(reach: Reachability, where: Mapping[str, Location]) ->
                 continue
             services = services | v.violating
             members += others
-            if first is None:
-                first = (by_name(others)[0], v)
             key = (v.mode, v.route.routers if v.route is not None else ())
-            if key not in routes and len(routes) < EXAMPLES:
-                routes[key] = (by_name(others)[0], v)
+            if first is None or (key not in routes and len(routes) < EXAMPLES):
+                lowest = min(others, key=_ref)
+                first = first or (lowest, v)
+                routes.setdefault(key, (lowest, v))
         if first is None:
             continue
         classes: dict[str, list[str]] = {}
