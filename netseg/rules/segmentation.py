@@ -390,6 +390,7 @@ def zone_policy_violation(reach: Reachability, where: Mapping[str, Location]) ->
         sm = source_classes[sid]
         lone = sm[0] if len(sm) == 1 else None  # a class of one never counts itself
         services = ServiceSet.none()
+        unioned: dict[int, ServiceSet] = {}
         members: list[Attachment] = []
         first: tuple[Attachment, Any] | None = None
         routes: dict[tuple[str, tuple[str, ...]], Any] = {}
@@ -397,7 +398,9 @@ def zone_policy_violation(reach: Reachability, where: Mapping[str, Location]) ->
             others = [d for d in dm if d is not lone]
             if not others:
                 continue
-            services = services | v.violating
+            if id(v.violating) not in unioned:  # verdicts share their service sets
+                unioned[id(v.violating)] = v.violating
+                services = services | v.violating
             members += others
             key = (v.mode, v.route.routers if v.route is not None else ())
             if first is None or (key not in routes and len(routes) < EXAMPLES):
