@@ -44,6 +44,8 @@ class ShapeRun:
     command: str
     outcome: str  # "ok", "cpu limit", "out of memory", "exit N"
     wall: float | None = None
+    cpu: float | None = None  # user + system seconds of the child (the shared machine's load
+    # moves wall time several-fold; CPU time much less)
     rss_mb: float | None = None
     output_bytes: int | None = None
     findings: int | None = None  # check: findings; reach: pairs (lines)
@@ -60,8 +62,11 @@ def _limits(cpu_s: int, mem_mb: int) -> Callable[[], None]:
     return apply
 
 
-def run_limited(cmd: Sequence[str], cpu_s: int, mem_mb: int) -> tuple[str, float, float, str]:
-    """(outcome, wall, peak RSS in MB, the end of standard error) of one limited child."""
+def run_limited(
+    cmd: Sequence[str], cpu_s: int, mem_mb: int
+) -> tuple[str, float, float, str, float]:
+    """(outcome, wall, peak RSS in MB, the end of standard error, CPU seconds) of one limited
+    child."""
     start = time.perf_counter()
     child = subprocess.Popen(
         list(cmd),
@@ -84,7 +89,7 @@ def run_limited(cmd: Sequence[str], cpu_s: int, mem_mb: int) -> tuple[str, float
         outcome = "out of memory"
     else:
         outcome = f"exit {code}"
-    return outcome, wall, usage.ru_maxrss / 1024, err[-1500:]
+    return outcome, wall, usage.ru_maxrss / 1024, err[-1500:], usage.ru_utime + usage.ru_stime
 
 
 _SUMMARY = re.compile(r'"summary":\s*\{([^}]*)\}')
@@ -121,15 +126,22 @@ def exponent(t0: float, t1: float, g0: int, g1: int) -> float:
     return math.log(t1 / t0) / math.log(g1 / g0)
 
 
+#: Left out of quick mode (CI), where they would take minutes: the long chains' ACL decisions
+#: still grow with the classes (docs/performance.md, "Missed targets").
+QUICK_SKIPPED = ("chain20", "chain50")
+
+
 def plan(quick: bool, only: Sequence[str] = ()) -> list[tuple[str, tuple[int, ...]]]:
     """(shape, sizes) in table order; quick mode uses small sizes (figures meaningless)."""
     out = []
     for shape in shapes.SHAPES:
         if only and shape not in only:
             continue
+        if quick and not only and shape in QUICK_SKIPPED:
+            continue
         router = shape in shapes.ROUTER_SHAPES
         if quick:
-            sizes: tuple[int, ...] = (200, 400) if router else (500, 1000)
+            sizes: tuple[int, ...] = (50, 100) if router else (500, 1000)
         else:
             sizes = shapes.ROUTER_SIZES if router else shapes.ESTATE_SIZES
         out.append((shape, sizes))
@@ -156,10 +168,10 @@ def measure_shapes(
             out = out_dir / f"{shape}-{guests}.json"
             out.unlink(missing_ok=True)
             cmd = [*netseg, "check", str(topo), "--format", "json", "-o", str(out)]
-            outcome, wall, rss, err = run_limited(cmd, cpu_s, mem_mb)
+            outcome, wall, rss, err, cpu = run_limited(cmd, cpu_s, mem_mb)
             row = ShapeRun(shape, guests, "check --format json", outcome)
             if outcome == "ok":
-                row.wall, row.rss_mb = wall, rss
+                row.wall, row.rss_mb, row.cpu = wall, rss, cpu
                 row.output_bytes = out.stat().st_size
                 row.findings = findings_in(out)
                 if prev is not None and prev.wall is not None:
@@ -176,10 +188,10 @@ def measure_shapes(
         topo = shape_input(cache, "flat", guests)
         out = out_dir / "flat-reach.jsonl"
         cmd = [*netseg, "reach", str(topo), "--format", "jsonl", "-o", str(out)]
-        outcome, wall, rss, err = run_limited(cmd, cpu_s * 2, mem_mb)
+        outcome, wall, rss, err, cpu = run_limited(cmd, cpu_s * 2, mem_mb)
         row = ShapeRun("flat", guests, "reach --format jsonl", outcome)
         if outcome == "ok":
-            row.wall, row.rss_mb = wall, rss
+            row.wall, row.rss_mb, row.cpu = wall, rss, cpu
             row.output_bytes = out.stat().st_size
             row.findings = lines_in(out)
             row.met = rss <= TARGET_REACH_RSS_MB
@@ -210,13 +222,16 @@ def _describe(r: ShapeRun) -> str:
         return f"{r.outcome} ({'; '.join(r.notes)})"
     exp = f", exponent {r.exponent:.2f}" if r.exponent is not None else ""
     return (
-        f"{r.wall:.2f} s, {r.rss_mb:.0f} MB, {(r.output_bytes or 0) / 1e6:.2f} MB out, "
+        f"{r.wall:.2f} s ({r.cpu or 0:.2f} s CPU), {r.rss_mb:.0f} MB, {(r.output_bytes or 0) / 1e6:.2f} MB out, "
         f"{r.findings} {'pairs' if r.command.startswith('reach') else 'findings'}{exp}"
     )
 
 
 def table(rows: list[ShapeRun]) -> str:
-    head = ("shape", "guests", "command", "time", "peak RSS", "output", "findings", "exp.", "met?")
+    head = (
+        "shape", "guests", "command", "time", "CPU", "peak RSS", "output", "findings", "exp.",
+        "met?",
+    )  # fmt: skip
     cells = [head]
     for r in rows:
         ok = r.outcome == "ok"
@@ -226,6 +241,7 @@ def table(rows: list[ShapeRun]) -> str:
                 f"{r.guests:,}",
                 r.command,
                 f"{r.wall:.2f} s" if ok and r.wall is not None else r.outcome,
+                f"{r.cpu:.2f} s" if ok and r.cpu is not None else "-",
                 f"{r.rss_mb:.0f} MB" if ok and r.rss_mb is not None else "-",
                 _bytes(r.output_bytes) if ok else "-",
                 f"{r.findings:,}" if r.findings is not None else "-",
