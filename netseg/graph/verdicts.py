@@ -249,11 +249,22 @@ class Verdicts(Attachments):
         return out
 
     # --- verdicts --------------------------------------------------------------------------
+    def _decision_vector(
+        self, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
+    ) -> tuple[int, ...]:
+        """The identities of every router's decision for one side pair (decisions are
+        memoised by each RouterAcl, which keeps them alive, so the identities stay theirs)."""
+        return tuple(id(acl.decide(zs, ms, zd, md)) for acl in self._compiled.values())
+
     def _fixed(
         self, entry: str, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
     ) -> dict[str, ServiceSet]:
-        """Services reaching each router from ``entry`` for one side pair (netseg.graph.routing)."""
-        key = (entry, zs, ms, zd, md)
+        """Services reaching each router from ``entry`` for one side pair (netseg.graph.routing).
+
+        Memoised on what the routers decide for the pair (one decision per router), not on
+        the pair: side pairs that every ACL sees alike share one fixed point, however many
+        ``/32`` entries elsewhere make their match sets differ."""
+        key = (entry, self._decision_vector(zs, ms, zd, md))
         found = self.memo.fixed_points.get(key)
         if found is None:
             compiled = self._compiled
@@ -331,7 +342,7 @@ class Verdicts(Attachments):
             for exit_ in sorted(pd.gateways):
                 if entry[2] == exit_[2]:
                     continue  # same segment: layer 2, not routed
-                key = (entry[0], exit_[0], zs, ms, zd, md)
+                key = (entry[0], exit_[0], self._decision_vector(zs, ms, zd, md))
                 if key in memo:
                     path = memo[key]
                 else:
