@@ -60,8 +60,7 @@ def reference_guest_reaches_management(reach: Reachability) -> dict[tuple[str, s
 
 def reference_zone_policy_violation(reach: Reachability) -> dict[tuple[str, str], ServiceSet]:
     """Per (source, destination zone): the services of every violating pair, leaving out
-    guest to management (guest-reaches-management's) and adjacency only through a
-    destination that listens tagged (that guest's own findings)."""
+    guest to management (guest-reaches-management's)."""
     sources = [a for a in reach.attachments if a.kind in ("guest", "endpoint")]
     destinations = [a for a in reach.attachments if a.kind in ("guest", "endpoint", "management")]
     out: dict[tuple[str, str], ServiceSet] = defaultdict(ServiceSet.none)
@@ -69,13 +68,6 @@ def reference_zone_policy_violation(reach: Reachability) -> dict[tuple[str, str]
         s, d = reach.attachment(p.source), reach.attachment(p.destination)
         if s.kind == "guest" and d.kind == "management":
             continue
-        segment = reach.segment_numbers(s)
-        if p.mode == "l2" and not p.tag_injection:
-            shared = sorted(set(segment) & set(reach.segment_numbers(d)))
-            untagged = [g for g in shared if not reach.tagged_in(s, g)]
-            seg = untagged[0] if untagged else shared[0]
-            if reach.tagged_in(d, seg):
-                continue
         out[(s.ref, f"zone:{d.zone}")] = out[(s.ref, f"zone:{d.zone}")] | p.violating
     return dict(out)
 
