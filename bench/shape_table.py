@@ -169,6 +169,8 @@ def measure_shapes(
             out.unlink(missing_ok=True)
             cmd = [*netseg, "check", str(topo), "--format", "json", "-o", str(out)]
             outcome, wall, rss, err, cpu = run_limited(cmd, cpu_s, mem_mb)
+            if outcome == "ok" and not out.exists():
+                outcome = "no output"  # exit 0 or 1 without a document: a failure too
             row = ShapeRun(shape, guests, "check --format json", outcome)
             if outcome == "ok":
                 row.wall, row.rss_mb, row.cpu = wall, rss, cpu
@@ -189,6 +191,8 @@ def measure_shapes(
         out = out_dir / "flat-reach.jsonl"
         cmd = [*netseg, "reach", str(topo), "--format", "jsonl", "-o", str(out)]
         outcome, wall, rss, err, cpu = run_limited(cmd, cpu_s * 2, mem_mb)
+        if outcome == "ok" and not out.exists():
+            outcome = "no output"
         row = ShapeRun("flat", guests, "reach --format jsonl", outcome)
         if outcome == "ok":
             row.wall, row.rss_mb, row.cpu = wall, rss, cpu
