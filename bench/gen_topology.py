@@ -59,8 +59,16 @@ def generate_topology(
     routers: int = 4,
     seed: int = 1,
     admin_every: int | None = None,
+    hypervisor_mix: tuple[float, float] = (0.6, 0.85),
+    bridge_share: float = 0.1,
+    bridge_admits_all: bool = False,
 ) -> dict[str, Any]:
     """A topology document with the given sizes (see the module docstring).
+
+    ``hypervisor_mix`` gives the cumulative shares of ESXi and ESXi + Hyper-V hosts (the rest
+    are Xen); ``bridge_share`` the share of Xen hosts whose guests sit on a transparent Linux
+    bridge, whose ToR port admits the host's own VLANs or, with ``bridge_admits_all``, every
+    guest VLAN (``bench.shapes`` uses these for the mixed-hypervisor shape).
 
     Guests number 1, 1 + ``admin_every``, 1 + 2 × ``admin_every``, … (at most 20) are in the
     admin zone; the default spreads them over all the guests. The hosts and guests depend only
@@ -193,7 +201,9 @@ def generate_topology(
         mv = mgmt_vlans[rack]
         name = f"h{i:04d}"
         roll = rng.random()
-        kind = "esxi" if roll < 0.6 else "hyperv" if roll < 0.85 else "xen"
+        kind = (
+            "esxi" if roll < hypervisor_mix[0] else "hyperv" if roll < hypervisor_mix[1] else "xen"
+        )
         mgmt_addr = _ip(mv, 10 + i % RACK)
         p_mgmt, p_data = f"{name}-a", f"{name}-b"
         host: dict[str, Any] = {"name": name, "hypervisor": kind}
@@ -266,10 +276,12 @@ def generate_topology(
                 {"name": "eth1", "switch": tor["name"], "port": p_data},
             ]
             guest_switch: dict[str, Any] = {"name": "ovsbr0", "type": "ovs", "uplinks": ["eth1"]}
-            if mistakes < 0.1:
+            if mistakes < bridge_share:
                 guest_switch = {"name": "xenbr1", "type": "bridge", "uplinks": ["eth1"]}
                 # the port admits the host's own VLANs only, so injected tags stay among them
-                data_port["allowed"] = sorted(local_vlans)
+                # (or, for the mixed shape, every guest VLAN: any of them can be injected)
+                if not bridge_admits_all:
+                    data_port["allowed"] = sorted(local_vlans)
             host["vswitches"] = [
                 {"name": "xenbr0", "type": "bridge", "uplinks": ["eth0"]},
                 guest_switch,

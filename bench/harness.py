@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import capture_gen, gen_topology
+from bench import capture_gen, gen_topology, shape_table
 
 REPO = Path(__file__).resolve().parents[1]
 NETSEG = [sys.executable, "-m", "netseg.cli.main"]
@@ -642,6 +642,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where generated inputs are kept (default ~/.cache/netseg-bench)",
     )
     ap.add_argument("--json", type=Path, help="figures file (default CACHE/results-MODE.json)")
+    which = ap.add_mutually_exclusive_group()
+    which.add_argument("--shapes-only", action="store_true", help="only the shape table")
+    which.add_argument("--no-shapes", action="store_true", help="only the figures")
+    ap.add_argument(
+        "--shape",
+        action="append",
+        default=[],
+        choices=shape_table.shapes.SHAPES,
+        help="measure this shape only (repeatable; default every shape)",
+    )
+    ap.add_argument(
+        "--shape-cpu", type=int, default=300, help="CPU seconds allowed per shape run (300)"
+    )
+    ap.add_argument(
+        "--shape-memory", type=int, default=6144, help="address space allowed per run, MB (6144)"
+    )
     args = ap.parse_args(argv)
     sizes = QUICK if args.quick else FULL
     inputs = Inputs(args.cache, sizes, args.quick)
@@ -650,9 +666,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(msg, file=sys.stderr, flush=True)
 
     started = time.perf_counter()
+    figs: list[Figure] = []
+    rows: list[shape_table.ShapeRun] = []
     with tempfile.TemporaryDirectory(prefix="netseg-bench-") as tmp:
-        figs = measure(inputs, Path(tmp), log)
-    print(table(figs))
+        if not args.shapes_only:
+            figs = measure(inputs, Path(tmp), log)
+        if not args.no_shapes:
+            log("estate shapes ...")
+            rows = shape_table.measure_shapes(
+                NETSEG,
+                args.cache,
+                Path(tmp),
+                log,
+                quick=args.quick,
+                only=args.shape,
+                cpu_s=args.shape_cpu,
+                mem_mb=args.shape_memory,
+            )
+    if figs:
+        print(table(figs))
+    if rows:
+        if figs:
+            print()
+        print(shape_table.table(rows))
     out = args.json or args.cache / f"results-{inputs.tag}.json"
     doc = {
         "mode": inputs.tag,
@@ -664,6 +700,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "seconds": round(time.perf_counter() - started, 1),
         "figures": {f.name: asdict(f) for f in figs},
+        "shapes": shape_table.as_json(rows),
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2) + "\n")

@@ -481,7 +481,7 @@ def _targets(r: Refused, before: Analysis) -> Iterator[Finding]:
 
 def _closes(
     text: str, file: str, edits: list[Edit], level: Severity, tried: dict[str, Analysis]
-) -> set[tuple[str, str, str | None]]:
+) -> set[tuple[str, ...]]:
     patched, _ = apply_in_order(text, file, edits)
     return {f.key for f in _analyse_text(patched, file, tried).failing(level)}
 
@@ -492,7 +492,7 @@ def _prune(
     edits: list[Edit],
     level: Severity,
     flows: list[Flow],
-    original_keys: set[tuple[str, str, str | None]],
+    original_keys: set[tuple[str, ...]],
     tried: dict[str, Analysis],
 ) -> list[Edit]:
     """Drop each edit (latest first) whose removal leaves no more failing findings, opens

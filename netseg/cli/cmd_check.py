@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 
 from netseg.analysis import analyse, load
 from netseg.cli.common import add_fail_on, add_format, chosen_format, colour_enabled, write_output
 from netseg.model.topology import Severity
-from netseg.render.findings_json import render_json
+from netseg.render.findings_json import iter_json
 from netseg.render.findings_text import render_text
 from netseg.render.junit import render_junit
-from netseg.render.sarif import render_sarif
+from netseg.render.sarif import iter_sarif
 from netseg.rules.catalogue import CATALOGUE
 
 HELP = "all design findings of a topology (exit 1 when any is at or above --fail-on)"
@@ -30,10 +31,12 @@ def run(args: argparse.Namespace) -> int:
     fail_on = Severity(args.fail_on)
     findings = analysis.findings
     fmt = chosen_format(args)
+    out: str | Iterator[str]
+    # JSON and SARIF are written in chunks as each finding is encoded
     if fmt == "json":
-        out = render_json(topology, findings)
+        out = iter_json(topology, findings)
     elif fmt == "sarif":
-        out = render_sarif(topology, findings)
+        out = iter_sarif(topology, findings)
     elif fmt == "junit":
         design = [r.id for r in CATALOGUE.values() if r.kind == "design"]
         out = render_junit(topology, findings, fail_on, checked_rules=design)

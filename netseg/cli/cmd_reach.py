@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 
 from netseg.analysis import load
 from netseg.cli.common import add_format, chosen_format, colour_enabled, write_output
-from netseg.graph import analyse_reachability
-from netseg.render.reach import render_csv, render_json, render_text
+from netseg.graph import analyse_reachability, class_pairs, stream_pairs, to_pair
+from netseg.render.reach import iter_csv, iter_json, iter_jsonl, iter_summary, render_text
 
 HELP = "reachable pairs with services and path (default: every guest to every management interface)"
-FORMATS = ["text", "json", "csv"]
+FORMATS = ["text", "json", "csv", "jsonl"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,6 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="destinations, same forms (default: management)",
     )
     parser.add_argument("--explain", action="store_true", help="show the path hop by hop")
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="text: list every pair (default: a summary per pair of classes, with counts "
+        "and examples; JSON, JSON Lines and CSV always list every pair)",
+    )
     add_format(parser, FORMATS)
 
 
@@ -40,14 +47,22 @@ def run(args: argparse.Namespace) -> int:
     reach = analyse_reachability(topology)
     sources = reach.select(args.source)
     destinations = reach.select(args.destination)
-    pairs = reach.pairs(sources, destinations)
     fmt = chosen_format(args)
+    out: Iterable[str] | str
+    # JSON, JSON Lines and CSV stream the pairs as they are computed (bounded memory)
     if fmt == "json":
-        out = render_json(topology, pairs, explain=args.explain)
+        pairs = (to_pair(p) for p in stream_pairs(reach, sources, destinations))
+        out = iter_json(topology, pairs, explain=args.explain)
+    elif fmt == "jsonl":
+        out = iter_jsonl(stream_pairs(reach, sources, destinations))
     elif fmt == "csv":
-        out = render_csv(pairs)
+        out = iter_csv(stream_pairs(reach, sources, destinations))
     else:
         colour = args.output in (None, "-") and colour_enabled(sys.stdout)
-        out = render_text(topology, pairs, explain=args.explain, colour=colour)
+        if args.all or args.explain:
+            every = reach.pairs(sources, destinations)
+            out = render_text(topology, every, explain=args.explain, colour=colour)
+        else:
+            out = iter_summary(topology, class_pairs(reach, sources, destinations), colour)
     write_output(out, args.output)
     return 0

@@ -49,10 +49,16 @@ def colour_enabled(stream: object = sys.stdout) -> bool:
     return bool(isatty and isatty())
 
 
-def write_output(data: str | bytes | Iterable[bytes], output: str | None) -> None:
+def write_output(data: str | bytes | Iterable[str] | Iterable[bytes], output: str | None) -> None:
     """Write to standard output, or to ``output`` (see :mod:`netseg.output`: atomic for files,
-    directly into FIFOs and devices, complete or an OutputError)."""
-    _write(data, output)
+    directly into FIFOs and devices, complete or an OutputError). ``data`` may be the
+    renderers' iterator of text chunks (``iter_*``): each is encoded and written as it comes."""
+    if isinstance(data, str | bytes):
+        _write(data, output)
+    else:
+        _write(
+            (chunk.encode("utf-8") if isinstance(chunk, str) else chunk for chunk in data), output
+        )
 
 
 def report_capture_files(tables: CaptureTables, given: list[str] | None = None) -> bool:

@@ -18,24 +18,33 @@ holds them to it): :class:`Reachability` and its values, the selectors, and the 
 evaluator (:func:`policy_allows` for two sides, :func:`zone_intent` for two zones).
 """
 
+from netseg.graph.grain import by_name, class_identity
 from netseg.graph.l2 import UNTAGGED, Hop, Join, Segment
 from netseg.graph.l3 import PrefixIndex, policy_allows, zone_intent
 from netseg.graph.l3 import Side as PolicySide
 from netseg.graph.reach import Attachment, Reachability, ReachablePair, analyse_reachability
 from netseg.graph.select import select
+from netseg.graph.stream import ClassPair, PairParts, class_pairs, stream_pairs, to_pair
 
 __all__ = [
     "UNTAGGED",
     "Attachment",
+    "ClassPair",
     "Hop",
     "Join",
+    "PairParts",
     "PolicySide",
     "PrefixIndex",
     "Reachability",
     "ReachablePair",
     "Segment",
     "analyse_reachability",
+    "by_name",
+    "class_identity",
+    "class_pairs",
     "policy_allows",
     "select",
+    "stream_pairs",
+    "to_pair",
     "zone_intent",
 ]

@@ -48,6 +48,13 @@ class PrefixIndex:
             tuple[int, int, int], tuple[frozenset[int], tuple[tuple[int, int, int], ...]]
         ] = {}
 
+    def names(self) -> list[str]:
+        """Each prefix as written (canonical), by number."""
+        out = [""] * len(self.number)
+        for p, i in self.number.items():
+            out[i] = str(p)
+        return out
+
     @classmethod
     def of_topology(cls, topology: Topology) -> PrefixIndex:
         peers: list[Peer] = []

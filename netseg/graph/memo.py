@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netseg.graph.l2 import Hop, Join, Node
-from netseg.graph.l3 import AclDecision, FirewallDecision
+from netseg.graph.l3 import FirewallDecision
 from netseg.graph.values import Attachment, Profile, Route
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Address, Firewall
@@ -53,8 +53,9 @@ class Memo:
     firewall_intern: dict[str, tuple[Firewall | None, int]] = field(default_factory=dict)
     firewall_numbers: dict[Firewall | None, int] = field(default_factory=dict)
     class_keys: dict[int, tuple[tuple[object, ...], Attachment]] = field(default_factory=dict)
+    # the stable name of each class (netseg.graph.grain), per class key
+    class_identities: dict[tuple[object, ...], str] = field(default_factory=dict)
     # --- decisions and verdicts
-    acl: dict[tuple[object, ...], AclDecision] = field(default_factory=dict)
     firewall: dict[tuple[object, ...], FirewallDecision] = field(default_factory=dict)
     policy: dict[tuple[object, ...], ServiceSet] = field(default_factory=dict)
     allowed: dict[tuple[object, ...], tuple[ServiceSet, object, object]] = field(
@@ -64,10 +65,10 @@ class Memo:
         default_factory=dict
     )
     routed: dict[tuple[object, ...], ServiceSet] = field(default_factory=dict)
-    router_paths: dict[tuple[str, str], list[list[str]]] = field(default_factory=dict)
-    along: dict[tuple[object, ...], tuple[ServiceSet, tuple[AclDecision, ...]]] = field(
-        default_factory=dict
-    )
+    # services reaching each router, per (entry router, side pair): netseg.graph.routing
+    fixed_points: dict[tuple[object, ...], dict[str, ServiceSet]] = field(default_factory=dict)
+    # the evidence's router path, per (entry router, exit router, side pair)
+    first_paths: dict[tuple[object, ...], list[str] | None] = field(default_factory=dict)
     verdict_sets: dict[tuple[int, int], tuple[ServiceSet, ServiceSet, ServiceSet, ServiceSet]] = (
         field(default_factory=dict)
     )

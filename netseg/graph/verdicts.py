@@ -18,13 +18,12 @@ from netseg.graph.attachments import Attachments
 from netseg.graph.l3 import (
     ANY,
     NONE,
-    AclDecision,
     FirewallDecision,
     Side,
-    evaluate_acl,
     evaluate_firewall,
     policy_allows,
 )
+from netseg.graph.routing import RouterAcl, first_path, fixed_point
 from netseg.graph.values import (
     Attachment,
     AttachmentClass,
@@ -35,7 +34,7 @@ from netseg.graph.values import (
     union_services,
 )
 from netseg.model.services import ServiceSet
-from netseg.model.topology import Address, Firewall, Router, RouterInterface, Topology
+from netseg.model.topology import Address, Firewall, RouterInterface, Topology
 
 
 class Verdicts(Attachments):
@@ -45,6 +44,11 @@ class Verdicts(Attachments):
         super().__init__(topology)
         self._gateways: dict[int, list[tuple[RouterInterface, Address]]] = defaultdict(list)
         self._router_graph = self._build_router_graph()
+        self._neighbours: dict[str, list[str]] = {
+            r: sorted(self._router_graph.adj[r]) for r in self._router_graph
+        }
+        # each ACL compiled once, deciding per side pair as that ACL sees it
+        self._compiled = {r.name: RouterAcl(r, self.prefixes) for r in topology.routers}
 
     # --- routers ---------------------------------------------------------------------------
     def _build_router_graph(self) -> nx.Graph:
@@ -71,20 +75,6 @@ class Verdicts(Attachments):
                         g.add_edge(*key, transits=[])
                     g.edges[key]["transits"].append((a.router, a.name, b.router, b.name, seg))
         return g
-
-    def _router_paths(self, r1: str, r2: str) -> list[list[str]]:
-        key = (r1, r2)
-        found = self.memo.router_paths.get(key)
-        if found is None:
-            if r1 == r2:
-                found = [[r1]]
-            else:
-                found = sorted(
-                    (list(p) for p in nx.all_simple_paths(self._router_graph, r1, r2, cutoff=8)),
-                    key=lambda p: (len(p), p),
-                )
-            self.memo.router_paths[key] = found
-        return found
 
     def _transit(self, ra: str, rb: str) -> tuple[str, str, int]:
         """(egress interface of ra, ingress interface of rb, transit segment)."""
@@ -259,12 +249,28 @@ class Verdicts(Attachments):
         return out
 
     # --- verdicts --------------------------------------------------------------------------
-    def _acl(self, router: Router, src: Side, dst: Side) -> AclDecision:
-        key = (router.name, src, dst)
-        found = self.memo.acl.get(key)
+    def _decision_vector(
+        self, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
+    ) -> tuple[int, ...]:
+        """The identities of every router's decision for one side pair (decisions are
+        memoised by each RouterAcl, which keeps them alive, so the identities stay theirs)."""
+        return tuple(id(acl.decide(zs, ms, zd, md)) for acl in self._compiled.values())
+
+    def _fixed(
+        self, entry: str, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
+    ) -> dict[str, ServiceSet]:
+        """Services reaching each router from ``entry`` for one side pair (netseg.graph.routing).
+
+        Memoised on what the routers decide for the pair (one decision per router), not on
+        the pair: side pairs that every ACL sees alike share one fixed point, however many
+        ``/32`` entries elsewhere make their match sets differ."""
+        key = (entry, self._decision_vector(zs, ms, zd, md))
+        found = self.memo.fixed_points.get(key)
         if found is None:
-            found = evaluate_acl(router, src, dst, self.prefixes)
-            self.memo.acl[key] = found
+            compiled = self._compiled
+            found = self.memo.fixed_points[key] = fixed_point(
+                self._neighbours, entry, lambda r: compiled[r].decide(zs, ms, zd, md).services
+            )
         return found
 
     def _through(
@@ -318,48 +324,38 @@ class Verdicts(Attachments):
         found = self.memo.routed.get(key)
         if found is None:
             found = NONE  # this very object when nothing gets through (see _routes)
-            src, dst = Side(zs, ms), Side(zd, md)
             for r1, r2 in sorted(routers):
-                for path in self._router_paths(r1, r2):
-                    through = self._along(path, src, dst)[0]
-                    if through:
-                        found = found | through
+                through = self._fixed(r1, zs, ms, zd, md).get(r2)
+                if through:
+                    found = union_services(found, through)
             self.memo.routed[key] = found
         return found
 
-    def _along(
-        self, path: list[str], src: Side, dst: Side
-    ) -> tuple[ServiceSet, tuple[AclDecision, ...]]:
-        """Services every router of ``path`` lets through, and the decisions up to the
-        first router that stops everything."""
-        through = ANY
-        decisions = []
-        for rname in path:
-            d = self._acl(self._routers[rname], src, dst)
-            decisions.append(d)
-            through = through & d.services
-            if not through:
-                break
-        return through, tuple(decisions)
-
     def _first_route(self, zs: str | None, ps: Profile, zd: str | None, pd: Profile) -> Route:
-        """The first (entry, exit, router path) in order that lets anything through."""
-        src, dst = Side(zs, ps.match), Side(zd, pd.match)
-        memo = self.memo.along
+        """The first (entry, exit) in order with a router path that lets anything through,
+        and its shortest such path (netseg.graph.routing.first_path): the one concrete path
+        the evidence shows."""
+        compiled = self._compiled
+        ms, md = ps.match, pd.match
+        memo = self.memo.first_paths
         for entry in sorted(ps.gateways):
             for exit_ in sorted(pd.gateways):
                 if entry[2] == exit_[2]:
                     continue  # same segment: layer 2, not routed
-                for path in self._router_paths(entry[0], exit_[0]):
-                    # thousands of profile pairs walk the same few paths between the same
-                    # sides; the path lists live in _paths_memo, so their ids stay theirs
-                    key = (id(path), zs, ps.match, zd, pd.match)
-                    found = memo.get(key)
-                    if found is None:
-                        found = memo[key] = self._along(path, src, dst)
-                    through, decisions = found
-                    if through:
-                        return Route(entry, tuple(path), exit_, decisions)
+                key = (entry[0], exit_[0], self._decision_vector(zs, ms, zd, md))
+                if key in memo:
+                    path = memo[key]
+                else:
+                    path = memo[key] = first_path(
+                        self._neighbours,
+                        entry[0],
+                        exit_[0],
+                        lambda r: compiled[r].decide(zs, ms, zd, md).services,
+                        self._fixed(entry[0], zs, ms, zd, md),
+                    )
+                if path is not None:
+                    decisions = tuple(compiled[r].decide(zs, ms, zd, md) for r in path)
+                    return Route(entry, tuple(path), exit_, decisions)
         raise AssertionError("called only when some route lets services through")
 
     def _firewall(self, fw: Firewall | None, side: Side) -> FirewallDecision:

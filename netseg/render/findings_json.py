@@ -6,7 +6,8 @@ carries ``why`` (the waiver's reason) and the document carries ``waived`` (how m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from json.encoder import encode_basestring as _string  # the C escaper where available
 from typing import Any
 
@@ -41,6 +42,16 @@ def topology_to_json(topology: Topology) -> dict[str, str]:
     return {"name": topology.name, "file": topology.file}
 
 
+def classes_table(findings: Iterable[Finding]) -> dict[str, list[str]]:
+    """Every class the findings name, with all its members, once (rules.md, "Grain")."""
+    table: dict[str, list[str]] = {}
+    for f in findings:
+        for cid, members in f.classes.items():
+            if cid not in table:
+                table[cid] = list(members)
+    return dict(sorted(table.items()))
+
+
 def check_document(topology: Topology, findings: Sequence[Finding]) -> dict[str, Any]:
     return {
         "netseg": OUTPUT_VERSION,
@@ -48,12 +59,65 @@ def check_document(topology: Topology, findings: Sequence[Finding]) -> dict[str,
         "summary": severity_counts(findings),
         "waived": sum(1 for f in findings if f.waived),
         "findings": [finding_to_json(f) for f in findings],
+        "classes": classes_table(findings),
     }
+
+
+#: Characters per chunk of streamed output (about a megabyte).
+CHUNK = 1 << 20
+
+
+def chunked(pieces: Iterable[str], size: int = CHUNK) -> Iterator[str]:
+    """The pieces joined into chunks of about ``size`` characters (never an empty chunk)."""
+    buf: list[str] = []
+    n = 0
+    for piece in pieces:
+        buf.append(piece)
+        n += len(piece)
+        if n >= size:
+            yield "".join(buf)
+            buf.clear()
+            n = 0
+    if buf:
+        yield "".join(buf)
+
+
+def iter_items(
+    before: Mapping[str, Any], key: str, items: Iterable[Any], after: Mapping[str, Any]
+) -> Iterator[str]:
+    """The indented text of ``{**before, key: list(items), **after}`` (``dumps_indented``'s),
+    one item at a time, so that no step holds the whole list's text."""
+    head = dumps_indented({**before, key: [0], **after})
+    marker = _string(key) + ": [\n    0\n  ]"
+    at = head.index(marker)
+    start, end = head[: at + len(_string(key)) + 3], head[at + len(marker) - 1 :]
+    sep = start + "\n    "
+    for item in items:
+        yield sep + dumps_indented(item).replace("\n", "\n    ")
+        sep = ",\n    "
+    if sep.startswith(start):
+        yield start + "]" + end[1:]
+    else:
+        yield "\n  " + end
+
+
+def iter_json(topology: Topology, findings: Sequence[Finding]) -> Iterator[str]:
+    """``netseg check --format json`` in chunks: the text of :func:`render_json`, each finding
+    encoded as it is written, the classes table after them."""
+    before = {
+        "netseg": OUTPUT_VERSION,
+        "topology": topology_to_json(topology),
+        "summary": severity_counts(findings),
+        "waived": sum(1 for f in findings if f.waived),
+    }
+    after = {"classes": classes_table(findings)}
+    pieces = iter_items(before, "findings", (finding_to_json(f) for f in findings), after)
+    return chunked(itertools.chain(pieces, ["\n"]))
 
 
 def render_json(topology: Topology, findings: Sequence[Finding]) -> str:
     """``netseg check --format json``: one document, keys in contract order, newline-ended."""
-    return dumps_indented(check_document(topology, findings)) + "\n"
+    return "".join(iter_json(topology, findings))
 
 
 def dumps_indented(value: Any, indent: int = 2) -> str:
@@ -164,4 +228,14 @@ def _encode(o: Any, out: list[str], nl: str, step: str) -> None:
         _encode(str(o), out, nl, step)  # default=str
 
 
-__all__ = ["check_document", "dumps_indented", "finding_to_json", "render_json", "topology_to_json"]
+__all__ = [
+    "check_document",
+    "chunked",
+    "classes_table",
+    "dumps_indented",
+    "finding_to_json",
+    "iter_items",
+    "iter_json",
+    "render_json",
+    "topology_to_json",
+]

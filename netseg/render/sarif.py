@@ -15,13 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 from netseg.model.topology import Severity, Topology
 from netseg.render import OUTPUT_VERSION
+from netseg.render.findings_json import chunked
 from netseg.rules.catalogue import CATALOGUE, help_text
 from netseg.rules.finding import Finding, RuleInfo
 
@@ -86,7 +87,7 @@ def _help_markdown(info: RuleInfo) -> str:
 
 
 def fingerprint(f: Finding) -> str:
-    key = "\0".join((f.rule, f.subject, f.object or ""))
+    key = "\0".join(f.key)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
@@ -115,6 +116,22 @@ def _result(f: Finding, index: int | None, uris: dict[str, str]) -> dict[str, An
             "references": list(f.references),
         },
     }
+    opening = f.evidence.get("opening")
+    if isinstance(opening, dict) and opening.get("line"):
+        # the element a change would close (rules.md, "Grain"), beside the subject's line
+        result["relatedLocations"] = [
+            {
+                "id": 1,
+                "physicalLocation": {
+                    "artifactLocation": {
+                        "uri": uris.get(opening.get("file", ""), uris[""]),
+                        "uriBaseId": "%SRCROOT%",
+                    },
+                    "region": {"startLine": opening["line"]},
+                },
+                "message": {"text": f"opened by {opening['ref']}"},
+            }
+        ]
     if index is not None:
         result["ruleIndex"] = index
     if f.waived:
@@ -128,11 +145,30 @@ def sarif_document(
     rules = list(CATALOGUE.values())
     index = {r.id: i for i, r in enumerate(rules)}
     topology_uri = artifact_uri(topology.file, base)
+    uris = _uris(topology, findings, base)
+    return _document(topology, topology_uri, rules, index, uris, findings)
+
+
+def _uris(topology: Topology, findings: Sequence[Finding], base: Path | None) -> dict[str, str]:
     # one URI per file, not per finding: resolving paths dominates on large estates
-    uris = {"": topology_uri}
+    uris = {"": artifact_uri(topology.file, base)}
     for f in findings:
         if f.location.file not in uris:
             uris[f.location.file] = artifact_uri(f.location.file, base)
+        opening = f.evidence.get("opening")
+        if isinstance(opening, dict) and opening.get("file") and opening["file"] not in uris:
+            uris[opening["file"]] = artifact_uri(opening["file"], base)
+    return uris
+
+
+def _document(
+    topology: Topology,
+    topology_uri: str,
+    rules: list[RuleInfo],
+    index: dict[str, int],
+    uris: dict[str, str],
+    findings: Sequence[Finding],
+) -> dict[str, Any]:
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -170,8 +206,40 @@ def render_sarif(topology: Topology, findings: Sequence[Finding], base: Path | N
     Written compact (no indentation): SARIF is read by services that limit upload sizes, and
     Python's JSON encoder is several times faster without indentation on large estates.
     """
-    doc = sarif_document(topology, findings, base)
-    return json.dumps(doc, ensure_ascii=False, default=str, separators=(",", ":")) + "\n"
+    return "".join(iter_sarif(topology, findings, base))
 
 
-__all__ = ["LEVELS", "artifact_uri", "fingerprint", "render_sarif", "sarif_document"]
+def iter_sarif(
+    topology: Topology, findings: Sequence[Finding], base: Path | None = None
+) -> Iterator[str]:
+    """:func:`render_sarif` in chunks: each result encoded as it is written."""
+    doc = sarif_document(topology, [], base)
+    uris = _uris(topology, findings, base)
+    index = {r.id: i for i, r in enumerate(CATALOGUE.values())}
+    doc["runs"][0]["results"] = [0]
+    text = json.dumps(doc, ensure_ascii=False, default=str, separators=(",", ":"))
+    head, _, tail = text.partition('"results":[0]')
+
+    def pieces() -> Iterator[str]:
+        sep = head + '"results":['
+        for f in findings:
+            yield sep + json.dumps(
+                _result(f, index.get(f.rule), uris),
+                ensure_ascii=False,
+                default=str,
+                separators=(",", ":"),
+            )
+            sep = ","
+        yield (sep if sep != "," else "") + "]" + tail + "\n"
+
+    return chunked(pieces())
+
+
+__all__ = [
+    "LEVELS",
+    "artifact_uri",
+    "fingerprint",
+    "iter_sarif",
+    "render_sarif",
+    "sarif_document",
+]

@@ -12,7 +12,7 @@ and SARIF's ``tool.driver.rules`` print it, :func:`check_policy_rules` rejects u
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -40,8 +40,8 @@ _SEGMENTATION: tuple[_Entry, ...] = (
         CRITICAL,
         "Guest reaches the privileged domain",
         "a guest can send, by any path, to a privileged-domain interface on services the "
-        "policy does not allow; one finding per (guest, management interface), with the "
-        "services and the path",
+        "policy does not allow; one finding per (source class, management class), with the "
+        "services, the paths and the opening element (see Grain)",
         (
             "STIG ESXI-80-000198",
             "seed (Xen: do not let users reach dom0; Hyper-V: separate management network)",
@@ -411,6 +411,26 @@ INTERPRETATION: tuple[str, ...] = (
     "`switch:NAME` (its ports), `router:NAME` (its interfaces). Waived findings stay listed "
     "with the reason, are not counted in the summary, and never fail a run.",
     "Findings are sorted by severity (worst first), then rule, subject and object.",
+    "Grain: `guest-reaches-management` is reported per (guest class, management class), "
+    "`zone-policy-violation` per (source class, zone) and `guest-on-management-segment` per "
+    "(guest class, segment). A class is the attachments that share kind, zone, segments "
+    "(and whether each is joined tagged only), address profile (the prefixes their addresses "
+    "match and the gateways they use) and, for management interfaces, the host firewall's "
+    "rules. The subject (and, for a management class, the object) is the first member in "
+    "name order, so a class of one reads as a single entity. The evidence adds `sources` "
+    "(and `destinations` for a management class): `class` (a stable name, `class:` and 12 "
+    "hex digits of what defines the class, never of its members), `count` and the first 10 "
+    "`examples`; `routes` (one per route kind: mode, routers, the ACL lines that let it "
+    "through, a path); and `opening`, the element a change would close (routed: the first "
+    "router's ACL line that lets it through; adjacent: the port group, port or NIC by which "
+    "the destination joins the segment, or the source's own tagging port group or bridge "
+    "when it must tag its frames), with its `file` and `line`. `netseg check --format json` "
+    "lists every member once in a top-level `classes` table (class name to members). A "
+    "finding's identity, for `diff` and SARIF fingerprints, is (rule, source class, "
+    "destination class or zone or segment): it stays when members join or leave. A waiver "
+    "waives a class finding when it (or several) covers every member of the source class; "
+    "naming one member of a larger class leaves the finding reported for the others. "
+    "`guest-can-tag-management-vlan` and `guest-observes-management` stay per guest.",
     "`management-firewall-missing` fires for every host without `firewall`.",
     "`management-firewall-permissive`: `default: allow`; an allow from `any` or from a "
     "prefix of length 0; from a zone that is not privileged; or from a prefix that contains "
@@ -487,6 +507,8 @@ def finding(
     object: str | None = None,
     evidence: Mapping[str, Any] | None = None,
     severity: Severity | None = None,
+    identity: tuple[str, ...] = (),
+    classes: Mapping[str, Sequence[str]] | None = None,
 ) -> Finding:
     """The one way a rule makes a finding: severity (unless a rule raises its own, as
     ``observed-address-spoofing`` does for a claimed management address) and references come
@@ -505,6 +527,8 @@ def finding(
         location,
         info.references,
         evidence if evidence is not None else {},
+        identity=identity,
+        classes=classes if classes is not None else {},
     )
 
 

@@ -75,10 +75,27 @@ def apply_policy(topology: Topology, findings: Iterable[Finding]) -> list[Findin
     for f in findings:
         if f.rule in overrides and overrides[f.rule] is not f.severity:
             f = replace(f, severity=overrides[f.rule])
-        for w in by_rule.get(f.rule, ()):
-            if w.subject == f.subject or w.subject in selectors.get(f.subject, ()):
-                f = replace(f, waived=True, waiver_why=w.why or "waived")
-                break
+        rule_waivers = by_rule.get(f.rule, ())
+        if rule_waivers:
+            # a finding made per class is waived when its waivers cover every member of the
+            # source class (rules.md, "Grain"); naming one member leaves the others reported
+            members = f.classes.get(f.identity[0], (f.subject,)) if f.identity else (f.subject,)
+            why = ""
+            for m in members:
+                covering = next(
+                    (
+                        w
+                        for w in rule_waivers
+                        if w.subject == m or w.subject in selectors.get(m, ())
+                    ),
+                    None,
+                )
+                if covering is None:
+                    why = ""
+                    break
+                why = why or covering.why or "waived"
+            if why:
+                f = replace(f, waived=True, waiver_why=why)
         out.append(f)
     return sort_findings(out)
 

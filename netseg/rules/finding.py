@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -45,11 +45,19 @@ class Finding:
     evidence: Mapping[str, Any] = field(default_factory=dict, hash=False)
     waived: bool = False
     waiver_why: str = ""
+    #: A finding made per class (rules.md, "Grain"): the classes' stable names, which are its
+    #: identity, and every member of each (the JSON output's top-level ``classes`` table).
+    identity: tuple[str, ...] = ()
+    classes: Mapping[str, Sequence[str]] = field(default_factory=dict, hash=False, compare=False)
 
     @property
-    def key(self) -> tuple[str, str, str | None]:
-        """Identity across versions of a topology (diff): rule, subject, object — not line."""
-        return (self.rule, self.subject, self.object)
+    def key(self) -> tuple[str, ...]:
+        """Identity across versions of a topology (diff, SARIF fingerprints), never the line:
+        rule and classes for a finding made per class (stable when members join or leave),
+        else rule, subject and object."""
+        if self.identity:
+            return (self.rule, *self.identity)
+        return (self.rule, self.subject, self.object or "")
 
     def __str__(self) -> str:
         waived = " (waived)" if self.waived else ""

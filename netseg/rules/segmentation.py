@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from netseg.collector import collector_paused
-from netseg.graph import UNTAGGED, Attachment, Reachability, ReachablePair
+from netseg.graph import (
+    UNTAGGED,
+    Attachment,
+    Reachability,
+    ReachablePair,
+    by_name,
+    class_identity,
+)
 from netseg.model import refs
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Location, Topology
@@ -71,6 +78,90 @@ class Context:
     reach: Reachability
     guests: Sequence[Attachment]
     management: Sequence[Attachment]
+    where: Mapping[str, Location]
+
+
+def locations(topology: Topology) -> dict[str, Location]:
+    """Where each entity a path names is declared (for the opening element's FILE:LINE)."""
+    out: dict[str, Location] = {}
+    for sw in topology.switches:
+        out[refs.switch(sw.name)] = sw.location
+        for port in sw.ports:
+            out[refs.switch(sw.name, port.name)] = port.location
+    for h in topology.hosts:
+        out[refs.host(h.name)] = h.location
+        for n in h.nics:
+            out[refs.nic(h.name, n.name)] = n.location
+        for vs in h.vswitches:
+            out[refs.vswitch(h.name, vs.name)] = vs.location
+            for pg in vs.portgroups:
+                out[refs.portgroup(h.name, vs.name, pg.name)] = pg.location
+        for m in h.management:
+            out[m.ref] = m.location
+        if h.firewall is not None:
+            for k, rule in enumerate(h.firewall.allow, start=1):
+                out[f"firewall:{h.name}/{k}"] = rule.location
+            out[f"firewall:{h.name}/default"] = h.firewall.location
+    for g in topology.guests:
+        for gn in g.nics:
+            out[gn.ref] = gn.location
+    for e in topology.endpoints:
+        out[e.ref] = e.location
+    for r in topology.routers:
+        out[refs.router(r.name)] = r.location
+        out[f"acl:{r.name}/default"] = r.location
+        for i in r.interfaces:
+            out[i.ref] = i.location
+        for line in r.acl:
+            out[f"acl:{r.name}/{line.index + 1}"] = line.location
+    return out
+
+
+def _opening(
+    where: Mapping[str, Location], p: ReachablePair, route_lines: Sequence[str]
+) -> dict[str, Any]:
+    """The element a change would close (rules.md, "Grain"): routed, the ACL line that lets it
+    through at the first router; adjacent, the source's own tagging port when it must tag its
+    frames, else the port group (or port, NIC) by which the destination joins the segment."""
+    ref = ""
+    if p.mode == "l3" and route_lines:
+        ref = route_lines[0]
+    else:
+        hops = [h.ref for h in p.path]
+        if p.tag_injection and len(hops) > 1:
+            ref = hops[1]
+        elif p.destination in hops:
+            k = hops.index(p.destination)
+            ref = hops[k - 1] if k > 0 else p.destination
+    loc = where.get(ref)
+    out: dict[str, Any] = {"ref": ref}
+    if loc is not None and loc.line > 0:
+        out["file"], out["line"] = loc.file, loc.line
+    return out
+
+
+def _routes(p: ReachablePair) -> list[str]:
+    """The ACL lines (``acl:ROUTER/N``) that let the pair's services through, in path order."""
+    return [h.ref for h in p.path if h.ref.startswith("acl:")]
+
+
+def _side(
+    reach: Reachability, members: Sequence[Attachment], classes: dict[str, list[str]]
+) -> tuple[dict[str, Any], str]:
+    """A finding's side: its class's stable name, count and first examples in name order;
+    every member goes to the finding's classes table (JSON writes it once)."""
+    ordered = by_name(members)
+    cid = class_identity(reach, ordered[0])
+    classes.setdefault(cid, [a.ref for a in ordered])
+    return {"class": cid, "count": len(ordered), "examples": classes[cid][:EXAMPLES]}, cid
+
+
+def _ref(a: Attachment) -> str:
+    return a.ref
+
+
+def _more(n: int, what: str) -> str:
+    return f" and {n - 1} more {what}" if n > 1 else ""
 
 
 def segmentation_findings(
@@ -80,7 +171,7 @@ def segmentation_findings(
     rule, or of ``rules`` only."""
     guests = [a for a in reach.attachments if a.kind == "guest"]
     management = [a for a in reach.attachments if a.kind == "management"]
-    context = Context(topology, reach, guests, management)
+    context = Context(topology, reach, guests, management, locations(topology))
     findings: list[Finding] = []
     with collector_paused():
         for rule_id, check in SEGMENTATION.items():
@@ -102,16 +193,34 @@ def _on(services: ServiceSet) -> str:
 
 
 def guest_reaches_management(
-    reach: Reachability, guests: Sequence[Attachment], management: Sequence[Attachment]
+    reach: Reachability,
+    guests: Sequence[Attachment],
+    management: Sequence[Attachment],
+    where: Mapping[str, Location],
 ) -> list[Finding]:
+    """One finding per (guest class, management class) with services the policy does not
+    allow (rules.md, "Grain"): subject and object are the first members in name order."""
     out = []
-    for p in reach.pairs(guests, management, violating_only=True):
-        s, d = reach.attachment(p.source), reach.attachment(p.destination)
+    for sm, dm, v in reach.class_verdicts(guests, management):
+        if not v.violating:
+            continue
+        classes: dict[str, list[str]] = {}
+        sources, scid = _side(reach, sm, classes)
+        destinations, dcid = _side(reach, dm, classes)
+        s, d = (
+            reach.attachment(sources["examples"][0]),
+            reach.attachment(destinations["examples"][0]),
+        )
+        p = reach.make_pair(s, d, v)
+        lines = _routes(p)
         out.append(
-            _finding(
+            catalogue.finding(
                 "guest-reaches-management",
-                f"{name(reach, s)} reaches {name(reach, d)} {_how(p)} {_on(p.violating)}",
-                s,
+                f"{name(reach, s)}{_more(len(sm), 'guests of its class')} reaches "
+                f"{name(reach, d)}{_more(len(dm), 'management interfaces of its class')} "
+                f"{_how(p)} {_on(p.violating)}",
+                s.ref,
+                s.location,
                 d.ref,
                 {
                     "services": p.violating.items(),
@@ -121,41 +230,65 @@ def guest_reaches_management(
                     "via": list(p.via),
                     "tag_injection": p.tag_injection,
                     "path": _path(p),
+                    "sources": sources,
+                    "destinations": destinations,
+                    "routes": [{"mode": p.mode, "via": list(p.via), "lines": lines}],
+                    "opening": _opening(where, p, lines),
                 },
+                identity=(scid, dcid),
+                classes=classes,
             )
         )
     return out
 
 
 def guest_on_management_segment(
-    reach: Reachability, guests: Sequence[Attachment], management: Sequence[Attachment]
+    reach: Reachability,
+    guests: Sequence[Attachment],
+    management: Sequence[Attachment],
+    where: Mapping[str, Location],
 ) -> list[Finding]:
+    """One finding per (guest class, segment holding a management interface)."""
     mgmt_in = _by_segment(reach, management)
-    out = []
+    groups: dict[tuple[tuple[object, ...], int], list[Attachment]] = {}
     for g in guests:
         for seg in reach.segment_numbers(g):
-            here = mgmt_in.get(seg)
-            if not here:
-                continue
-            first = here[0]
-            more = f" and {len(here) - 1} more" if len(here) > 1 else ""
-            label = reach.segments[seg].label
-            out.append(
-                _finding(
-                    "guest-on-management-segment",
-                    f"{name(reach, g)} is in the same L2 segment ({label}) as "
-                    f"{name(reach, first)}{more}",
-                    g,
-                    first.ref,
-                    {
-                        "segment": label,
-                        "management": [m.ref for m in here[:EXAMPLES]],
-                        "count": len(here),
-                        "mode": "l2",
-                        "path": [h.ref for h in reach.segment_path(g, first, seg)],
-                    },
-                )
+            if seg in mgmt_in:
+                groups.setdefault((reach.class_key(g.ref), seg), []).append(g)
+    out = []
+    for (_, seg), members in groups.items():
+        here = mgmt_in[seg]
+        classes: dict[str, list[str]] = {}
+        sources, scid = _side(reach, members, classes)
+        g = reach.attachment(sources["examples"][0])
+        first = here[0]
+        more = f" and {len(here) - 1} more" if len(here) > 1 else ""
+        label = reach.segments[seg].label
+        path = [h.ref for h in reach.segment_path(g, first, seg)]
+        opening = path[1] if len(path) > 2 else g.ref
+        loc = where.get(opening)
+        out.append(
+            catalogue.finding(
+                "guest-on-management-segment",
+                f"{name(reach, g)}{_more(len(members), 'guests of its class')} is in the same "
+                f"L2 segment ({label}) as {name(reach, first)}{more}",
+                g.ref,
+                g.location,
+                first.ref,
+                {
+                    "segment": label,
+                    "management": [m.ref for m in here[:EXAMPLES]],
+                    "count": len(here),
+                    "mode": "l2",
+                    "path": path,
+                    "sources": sources,
+                    "opening": {"ref": opening}
+                    | ({"file": loc.file, "line": loc.line} if loc and loc.line > 0 else {}),
+                },
+                identity=(scid, f"segment:{label}"),
+                classes=classes,
             )
+        )
     return out
 
 
@@ -236,140 +369,91 @@ def guest_observes_management(
     return out
 
 
-def zone_policy_violation(reach: Reachability) -> list[Finding]:
-    """One finding per (source, destination zone), aggregating the destinations; pairs from a
-    guest to a management interface are guest-reaches-management's."""
+def zone_policy_violation(reach: Reachability, where: Mapping[str, Location]) -> list[Finding]:
+    """One finding per (source class, destination zone), the destinations of every class of
+    that zone gathered; pairs from a guest to a management interface are
+    guest-reaches-management's."""
     sources = [a for a in reach.attachments if a.kind in ("guest", "endpoint")]
     destinations = [a for a in reach.attachments if a.kind in ("guest", "endpoint", "management")]
-    # Contributions per (source class, destination zone), in verdict order. A class's members
-    # behave alike, so each member's aggregate is the class's, except for members that are
-    # themselves among the destinations (left out of their own examples and count).
-    contributions: dict[tuple[int, str], list[_Contribution]] = {}
-    classes: dict[int, list[Attachment]] = {}
+    contributions: dict[tuple[int, str], list[tuple[list[Attachment], Any]]] = {}
+    source_classes: dict[int, list[Attachment]] = {}
     for sm, dm, v in reach.class_verdicts(sources, destinations):
-        violating = v.violating
-        if not violating:
+        if not v.violating:
             continue
-        zone = dm[0].zone or ""
-        # guests reaching a management interface are guest-reaches-management's
-        no_guests = dm[0].kind == "management"
-        classes[id(sm)] = sm
-        contributions.setdefault((id(sm), zone), []).append(
-            _Contribution(violating, dm, v, no_guests)
-        )
-    agg: dict[tuple[str, str], list[Any]] = {}
-    ids: dict[int, frozenset[int]] = {}
-
-    def ids_of(members: list[Attachment]) -> frozenset[int]:
-        found = ids.get(id(members))
-        if found is None:
-            found = ids[id(members)] = frozenset(id(a) for a in members)
-        return found
-
-    for (sid, zone), cs in contributions.items():
-        sm = classes[sid]
-        mine = ids_of(sm)
-        # members among some contribution's first destinations: folded one by one
-        special = {id(d) for c in cs for d in c.dm[: EXAMPLES + 1] if id(d) in mine}
-        # members a same-zone contribution contains: one less in its count
-        inside: dict[int, list[int]] = defaultdict(list)
-        for k, c in enumerate(cs):
-            if _same_zone(sm, c, zone):
-                for a in mine & ids_of(c.dm):
-                    inside[a].append(k)
-        generic = {g: _fold(cs, None, zone, sm, g, ids_of) for g in (False, True)}
-        for s in sm:
-            is_guest = s.kind == "guest"
-            if id(s) in special:
-                entry = _fold(cs, s, zone, sm, is_guest, ids_of)
-            else:
-                entry = generic[is_guest]
-                if entry is not None:
-                    count = entry[3] - sum(1 for k in inside.get(id(s), ()) if cs[k].applies(s))
-                    entry = [s, entry[1], entry[2], count, entry[4]]
-            if entry is not None:
-                agg[(s.ref, zone)] = entry
+        if dm[0].kind == "management" and sm[0].kind == "guest":
+            continue  # guest-reaches-management's
+        source_classes[id(sm)] = sm
+        contributions.setdefault((id(sm), dm[0].zone or ""), []).append((dm, v))
     order = {a.ref: i for i, a in enumerate(reach.attachments)}
-    out = []
-    for (_, zone), (s, services, examples, count, (d, v)) in sorted(
-        agg.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])
-    ):
-        p = reach.make_pair(s, d, v)
+    rows = []
+    for (sid, zone), cs in contributions.items():
+        sm = source_classes[sid]
+        lone = sm[0] if len(sm) == 1 else None  # a class of one never counts itself
+        services = ServiceSet.none()
+        unioned: dict[int, ServiceSet] = {}
+        members: list[Attachment] = []
+        first: tuple[Attachment, Any] | None = None
+        routes: dict[tuple[str, tuple[str, ...]], Any] = {}
+        for dm, v in cs:
+            others = [d for d in dm if d is not lone]
+            if not others:
+                continue
+            if id(v.violating) not in unioned:  # verdicts share their service sets
+                unioned[id(v.violating)] = v.violating
+                services = services | v.violating
+            members += others
+            key = (v.mode, v.route.routers if v.route is not None else ())
+            if first is None or (key not in routes and len(routes) < EXAMPLES):
+                lowest = min(others, key=_ref)
+                first = first or (lowest, v)
+                routes.setdefault(key, (lowest, v))
+        if first is None:
+            continue
+        classes: dict[str, list[str]] = {}
+        src_side, scid = _side(reach, sm, classes)
+        s = reach.attachment(src_side["examples"][0])
+        dests = by_name(members)
+        d = dests[0]
+        p = reach.make_pair(s, d, next(v for dm, v in cs if any(x is d for x in dm)))
+        route_list = []
+        for rd, rv in routes.values():
+            rp = reach.make_pair(s, rd, rv) if rd is not s else p
+            route_list.append(
+                {"mode": rp.mode, "via": list(rp.via), "lines": _routes(rp), "path": _path(rp)}
+            )
+        lines = _routes(p)
+        count = len(dests)
         more = f" and {count - 1} more" if count > 1 else ""
-        out.append(
-            _finding(
-                "zone-policy-violation",
-                f"{name(reach, s)} can send to zone {zone} ({name(reach, d)}{more}) "
-                f"{_how(p)} {_on(services)}, which the policy does not allow",
-                s,
-                refs.zone(zone),
-                {
-                    "services": services.items(),
-                    "destinations": [e.ref for e in examples],
-                    "count": count,
-                    "mode": p.mode,
-                    "via": list(p.via),
-                    "tag_injection": p.tag_injection,
-                    "path": _path(p),
-                },
+        rows.append(
+            (
+                (order[s.ref], zone),
+                catalogue.finding(
+                    "zone-policy-violation",
+                    f"{name(reach, s)}{_more(len(sm), 'of its class')} can send to zone {zone} "
+                    f"({name(reach, d)}{more}) {_how(p)} {_on(services)}, which the policy "
+                    "does not allow",
+                    s.ref,
+                    s.location,
+                    refs.zone(zone),
+                    {
+                        "services": services.items(),
+                        "destinations": [e.ref for e in dests[:EXAMPLES]],
+                        "count": count,
+                        "mode": p.mode,
+                        "via": list(p.via),
+                        "tag_injection": p.tag_injection,
+                        "path": _path(p),
+                        "sources": src_side,
+                        "routes": route_list,
+                        "opening": _opening(where, p, lines),
+                    },
+                    identity=(scid, refs.zone(zone)),
+                    classes=classes,
+                ),
             )
         )
-    return out
-
-
-class _Contribution:
-    """One class verdict towards a zone, as zone-policy-violation aggregates it."""
-
-    __slots__ = ("dm", "no_guests", "v", "violating")
-
-    def __init__(self, violating: ServiceSet, dm: list[Attachment], v: Any, no_guests: bool):
-        self.violating = violating
-        self.dm = dm
-        self.v = v
-        self.no_guests = no_guests
-
-    def applies(self, s: Attachment) -> bool:
-        return not (self.no_guests and s.kind == "guest")
-
-
-def _same_zone(sm: list[Attachment], c: _Contribution, zone: str) -> bool:
-    """Whether the contribution's sources (after leaving guests out for a management
-    destination) are of the destination zone: only then can a source be among them."""
-    first = next((s for s in sm if c.applies(s)), None)
-    return first is not None and first.zone == zone
-
-
-def _fold(
-    cs: list[_Contribution],
-    s: Attachment | None,
-    zone: str,
-    sm: list[Attachment],
-    is_guest: bool,
-    ids_of: Callable[[list[Attachment]], frozenset[int]],
-) -> list[Any] | None:
-    """The aggregate [source, services, examples, count, (first destination, verdict)] of one
-    member ``s`` over its class's contributions to one zone, or of a member found among no
-    destination (``s`` None; ``is_guest`` says which contributions apply)."""
-    entry: list[Any] | None = None
-    for c in cs:
-        if c.no_guests and is_guest:
-            continue
-        dm = c.dm
-        others = [d for d in dm[: EXAMPLES + 1] if d is not s][:EXAMPLES]
-        if not others:
-            continue
-        count = len(dm)
-        if s is not None and id(s) in ids_of(dm) and _same_zone(sm, c, zone):
-            count -= 1
-        if entry is None:
-            entry = [s, c.violating, others, count, (others[0], c.v)]
-        else:
-            if c.violating is not entry[1]:
-                entry[1] = entry[1] | c.violating
-            if len(entry[2]) < EXAMPLES:
-                entry[2] = (entry[2] + others)[:EXAMPLES]
-            entry[3] += count
-    return entry
+    rows.sort(key=lambda t: t[0])
+    return [f for _, f in rows]
 
 
 def native_vlan_carries_guests(
@@ -509,9 +593,11 @@ def _services(topology: Topology, m: Attachment) -> frozenset[str]:
 #: Rule id -> its check, in the order of rules.md (the design rules' half of the registry;
 #: the declarations are in netseg.rules.catalogue).
 SEGMENTATION: Mapping[str, Callable[[Context], list[Finding]]] = {
-    "guest-reaches-management": lambda c: guest_reaches_management(c.reach, c.guests, c.management),
+    "guest-reaches-management": lambda c: guest_reaches_management(
+        c.reach, c.guests, c.management, c.where
+    ),
     "guest-on-management-segment": lambda c: guest_on_management_segment(
-        c.reach, c.guests, c.management
+        c.reach, c.guests, c.management, c.where
     ),
     "guest-can-tag-management-vlan": lambda c: guest_can_tag_management_vlan(
         c.reach, c.guests, c.management
@@ -519,7 +605,7 @@ SEGMENTATION: Mapping[str, Callable[[Context], list[Finding]]] = {
     "guest-observes-management": lambda c: guest_observes_management(
         c.topology, c.reach, c.guests, c.management
     ),
-    "zone-policy-violation": lambda c: zone_policy_violation(c.reach),
+    "zone-policy-violation": lambda c: zone_policy_violation(c.reach, c.where),
     "native-vlan-carries-guests": lambda c: native_vlan_carries_guests(
         c.topology, c.reach, c.guests, c.management
     ),

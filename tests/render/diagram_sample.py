@@ -87,7 +87,7 @@ guests:
   - {name: ids, host: esx01, zone: admin, nics: [{portgroup: sniffer}]}
   - {name: "web02 <b>&amp;", host: xen1, zone: web, nics: [{vswitch: xenbr10, address: 198.51.100.22/26}]}
   - {name: "tool\\\\", host: xen1, zone: web, nics: [{vswitch: xenbr0}]}
-  - {name: waived-vm, host: xen1, zone: web, nics: [{vswitch: xenbr0}]}
+  - {name: waived-vm, host: xen1, zone: web, nics: [{vswitch: xenbr0, address: 203.0.113.20/26}]}
   - {name: "a/b c", host: hv01, zone: web, nics: [{vswitch: External, vlan: 10}]}
 """
 

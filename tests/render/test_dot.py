@@ -253,28 +253,28 @@ def test_highlighted_findings_respect_waivers() -> None:
 
 
 def test_a_finding_per_class_draws_an_edge_per_member_pair() -> None:
-    """Findings made per (source class, destination class) with their members (the grain
-    the scaling work moves to) still draw one red edge per guest and interface."""
-    import dataclasses
-
+    """A finding made per (source class, destination class) stands for every member pair:
+    each guest of its source class gets a red edge to each interface of its destination
+    class, not only the finding's subject to its object."""
+    from netseg.graph import Reachability
     from netseg.render.dot import node_id
+    from tests.conftest import example_topologies
 
-    topology = mixed()
-    analysis = analyse(topology)
-    single = [f for f in analysis.findings if f.rule == "guest-reaches-management" and not f.waived]
-    assert len(single) >= 2
-    first, second = single[0], single[1]
-    merged = dataclasses.replace(
-        first,
-        evidence={
-            **first.evidence,
-            "members": {"subjects": [first.subject, second.subject], "objects": [first.object]},
-        },
-    )
-    per_class = render_dot(topology, analysis.reachability, [merged])
-    edges = finding_edges(per_class)
-    guests = {netseg.model.refs.last(first.subject)[0], netseg.model.refs.last(second.subject)[0]}
-    for g in guests:
-        assert any(
-            e.startswith(f"{node_id('guest:' + g)} -> {node_id(first.object)}") for e in edges
-        ), g
+    multi = 0
+    for topology in [mixed(), *(netseg.load(p) for p in example_topologies())]:
+        reach = Reachability(topology)
+        analysis = analyse(topology, reach, rules=HIGHLIGHT_RULES)
+        edges = finding_edges(render_dot(topology, reach, list(analysis.findings)))
+        for f in analysis.findings:
+            if f.rule != "guest-reaches-management" or f.waived:
+                continue
+            sources, targets = f.classes[f.identity[0]], f.classes[f.identity[1]]
+            multi += len(sources) > 1 or len(targets) > 1
+            for source in sources:
+                guest = netseg.model.refs.last(source)[0]
+                for target in targets:
+                    assert any(
+                        e.startswith(f"{node_id('guest:' + guest)} -> {node_id(target)}")
+                        for e in edges
+                    ), (topology.name, source, target)
+    assert multi, "no class with several members among the examples: the test proves nothing"
