@@ -12,6 +12,8 @@ command -v go >/dev/null 2>&1 || missing="$missing golang-go"
 [ -d /usr/share/gocode/src/github.com/vmware/govmomi/simulator ] || missing="$missing golang-github-vmware-govmomi-dev"
 command -v virsh >/dev/null 2>&1 || missing="$missing libvirt-clients"
 command -v ovsdb-server >/dev/null 2>&1 || missing="$missing openvswitch-switch"
+command -v nft >/dev/null 2>&1 || missing="$missing nftables"
+command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 [ -z "$missing" ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -115,12 +115,8 @@ def diff(
     # A finding is the same in both versions when its identity is (rule and classes for a
     # finding made per class: stable when members join or leave), or, when the class itself
     # changed (a VLAN added to its segments), when rule, subject and object are.
-    old_keys = {k for f in old_analysis.findings for k in _identities(f)}
-    new_keys = {k for f in new_analysis.findings for k in _identities(f)}
-    new_findings = tuple(f for f in new_analysis.findings if old_keys.isdisjoint(_identities(f)))
-    fixed_findings = tuple(f for f in old_analysis.findings if new_keys.isdisjoint(_identities(f)))
+    old_keys = {k for f in old_analysis.findings for k in f.identities}
+    new_keys = {k for f in new_analysis.findings for k in f.identities}
+    new_findings = tuple(f for f in new_analysis.findings if old_keys.isdisjoint(f.identities))
+    fixed_findings = tuple(f for f in old_analysis.findings if new_keys.isdisjoint(f.identities))
     return TopologyDiff(old, new, added, removed, changed, new_findings, fixed_findings)
-
-
-def _identities(f: Finding) -> tuple[tuple[str, ...], ...]:
-    return (f.key, ("subject", f.rule, f.subject, f.object or ""))

@@ -409,7 +409,7 @@ def fix(
     topo = _load_text(original, file)
     before = analyse(topo)
     flows = intended_flows(before.reachability)
-    original_keys = {f.key for f in before.findings}
+    original_keys = {k for f in before.findings for k in f.identities}
     tried: dict[str, Analysis] = {original: before}
 
     state = _State([], original, before)
@@ -434,7 +434,7 @@ def fix(
                     result = _analyse_text(text, file, tried)
                 except NetsegError:
                     continue
-                new = [f for f in result.findings if f.key not in original_keys]
+                new = [f for f in result.findings if original_keys.isdisjoint(f.identities)]
                 lost = lost_flows(flows, result.reachability)
                 if new or lost:
                     refused[cand.key] = Refused(cand, tuple(lost), tuple(new))
@@ -510,7 +510,7 @@ def _prune(
             continue
         if (
             {f.key for f in result.failing(level)} <= target
-            and not [f for f in result.findings if f.key not in original_keys]
+            and not [f for f in result.findings if original_keys.isdisjoint(f.identities)]
             and not lost_flows(flows, result.reachability)
         ):
             kept = trial

@@ -58,6 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Above this many guests the report leaves the fix search to `netseg fix`.
+FIX_GUEST_LIMIT = 500
+
+
 def run(args: argparse.Namespace) -> int:
     if not args.capture and (args.at or args.vlan is not None):
         print("netseg: --at and --vlan describe --capture files; give --capture", file=sys.stderr)
@@ -88,7 +92,14 @@ def run(args: argparse.Namespace) -> int:
             svg = None  # the report says there is no diagram; findings matter more
     fixes: FixResult | None = None
     note = "Left out (--no-fix)."
-    if not args.no_fix:
+    if not args.no_fix and len(topology.guests) > FIX_GUEST_LIMIT:
+        # the search re-analyses the estate once per candidate edit: minutes on a large one,
+        # which a review page must not wait for; `netseg fix` runs it on its own
+        note = (
+            f"Left out: {len(topology.guests):,} guests (the report searches for fixes up to "
+            f"{FIX_GUEST_LIMIT:,}); run `netseg fix {args.topology}`."
+        )
+    elif not args.no_fix:
         try:
             fixes = fix(args.topology)  # check's default threshold, high
         except NetsegError as exc:

@@ -59,6 +59,13 @@ class Finding:
             return (self.rule, *self.identity)
         return (self.rule, self.subject, self.object or "")
 
+    @property
+    def identities(self) -> tuple[tuple[str, ...], ...]:
+        """Every key under which two versions' findings are the same finding: its identity,
+        or, when its class itself changed (a VLAN added to its segments), rule, subject and
+        object. ``diff`` and ``fix`` match findings through these."""
+        return (self.key, ("subject", self.rule, self.subject, self.object or ""))
+
     def __str__(self) -> str:
         waived = " (waived)" if self.waived else ""
         return f"[{self.severity}] {self.rule}: {self.message}{waived}"

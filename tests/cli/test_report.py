@@ -187,3 +187,16 @@ def test_report_without_fix_says_so(tmp_path: Path) -> None:
     page = out.read_text(encoding="utf-8")
     assert 'id="fix-edits"' not in page
     assert "Left out (--no-fix)." in page
+
+
+def test_report_leaves_the_fix_search_to_netseg_fix_on_a_large_estate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import netseg.cli.cmd_report as cmd_report
+
+    monkeypatch.setattr(cmd_report, "FIX_GUEST_LIMIT", 2)
+    out = tmp_path / "r.html"
+    assert main(["report", TOPOLOGY, "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert 'id="fix-edits"' not in page
+    assert "(the report searches for fixes up to 2); run `netseg fix" in page
