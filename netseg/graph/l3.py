@@ -144,15 +144,25 @@ class AclDecision:
 
 def evaluate_acl(router: Router, src: Side, dst: Side, prefixes: PrefixIndex) -> AclDecision:
     """First match per service, for every service at once (see the module docstring)."""
+    return first_match(
+        (
+            line
+            for line in router.acl
+            if peer_matches(line.source, src, prefixes, False)
+            and peer_matches(line.destination, dst, prefixes, False)
+        ),
+        router.default,
+    )
+
+
+def first_match(matching: Iterable[AclLine], default: str) -> AclDecision:
+    """The ACL's decision from the lines that match both sides, in order: each line decides
+    the services no earlier line decided; what no line decides follows the router's default.
+    The one fold of an ordered ACL, whoever found the matching lines."""
     undecided = ANY
     permitted = NONE
     lines: list[AclLine | None] = []
-    for line in router.acl:
-        if not (
-            peer_matches(line.source, src, prefixes, False)
-            and peer_matches(line.destination, dst, prefixes, False)
-        ):
-            continue
+    for line in matching:
         taken = undecided & line.services
         if not taken:
             continue
@@ -162,7 +172,7 @@ def evaluate_acl(router: Router, src: Side, dst: Side, prefixes: PrefixIndex) ->
         undecided = undecided - taken
         if not undecided:
             break
-    if undecided and router.default == "permit":
+    if undecided and default == "permit":
         permitted = permitted | undecided
         lines.append(None)
     return AclDecision(permitted, tuple(lines))

@@ -24,9 +24,9 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from netseg.graph.l3 import ANY, NONE, AclDecision, PrefixIndex
+from netseg.graph.l3 import AclDecision, PrefixIndex, first_match
 from netseg.model.services import PROTOCOLS, ServiceSet
-from netseg.model.topology import AclLine, Router
+from netseg.model.topology import Router
 
 Acl = Callable[[str], ServiceSet]
 
@@ -214,9 +214,6 @@ class RouterAcl:
     def _evaluate(
         self, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
     ) -> AclDecision:
-        undecided = ANY
-        permitted = NONE
-        used: list[AclLine | None] = []
         skey = (zs, ms)
         lines = self._by_source.get(skey)
         if lines is None:
@@ -225,24 +222,14 @@ class RouterAcl:
                 for (szone, snum), dst, line in self._lines
                 if (szone is None or szone == zs) and (snum is None or snum in ms)
             )
-        for (dzone, dnum), line in lines:
-            if dzone is not None and dzone != zd:
-                continue
-            if dnum is not None and dnum not in md:
-                continue
-            taken = undecided & line.services
-            if not taken:
-                continue
-            if line.action == "permit":
-                permitted = permitted | taken
-                used.append(line)
-            undecided = undecided - taken
-            if not undecided:
-                break
-        if undecided and self.router.default == "permit":
-            permitted = permitted | undecided
-            used.append(None)
-        return AclDecision(permitted, tuple(used))
+        return first_match(
+            (
+                line
+                for (dzone, dnum), line in lines
+                if (dzone is None or dzone == zd) and (dnum is None or dnum in md)
+            ),
+            self.router.default,
+        )
 
 
 __all__ = ["RouterAcl", "first_path", "fixed_point"]
