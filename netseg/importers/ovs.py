@@ -55,6 +55,21 @@ __all__ = [
 # a port with no tag and no trunks: Open vSwitch's trunk of every VLAN, written explicitly
 OVS_DEFAULT = {"trunk": "all", "native": 0}
 VSCTL_TIMEOUT = 20  # seconds: a database that does not answer is an error, not a hang
+# What an administrator collects, and what --db asks: the four tables, one JSON object each.
+COLLECT = (
+    "--format=json",
+    "list",
+    "Open_vSwitch",
+    "--",
+    "list",
+    "Bridge",
+    "--",
+    "list",
+    "Port",
+    "--",
+    "list",
+    "Interface",
+)
 TUNNEL_TYPES = frozenset(
     {"vxlan", "geneve", "gre", "ip6gre", "stt", "lisp", "erspan", "ip6erspan", "gtpu", "bareudp"}
 )
@@ -566,23 +581,7 @@ def read_live(db_address: str) -> OvsDatabase:
         raise ImportSourceError(
             where, f"no OVS database socket at {db_address[5:]} (is ovsdb-server running?)"
         )
-    argv = [
-        "ovs-vsctl",
-        f"--db={db_address}",
-        f"--timeout={VSCTL_TIMEOUT}",
-        "--format=json",
-        "list",
-        "Open_vSwitch",
-        "--",
-        "list",
-        "Bridge",
-        "--",
-        "list",
-        "Port",
-        "--",
-        "list",
-        "Interface",
-    ]
+    argv = ["ovs-vsctl", f"--db={db_address}", f"--timeout={VSCTL_TIMEOUT}", *COLLECT]
     try:
         done = subprocess.run(
             argv, capture_output=True, text=True, timeout=VSCTL_TIMEOUT + 10, check=False

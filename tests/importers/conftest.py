@@ -150,20 +150,9 @@ class OvsDb:
 
     def lists(self) -> str:
         """What an administrator collects: the four tables, one JSON object each."""
-        return self.vsctl(
-            "--format=json",
-            "list",
-            "Open_vSwitch",
-            "--",
-            "list",
-            "Bridge",
-            "--",
-            "list",
-            "Port",
-            "--",
-            "list",
-            "Interface",
-        )
+        from netseg.importers.ovs import COLLECT
+
+        return self.vsctl(*COLLECT)
 
 
 @pytest.fixture
