@@ -21,8 +21,9 @@ from netseg.cli.main import main
 from netseg.importers import ImportRequest, run_import
 from netseg.topology import loads
 from netseg.topology.dump import dumps
-from tests.conftest import CORPUS, DATA, UPDATE_GOLDEN
+from tests.conftest import CORPUS, DATA
 from tests.importers import netbox_fixtures as fx
+from tests.importers.conftest import check_golden as shared_check_golden
 
 GOLDEN = DATA / "golden" / "imports" / "netbox"
 SAMPLES = CORPUS / "imports" / "netbox" / "pynetbox"
@@ -45,12 +46,7 @@ def _import(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 
 def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE_GOLDEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"no golden file {path}; run with UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(encoding="utf-8")
+    shared_check_golden(text, GOLDEN / name)
 
 
 def _warnings(err: str) -> str:

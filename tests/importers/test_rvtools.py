@@ -20,8 +20,9 @@ from netseg.importers import ImportRequest, run_import
 from netseg.importers.rvtools import _read_with_calamine, _read_with_openpyxl
 from netseg.topology import loads
 from netseg.topology.dump import dumps
-from tests.conftest import CORPUS, DATA, UPDATE_GOLDEN
+from tests.conftest import CORPUS, DATA
 from tests.importers import rvtools_fixtures as fx
+from tests.importers.conftest import check_golden as shared_check_golden
 
 GOLDEN = DATA / "golden" / "imports" / "rvtools"
 REAL = CORPUS / "imports" / "rvtools"
@@ -43,12 +44,7 @@ def _import(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, s
 
 
 def _golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE_GOLDEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.exists(), f"no golden file {path}; run with UPDATE_GOLDEN=1 and review it"
-    assert text == path.read_text(encoding="utf-8")
+    shared_check_golden(text, GOLDEN / name)
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,8 @@ from netseg.importers.switch import SwitchImporter, read_config
 from netseg.importers.switch.build import expand_port
 from netseg.importers.switch.junos import flatten
 from netseg.model.vlans import VlanSet
-from tests.conftest import CORPUS, DATA, UPDATE_GOLDEN
+from tests.conftest import CORPUS, DATA
+from tests.importers.conftest import check_golden as shared_check_golden
 
 FIXTURES = DATA / "imports" / "switch"
 GOLDEN = DATA / "golden" / "imports" / "switch"
@@ -50,12 +51,7 @@ def imported(*inputs: Path, **options: str):  # type: ignore[no-untyped-def]
 
 
 def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE_GOLDEN:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.is_file(), f"golden {path} missing: run with UPDATE_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8")
+    shared_check_golden(text, GOLDEN / name)
 
 
 def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

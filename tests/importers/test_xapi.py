@@ -21,7 +21,8 @@ from netseg.errors import ImportSourceError
 from netseg.importers import ImportRequest, run_import
 from netseg.importers.xapi import FIELDS, parse_value
 from netseg.topology import loads
-from tests.conftest import CORPUS, DATA, UPDATE_GOLDEN
+from tests.conftest import CORPUS, DATA
+from tests.importers.conftest import check_golden
 
 FIXTURES = DATA / "imports" / "xapi"
 GOLDEN = DATA / "golden" / "imports" / "xapi"
@@ -40,13 +41,7 @@ def _import(*paths: Path) -> Any:
 
 
 def _golden(name: str, text: str, tmp_path: Path) -> None:
-    golden = GOLDEN / name
-    if UPDATE_GOLDEN:
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"no golden {golden}; run with UPDATE_GOLDEN=1 and review it"
-    assert text == golden.read_text(encoding="utf-8"), (
-        "import changed: review, then UPDATE_GOLDEN=1"
-    )
+    check_golden(text, GOLDEN / name)
     out = tmp_path / "pool.yaml"
     out.write_text(text, encoding="utf-8")
     assert main(["validate", str(out)]) == 0
