@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from netseg.importers import ImportRequest, run_import
+from bench.imports import peak_rss_mib, timed_import
 
 RULES = 40  # enabled inbound rules of a Windows Server host, roughly
 
@@ -169,12 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="netseg-bench-hyperv-") as tmp:
         paths = generate(Path(tmp), args.hosts, args.vms_per_host)
         size = sum(Path(p).stat().st_size for p in paths)
-        started = time.perf_counter()
-        cpu = time.process_time()
-        result = run_import("hyperv", ImportRequest(tuple(paths)), name="bench", json_form=True)
-        seconds = time.perf_counter() - started
-        cpu = time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        timed = timed_import("hyperv", paths)
+    result, seconds, cpu, peak = timed.result, timed.seconds, timed.cpu, peak_rss_mib()
     print(
         f"import hyperv: {result.counts['hosts']} hosts, {result.counts['guests']} guests "
         f"from {len(paths)} files ({size / 1e6:.0f} MB): {seconds:.1f} s ({cpu:.1f} s CPU), peak RSS {peak:.0f} MiB, "

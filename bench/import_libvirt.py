@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-from netseg.importers import ImportRequest, run_import
+from bench.imports import peak_rss_mib, timed_import
 
 PORTGROUPS = range(110, 120)  # portgroup vlanN on the OVS network, one VLAN each
 DEFAULT = " default='yes'"
@@ -157,10 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         folders = generate(root, args.hosts, args.vms_per_host)
         generated = time.perf_counter() - started
         os.sync()  # an administrator's files are on disk: time no write-back of the generator's
-        started, cpu = time.perf_counter(), time.process_time()
-        result = run_import("libvirt", ImportRequest(tuple(folders)), name="bench", json_form=True)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        timed = timed_import("libvirt", folders)
+    result, seconds, cpu, rss = timed.result, timed.seconds, timed.cpu, peak_rss_mib()
     print(
         f"import libvirt: {result.counts['hosts']} hosts, {result.counts['guests']} guests, "
         f"{len(result.warnings)} warnings in {seconds:.1f} s ({cpu:.1f} s CPU; generated in {generated:.1f} s), "

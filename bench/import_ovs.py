@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from netseg.importers import ImportRequest, run_import
+from bench.imports import peak_rss_mib, timed_import
 
 # the columns `ovs-vsctl --format=json list` prints in Open vSwitch 3.1 (the bench's realism:
 # the importer reads a few of them and must skip the rest)
@@ -155,10 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         folders = generate(root, args.hosts, args.ports_per_host)
         generated = time.perf_counter() - started
         os.sync()  # an administrator's files are on disk: time no write-back of the generator's
-        started, cpu = time.perf_counter(), time.process_time()
-        result = run_import("ovs", ImportRequest(tuple(folders)), name="bench", json_form=True)
-        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        timed = timed_import("ovs", folders)
+    result, seconds, cpu, rss = timed.result, timed.seconds, timed.cpu, peak_rss_mib()
     print(
         f"import ovs: {result.counts['hosts']} hosts, {result.counts['guests']} guests, "
         f"{len(result.warnings)} warnings in {seconds:.1f} s ({cpu:.1f} s CPU; generated in {generated:.1f} s), "

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from netseg.importers import ImportRequest, run_import
+from bench.imports import peak_rss_mib, timed_import
 
 DIALECTS = ("ios", "nxos", "eos", "junos")
 VLANS = (10, 20, 30, 40)
@@ -174,15 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         inputs, hosts_file = generate(Path(tmp), args.switches, args.hosts, args.guests)
-        start, cpu = time.perf_counter(), time.process_time()
-        result = run_import(
-            "switch",
-            ImportRequest(tuple(inputs), {"hosts_from": str(hosts_file)}),
-            name="fabric",
-            json_form=True,
-        )
-        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        timed = timed_import("switch", inputs, {"hosts_from": str(hosts_file)}, name="fabric")
+    result, seconds, cpu, rss_mb = timed.result, timed.seconds, timed.cpu, peak_rss_mib()
     document = json.loads(result.text)
     cabled = sum(1 for h in document["hosts"] for n in h["nics"] if n.get("port"))
     links = len(document.get("links", []))

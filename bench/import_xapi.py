@@ -10,15 +10,13 @@ them as one topology (JSON, checked by the loader) and prints the seconds and th
 from __future__ import annotations
 
 import argparse
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import TextIO
 from xml.sax.saxutils import quoteattr
 
-from netseg.importers import ImportRequest, run_import
+from bench.imports import peak_rss_mib, timed_import
 
 GUEST_VLANS = range(20, 30)
 
@@ -236,12 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="netseg-bench-xapi-") as tmp:
         paths = generate(Path(tmp), args.hosts, args.vms_per_host, args.pool_size)
         size = sum(Path(p).stat().st_size for p in paths)
-        started = time.perf_counter()
-        cpu = time.process_time()
-        result = run_import("xapi", ImportRequest(tuple(paths)), name="bench", json_form=True)
-        seconds = time.perf_counter() - started
-        cpu = time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        timed = timed_import("xapi", paths)
+    result, seconds, cpu, peak = timed.result, timed.seconds, timed.cpu, peak_rss_mib()
     print(
         f"import xapi: {result.counts['hosts']} hosts, {result.counts['guests']} guests "
         f"from {len(paths)} dumps ({size / 1e6:.0f} MB): {seconds:.1f} s ({cpu:.1f} s CPU), peak RSS {peak:.0f} MiB, "
