@@ -116,7 +116,9 @@ def lines_in(path: Path) -> int:
 def shape_input(cache: Path, shape: str, guests: int) -> Path:
     path = cache / f"shape-{shape}-{guests}g.json"
     if not path.exists():
-        tmp = path.with_name(path.name + ".part")
+        # A name of this process's own: two benchmark runs sharing a cache must not write
+        # into one half-finished file.
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
         tmp.write_text(json.dumps(shapes.generate_shape(shape, guests), separators=(",", ":")))
         tmp.replace(path)
     return path
