@@ -76,12 +76,18 @@ def test_the_stream_is_the_pair_list(estate: tuple[Topology, Reachability]) -> N
         }
         text = "".join(iter_json(topology, iter(got)))
         assert text == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        # the summary counts every pair once
+        # the summary partitions the pairs: each class pair's members pair exactly as it says
         summary = class_pairs(reach, sources, destinations)
         assert sum(c.pairs for c in summary) == len(expected)
-        assert {(s, d) for c in summary for s in c.sources for d in c.destinations if s != d} >= {
-            (p.source, p.destination) for p in expected
-        }
+        by_ends = {(p.source, p.destination): p for p in expected}
+        for c in summary:
+            members = [(s, d) for s in c.sources for d in c.destinations if s != d]
+            assert len(members) == c.pairs
+            for s, d in members:
+                p = by_ends.pop((s, d))
+                assert (p.services, p.allowed, p.violating) == (c.services, c.allowed, c.violating)
+                assert (p.mode, p.via, p.tag_injection) == (c.mode, c.via, c.tag_injection)
+        assert not by_ends
         tail = "".join(iter_summary(topology, summary)).splitlines()[-1]
         assert (f"{len(expected):,} reachable pair" in tail) or not expected
         # the listing of every pair (--all, --explain): the table of the pair list
