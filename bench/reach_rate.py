@@ -19,20 +19,26 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bench.shape_table import shape_input
-from netseg.graph import analyse_reachability, stream_rows
+from netseg.graph import analyse_reachability, class_pairs, stream_rows
+from netseg.graph.reach import Attachment, Reachability
+from netseg.model.topology import Topology
 from netseg.render.reach import iter_csv, iter_jsonl, iter_text
 from netseg.topology import load
 
 
 def _chunks(
-    fmt: str, topo: object, reach: object, sources: list, destinations: list
+    fmt: str,
+    topology: Topology,
+    reach: Reachability,
+    sources: list[Attachment],
+    destinations: list[Attachment],
 ) -> Iterable[bytes]:
-    rows = stream_rows(reach, sources, destinations)  # type: ignore[arg-type]
-    if fmt == "jsonl":
-        return iter_jsonl(rows)
-    if fmt == "csv":
-        return iter_csv(rows)
-    return iter_text(topo, reach, sources, destinations)  # type: ignore[arg-type]
+    """The command's chunks (``text``: the ``--all`` table)."""
+    if fmt == "text":
+        rows = stream_rows(reach, sources, destinations, paths=False)
+        return iter_text(topology, class_pairs(reach, sources, destinations), rows)
+    rows = stream_rows(reach, sources, destinations)
+    return iter_jsonl(rows) if fmt == "jsonl" else iter_csv(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--shape", default="flat")
     ap.add_argument("--guests", type=int, default=10_000)
-    ap.add_argument("--format", choices=["jsonl", "csv", "text"], default="jsonl")
+    ap.add_argument(
+        "--format", choices=["jsonl", "csv", "text"], default="jsonl", help="text: the --all table"
+    )
     ap.add_argument("--from", dest="source", default="guests")
     ap.add_argument("--to", dest="destination", default="management")
     ap.add_argument(
