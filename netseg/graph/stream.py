@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 #: one host's port group towards every destination are reused by its guests).
 REST_CACHE = 200_000
 #: Plan entries (destinations of every kept plan) kept before the plans are dropped.
-PLAN_CACHE = 400_000
+PLAN_CACHE = 100_000
 
 
 #: One reachable pair: (source, destination, class verdict, head, rest); ``head + rest`` is the

@@ -191,7 +191,7 @@ class _Template:
 
 
 #: Plan entries whose encoded lines are kept before the templates are dropped.
-_TEMPLATES = 400_000
+_TEMPLATES = 100_000
 #: Lines joined in one piece (a row of 50,000 destinations is written in pieces).
 _BLOCK = 2048
 
