@@ -19,8 +19,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from bench.shape_table import shape_input
-from netseg.graph import analyse_reachability, class_pairs, stream_rows
-from netseg.graph.reach import Attachment, Reachability
+from netseg.graph import (
+    Attachment,
+    Reachability,
+    analyse_reachability,
+    class_pairs,
+    stream_rows,
+)
 from netseg.model.topology import Topology
 from netseg.render.reach import iter_csv, iter_jsonl, iter_text
 from netseg.topology import load

@@ -34,6 +34,7 @@ from netseg.graph.stream import (
     stream_rows,
     to_pair,
 )
+from netseg.graph.values import Verdict
 
 __all__ = [
     "UNTAGGED",
@@ -49,6 +50,7 @@ __all__ = [
     "RowPlan",
     "Segment",
     "SourceRow",
+    "Verdict",
     "analyse_reachability",
     "by_name",
     "class_identity",

@@ -26,8 +26,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring as _string  # the C escaper where available
 from typing import Any
 
-from netseg.graph import Attachment, ClassPair, Hop, ReachablePair, RowPlan, SourceRow
-from netseg.graph.values import Verdict
+from netseg.graph import (
+    Attachment,
+    ClassPair,
+    Hop,
+    ReachablePair,
+    RowPlan,
+    SourceRow,
+    Verdict,
+)
 from netseg.model import refs
 from netseg.model.topology import Topology
 from netseg.render.findings_json import chunked, dumps_indented
