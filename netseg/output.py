@@ -155,7 +155,9 @@ def _atomic(target: Path, name: str) -> Iterator[Output]:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as e:
-        raise OutputError(name, _reason(e)) from None
+        # /proc, a read-only mount: the file is written beside its target or not at all
+        why = f"no temporary file can be made in {directory} ({e.strerror or e})"
+        raise OutputError(name, f"cannot be written: {why}; {fate}") from None
     try:
         yield Output(fd, name, fate)
         try:

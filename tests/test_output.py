@@ -189,3 +189,14 @@ def test_a_failed_stream_says_how_much_was_written(monkeypatch: pytest.MonkeyPat
         "standard output: cannot be written: the reader closed the pipe; "
         "the output is incomplete (cut after 1,048,576 bytes)"
     )
+
+
+def test_a_file_in_a_folder_that_takes_no_new_file_is_one_message() -> None:
+    """/proc/version exists and is a regular file, but nothing can be created beside it: the
+    message says why instead of a bare 'No such file or directory'."""
+    if not Path("/proc/version").is_file():
+        pytest.skip("/proc (a folder where no file can be created) is not mounted")
+    with pytest.raises(OutputError) as caught:
+        output.write_output("x", "/proc/version")
+    assert "cannot be written: no temporary file can be made in /proc" in str(caught.value)
+    assert str(caught.value).endswith("; it is left as it was")
