@@ -62,6 +62,8 @@ def test_the_stream_is_the_pair_list(estate: tuple[Topology, Reachability]) -> N
         got = [to_pair(p) for p in stream_pairs(reach, sources, destinations)]
         assert got == expected
         assert [p.path for p in got] == [p.path for p in expected]
+        only = stream_pairs(reach, sources, destinations, violating_only=True)
+        assert [to_pair(p) for p in only] == reach.pairs(sources, destinations, violating_only=True)
         # JSON Lines: one object per pair, the keys and values of the JSON document's pairs
         lines = b"".join(iter_jsonl(stream_rows(reach, sources, destinations))).splitlines()
         assert [json.loads(line) for line in lines] == [pair_to_json(p) for p in expected]
