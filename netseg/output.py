@@ -11,10 +11,13 @@ One module for every command's ``-o/--output``, ``--evidence`` and standard outp
 * ``-`` (or no path) is standard output, written directly.
 
 Data goes to the operating system in bounded chunks (:data:`CHUNK`), each write checked: a
-short or failed write raises :class:`~netseg.errors.OutputError` (exit code 2), as does a path
-that cannot be written (a missing or read-only folder, a directory); the target is then left
-as it was. Files get the permissions an ordinary write would give them (``0666`` less the
-umask), whatever wrote them.
+short or failed write (a full disk, a closed pipe: ``EPIPE`` is an error here, not a silent
+death by ``SIGPIPE``) raises :class:`~netseg.errors.OutputError` (exit code 2), as does a path
+that cannot be written (a missing or read-only folder, a directory). The message says what
+became of the output: a file is left as it was (or not created); a stream (standard output, a
+pipe, a device) has an incomplete output, and the message says after how many bytes. Files get
+the permissions an ordinary write would give them (``0666`` less the umask), whatever wrote
+them.
 """
 
 from __future__ import annotations
@@ -38,16 +41,28 @@ CHUNK = 1 << 20
 
 
 def _reason(e: OSError) -> str:
+    if e.errno == errno.EPIPE:
+        return "cannot be written: the reader closed the pipe"
     return f"cannot be written: {e.strerror or e}"
 
 
 class Output:
-    """A checked, unbuffered binary sink: :meth:`write` writes everything or raises."""
+    """A checked, unbuffered binary sink: :meth:`write` writes everything or raises.
+    ``fate`` says what a failed write leaves (for the message): ``None`` for a stream, whose
+    output is then incomplete; else the sentence for the file (left as it was, not created)."""
 
-    def __init__(self, fd: int | None, name: str) -> None:
+    def __init__(self, fd: int | None, name: str, fate: str | None = None) -> None:
         self.fd = fd
         self.name = name
+        self.fate = fate
         self.written = 0
+
+    def _failed(self, reason: str) -> OutputError:
+        if self.fate is not None:
+            return OutputError(self.name, f"{reason}; {self.fate}")
+        return OutputError(
+            self.name, f"{reason}; the output is incomplete (cut after {self.written:,} bytes)"
+        )
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         view = memoryview(data).cast("B")
@@ -56,9 +71,9 @@ class Output:
             try:
                 n = self._write(piece)
             except OSError as e:
-                raise OutputError(self.name, _reason(e)) from None
+                raise self._failed(_reason(e)) from None
             if not n or n < 0:
-                raise OutputError(self.name, "cannot be written: the write was refused")
+                raise self._failed("cannot be written: the write was refused")
             self.written += n
             view = view[n:]
 
@@ -136,17 +151,20 @@ def _atomic(target: Path, name: str) -> Iterator[Output]:
     directory = target.parent
     if not directory.is_dir():
         raise OutputError(name, f"cannot be written: the folder {directory} does not exist")
+    fate = "it is left as it was" if target.exists() else "it was not created"
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as e:
-        raise OutputError(name, _reason(e)) from None
+        # /proc, a read-only mount: the file is written beside its target or not at all
+        why = f"no temporary file can be made in {directory} ({e.strerror or e})"
+        raise OutputError(name, f"cannot be written: {why}; {fate}") from None
     try:
-        yield Output(fd, name)
+        yield Output(fd, name, fate)
         try:
             os.fsync(fd)
         except OSError as e:
             if e.errno not in (errno.EINVAL, errno.EOPNOTSUPP, errno.ENOTSUP):
-                raise OutputError(name, _reason(e)) from None
+                raise OutputError(name, f"{_reason(e)}; {fate}") from None
         # mkstemp creates 0600; give the file the permissions an ordinary write would have
         umask = os.umask(0)
         os.umask(umask)
@@ -156,7 +174,7 @@ def _atomic(target: Path, name: str) -> Iterator[Output]:
         try:
             os.replace(tmp, target)
         except OSError as e:
-            raise OutputError(name, _reason(e)) from None
+            raise OutputError(name, f"{_reason(e)}; {fate}") from None
     except BaseException:
         if fd >= 0:
             os.close(fd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
@@ -139,3 +140,63 @@ def test_evidence_has_the_permissions_of_other_outputs(
     main(["replay", TOPOLOGY, INCIDENT, "--at", "tor1:Eth1/11", "--evidence", str(evidence),
           "--format", "json", "-o", str(report)])  # fmt: skip
     assert _mode(evidence) == _mode(report) == _ordinary_mode()
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["replaced", "new"])
+def test_a_disk_that_fills_mid_file_leaves_the_file_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exists: bool
+) -> None:
+    """ENOSPC after the first megabyte: the error says the file is left as it was (or was not
+    created), and it is; no temporary file stays behind."""
+    target = tmp_path / "pairs.jsonl"
+    if exists:
+        target.write_text("old\n")
+    real_write = os.write
+    calls = []
+
+    def fills_up(fd: int, data: bytes | memoryview) -> int:
+        calls.append(len(data))
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(output.os, "write", fills_up)
+    chunks = (b"x" * 1000 + b"\n" for _ in range(3000))  # 3 MB, written in 1 MB pieces
+    with pytest.raises(OutputError) as caught:
+        output.write_output(chunks, target)
+    fate = "it is left as it was" if exists else "it was not created"
+    assert str(caught.value) == f"{target}: cannot be written: No space left on device; {fate}"
+    assert [p.name for p in tmp_path.iterdir()] == (["pairs.jsonl"] if exists else [])
+    if exists:
+        assert target.read_text() == "old\n"
+
+
+def test_a_failed_stream_says_how_much_was_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Standard output cannot be taken back: the message says the output is incomplete."""
+    writes = iter([output.CHUNK, OSError(errno.EPIPE, os.strerror(errno.EPIPE))])
+
+    def write(fd: int, data: bytes | memoryview) -> int:
+        step = next(writes)
+        if isinstance(step, OSError):
+            raise step
+        return step
+
+    monkeypatch.setattr(output.os, "write", write)
+    monkeypatch.setattr(output, "_stdout_fd", lambda: 1)
+    with pytest.raises(OutputError) as caught:
+        output.write_output(b"y" * (3 * output.CHUNK), None)
+    assert str(caught.value) == (
+        "standard output: cannot be written: the reader closed the pipe; "
+        "the output is incomplete (cut after 1,048,576 bytes)"
+    )
+
+
+def test_a_file_in_a_folder_that_takes_no_new_file_is_one_message() -> None:
+    """/proc/version exists and is a regular file, but nothing can be created beside it: the
+    message says why instead of a bare 'No such file or directory'."""
+    if not Path("/proc/version").is_file():
+        pytest.skip("/proc (a folder where no file can be created) is not mounted")
+    with pytest.raises(OutputError) as caught:
+        output.write_output("x", "/proc/version")
+    assert "cannot be written: no temporary file can be made in /proc" in str(caught.value)
+    assert str(caught.value).endswith("; it is left as it was")

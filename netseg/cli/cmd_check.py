@@ -10,8 +10,8 @@ from netseg.analysis import analyse, load
 from netseg.cli.common import add_fail_on, add_format, chosen_format, colour_enabled, write_output
 from netseg.model.topology import Severity
 from netseg.render.findings_json import iter_json
-from netseg.render.findings_text import render_text
-from netseg.render.junit import render_junit
+from netseg.render.findings_text import iter_text
+from netseg.render.junit import iter_junit
 from netseg.render.sarif import iter_sarif
 from netseg.rules.catalogue import CATALOGUE
 
@@ -31,18 +31,18 @@ def run(args: argparse.Namespace) -> int:
     fail_on = Severity(args.fail_on)
     findings = analysis.findings
     fmt = chosen_format(args)
-    out: str | Iterator[str]
-    # JSON and SARIF are written in chunks as each finding is encoded
+    out: Iterator[str]
+    # every format is written in chunks as each finding is encoded
     if fmt == "json":
         out = iter_json(topology, findings)
     elif fmt == "sarif":
         out = iter_sarif(topology, findings)
     elif fmt == "junit":
         design = [r.id for r in CATALOGUE.values() if r.kind == "design"]
-        out = render_junit(topology, findings, fail_on, checked_rules=design)
+        out = iter_junit(topology, findings, fail_on, checked_rules=design)
     else:
         to_terminal = args.output in (None, "-")
         colour = to_terminal and colour_enabled(sys.stdout)
-        out = render_text(topology, findings, colour=colour, fail_on=fail_on)
+        out = iter_text(topology, findings, colour=colour, fail_on=fail_on)
     write_output(out, args.output)
     return 1 if analysis.failing(fail_on) else 0

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 from netseg.analysis import load
 from netseg.cli.common import add_format, chosen_format, colour_enabled, write_output
-from netseg.graph import analyse_reachability, class_pairs, stream_pairs, to_pair
-from netseg.render.reach import iter_csv, iter_json, iter_jsonl, iter_summary, render_text
+from netseg.graph import analyse_reachability, class_pairs, stream_pairs, stream_rows, to_pair
+from netseg.render.reach import iter_csv, iter_json, iter_jsonl, iter_summary, iter_text
 
 HELP = "reachable pairs with services and path (default: every guest to every management interface)"
 FORMATS = ["text", "json", "csv", "jsonl"]
@@ -48,21 +48,22 @@ def run(args: argparse.Namespace) -> int:
     sources = reach.select(args.source)
     destinations = reach.select(args.destination)
     fmt = chosen_format(args)
-    out: Iterable[str] | str
-    # JSON, JSON Lines and CSV stream the pairs as they are computed (bounded memory)
+    out: Iterable[str] | Iterable[bytes]
+    # every format streams the pairs as they are computed (bounded memory)
     if fmt == "json":
         pairs = (to_pair(p) for p in stream_pairs(reach, sources, destinations))
         out = iter_json(topology, pairs, explain=args.explain)
     elif fmt == "jsonl":
-        out = iter_jsonl(stream_pairs(reach, sources, destinations))
+        out = iter_jsonl(stream_rows(reach, sources, destinations))
     elif fmt == "csv":
-        out = iter_csv(stream_pairs(reach, sources, destinations))
+        out = iter_csv(stream_rows(reach, sources, destinations))
     else:
         colour = args.output in (None, "-") and colour_enabled(sys.stdout)
+        classes = class_pairs(reach, sources, destinations)
         if args.all or args.explain:
-            every = reach.pairs(sources, destinations)
-            out = render_text(topology, every, explain=args.explain, colour=colour)
+            rows = stream_rows(reach, sources, destinations, paths=args.explain)
+            out = iter_text(topology, classes, rows, explain=args.explain, colour=colour)
         else:
-            out = iter_summary(topology, class_pairs(reach, sources, destinations), colour)
+            out = iter_summary(topology, classes, colour)
     write_output(out, args.output)
     return 0

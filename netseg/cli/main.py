@@ -13,7 +13,6 @@ import argparse
 import importlib
 import importlib.util
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -94,9 +93,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # A closed pipe (`netseg rules | head`) ends quietly, as Unix tools do.
-    if hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # A closed pipe (`netseg reach T --format jsonl | head`) is an output error like a full
+    # disk (netseg.output: one message, exit 2), not a silent death by SIGPIPE: Python's own
+    # SIGPIPE disposition (ignored) is kept, so the write fails with EPIPE.
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(words)
     args = parser.parse_args(words)

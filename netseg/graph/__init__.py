@@ -24,7 +24,17 @@ from netseg.graph.l3 import PrefixIndex, policy_allows, zone_intent
 from netseg.graph.l3 import Side as PolicySide
 from netseg.graph.reach import Attachment, Reachability, ReachablePair, analyse_reachability
 from netseg.graph.select import select
-from netseg.graph.stream import ClassPair, PairParts, class_pairs, stream_pairs, to_pair
+from netseg.graph.stream import (
+    ClassPair,
+    PairParts,
+    RowPlan,
+    SourceRow,
+    class_pairs,
+    stream_pairs,
+    stream_rows,
+    to_pair,
+)
+from netseg.graph.values import Verdict
 
 __all__ = [
     "UNTAGGED",
@@ -37,7 +47,10 @@ __all__ = [
     "PrefixIndex",
     "Reachability",
     "ReachablePair",
+    "RowPlan",
     "Segment",
+    "SourceRow",
+    "Verdict",
     "analyse_reachability",
     "by_name",
     "class_identity",
@@ -45,6 +58,7 @@ __all__ = [
     "policy_allows",
     "select",
     "stream_pairs",
+    "stream_rows",
     "to_pair",
     "zone_intent",
 ]

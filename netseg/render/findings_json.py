@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from json.encoder import encode_basestring as _string  # the C escaper where available
-from typing import Any
+from typing import Any, AnyStr
 
 from netseg.model.topology import Topology
 from netseg.render import OUTPUT_VERSION, severity_counts
@@ -67,19 +67,24 @@ def check_document(topology: Topology, findings: Sequence[Finding]) -> dict[str,
 CHUNK = 1 << 20
 
 
-def chunked(pieces: Iterable[str], size: int = CHUNK) -> Iterator[str]:
-    """The pieces joined into chunks of about ``size`` characters (never an empty chunk)."""
-    buf: list[str] = []
+def chunked(pieces: Iterable[AnyStr], size: int = CHUNK) -> Iterator[AnyStr]:
+    """The pieces (text or bytes) joined into chunks of about ``size`` characters or bytes
+    (never an empty chunk); a piece of ``size`` or more with nothing before it is passed on as
+    it is, without a copy."""
+    buf: list[AnyStr] = []
     n = 0
     for piece in pieces:
+        if not buf and len(piece) >= size:
+            yield piece
+            continue
         buf.append(piece)
         n += len(piece)
         if n >= size:
-            yield "".join(buf)
+            yield buf[0][:0].join(buf)
             buf.clear()
             n = 0
     if buf:
-        yield "".join(buf)
+        yield buf[0][:0].join(buf)
 
 
 def iter_items(

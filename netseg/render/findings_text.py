@@ -3,14 +3,16 @@ topology as ``FILE:LINE:COL`` so an editor or terminal can jump there.
 
 Colours are ANSI escapes and only when the caller asks (the CLI asks on a terminal without
 ``NO_COLOR``). Waived findings come last, in their own group, with the waiver's reason.
+Written line by line (:func:`iter_text`) in chunks of about a megabyte.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from netseg.model.topology import Severity, Topology
 from netseg.render import severity_counts
+from netseg.render.findings_json import chunked
 from netseg.rules.finding import Finding
 
 _COLOURS = {
@@ -43,6 +45,18 @@ def _entry(f: Finding, colour: bool, show_severity: bool = False) -> list[str]:
     return lines
 
 
+def iter_text(
+    topology: Topology,
+    findings: Sequence[Finding],
+    *,
+    colour: bool = False,
+    fail_on: Severity | None = None,
+) -> Iterator[str]:
+    """``netseg check`` for a terminal, in chunks of about a megabyte. ``fail_on`` adds what
+    the run's verdict is."""
+    return chunked(line + "\n" for line in _lines(topology, findings, colour, fail_on))
+
+
 def render_text(
     topology: Topology,
     findings: Sequence[Finding],
@@ -50,25 +64,32 @@ def render_text(
     colour: bool = False,
     fail_on: Severity | None = None,
 ) -> str:
-    """``netseg check`` for a terminal. ``fail_on`` adds what the run's verdict is."""
-    out = [f"netseg check: {topology.name} ({topology.file})", ""]
+    """The whole text of :func:`iter_text` as one string."""
+    return "".join(iter_text(topology, findings, colour=colour, fail_on=fail_on))
+
+
+def _lines(
+    topology: Topology, findings: Sequence[Finding], colour: bool, fail_on: Severity | None
+) -> Iterator[str]:
+    yield f"netseg check: {topology.name} ({topology.file})"
+    yield ""
     active = [f for f in findings if not f.waived]
     waived = [f for f in findings if f.waived]
     if not findings:
-        out.append("No findings.")
+        yield "No findings."
     for sev in Severity:
         group = [f for f in active if f.severity is sev]
         if not group:
             continue
-        out.append(_paint(f"{sev.value.upper()} ({len(group)})", _COLOURS[sev], colour))
+        yield _paint(f"{sev.value.upper()} ({len(group)})", _COLOURS[sev], colour)
         for f in group:
-            out += _entry(f, colour)
-        out.append("")
+            yield from _entry(f, colour)
+        yield ""
     if waived:
-        out.append(_paint(f"WAIVED ({len(waived)})", _DIM, colour))
+        yield _paint(f"WAIVED ({len(waived)})", _DIM, colour)
         for f in waived:
-            out += _entry(f, colour, show_severity=True)
-        out.append("")
+            yield from _entry(f, colour, show_severity=True)
+        yield ""
     counts = severity_counts(findings)
     summary = ", ".join(f"{n} {sev}" for sev, n in counts.items())
     line = f"Summary: {summary}"
@@ -82,8 +103,7 @@ def render_text(
             else f"nothing at or above --fail-on {fail_on}: PASS"
         )
         line += f". {verdict}"
-    out.append(line)
-    return "\n".join(out).rstrip("\n") + "\n"
+    yield line
 
 
-__all__ = ["render_text"]
+__all__ = ["iter_text", "render_text"]

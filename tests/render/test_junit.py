@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
-from netseg.model.topology import Severity
-from netseg.render.junit import render_junit
+from netseg.analysis import analyse
+from netseg.model.topology import Severity, Topology
+from netseg.render.junit import iter_junit, render_junit
+from netseg.rules.finding import Finding
+from netseg.topology import load
+from tests.conftest import REPO, example_topologies
 from tests.render.sample import sample
 
 
@@ -53,3 +58,73 @@ def test_silent_checked_rules_pass() -> None:
     assert "netseg.shared-pci-bus|no findings" in cases
     assert "netseg.native-vlan-1|no findings" not in cases
     assert root.get("tests") == "5"
+
+
+def _reference(
+    topology: Topology, findings: list[Finding], fail_on: Severity, checked: tuple[str, ...]
+) -> str:
+    """The document as ElementTree builds it whole (how it was written before it streamed)."""
+    from netseg.render.junit import _describe
+
+    groups: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.rule, f.subject), []).append(f)
+    suites = ET.Element("testsuites", name="netseg check")
+    suite = ET.SubElement(suites, "testsuite", name=f"netseg check {topology.name}")
+    ET.SubElement(
+        ET.SubElement(suite, "properties"), "property", name="topology", value=topology.file
+    )
+    tests = failures = skipped = 0
+    for (rule, subject), group in groups.items():
+        tests += 1
+        first = group[0]
+        attrs = {"classname": f"netseg.{rule}", "name": subject, "file": first.location.file}
+        case = ET.SubElement(suite, "testcase", attrs, line=str(first.location.line), time="0")
+        text = "\n\n".join(_describe(f) for f in group)
+        active = [f for f in group if not f.waived]
+        failing = [f for f in active if f.severity.rank >= fail_on.rank]
+        if failing:
+            failures += 1
+            worst = min(failing, key=lambda f: -f.severity.rank)
+            ET.SubElement(
+                case, "failure", message=worst.message, type=worst.severity.value
+            ).text = text
+        elif not active:
+            skipped += 1
+            ET.SubElement(case, "skipped", message=f"waived: {first.waiver_why}")
+            ET.SubElement(case, "system-out").text = text
+        else:
+            ET.SubElement(case, "system-out").text = text
+    for rule in checked:
+        if rule not in {r for r, _ in groups}:
+            tests += 1
+            ET.SubElement(
+                suite, "testcase", classname=f"netseg.{rule}", name="no findings", time="0"
+            )
+    for element in (suites, suite):
+        for k, v in (("tests", tests), ("failures", failures), ("errors", 0), ("skipped", skipped)):
+            element.set(k, str(v))
+        element.set("time", "0")
+    ET.indent(suites)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{ET.tostring(suites, encoding="unicode")}\n'
+
+
+def test_the_streamed_document_is_what_elementtree_writes() -> None:
+    """Escapes (``& < > "``, CR, LF and TAB in attributes) and layout as ElementTree's, on the
+    sample, on every worked example and on findings with awkward text."""
+    a = sample()
+    odd = "a & b <c> \"d\" 'e'\r\n\tf é"
+    awkward = [
+        replace(f, message=odd + f.message, subject=f.subject + odd, waiver_why=odd)
+        for f in a.findings
+    ]
+    cases = [(a.topology, list(a.findings)), (a.topology, awkward), (a.topology, [])]
+    for path in example_topologies():
+        analysis = analyse(load(path, display=str(path.relative_to(REPO))))
+        cases.append((analysis.topology, list(analysis.findings)))
+    checked = ("shared-pci-bus", "native-vlan-1", "shared-pci-bus")
+    for topology, findings in cases:
+        for fail_on in (Severity.CRITICAL, Severity.HIGH, Severity.INFO):
+            got = "".join(iter_junit(topology, findings, fail_on, checked_rules=checked))
+            assert got == _reference(topology, findings, fail_on, checked)
+            assert got == render_junit(topology, findings, fail_on, checked_rules=iter(checked))
