@@ -41,6 +41,7 @@ from netseg.model.topology import (
     Host,
     ManagementInterface,
     PortRef,
+    Router,
     RouterInterface,
     SwitchPort,
     Topology,
@@ -192,6 +193,17 @@ class _Row:
     name: str
     vlan: str
     segment: int | None
+    order: tuple[int, int, str] = (0, 0, "")  # port groups by name, VLAN rows by VLAN
+
+
+def _vlan_order(mode: VlanMode) -> tuple[int, int, str]:
+    """VLAN rows top to bottom: untagged, VLANs by number, trunks, transparent, so an
+    appliance's interfaces (VLAN 40, 50, 60…) face their rows and their edges do not cross."""
+    if mode.kind == "access":
+        return (1, mode.vlan, "")
+    if mode.kind == "trunk":
+        return (2, 0, vlan_mode(mode))
+    return (3, 0, vlan_mode(mode))
 
 
 @dataclass
@@ -228,7 +240,14 @@ class _Builder:
         self.highlighted = self._highlighted(findings) if highlight == "findings" else {}
         self.colours = self._segment_colours()
         self.used_segments: set[int] = set()
+        # host -> routers all of whose interfaces are appliance NICs on it: drawn inside it
+        self.local_routers: dict[str, set[str]] = defaultdict(set)
+        for r in self.t.routers:
+            on = {i.host for i in r.interfaces}
+            if len(on) == 1 and None not in on and all(i.vswitch for i in r.interfaces):
+                self.local_routers[str(next(iter(on)))].add(r.name)
         self.lines: list[str] = []
+        self.drawn_management = {m.ref: (h.name, m.name) for h in self.hosts for m in h.management}
 
     # -- selection ----------------------------------------------------------------------
     def _pick_hosts(self, selector: str | None) -> list[Host]:
@@ -364,7 +383,9 @@ class _Builder:
                 )
         edges: list[str] = []
 
-        def row_of(vswitch: str, portgroup: str | None, mode: VlanMode) -> str:
+        def row_of(vswitch: str, portgroup: str | None, mode: VlanMode, side: str = "w") -> str:
+            """The row's port, entered from ``side``: guests come from the west, the
+            privileged domain's interfaces and router appliances sit east of the switch."""
             node = vsnodes[vswitch]
             key = portgroup if portgroup is not None else "\0" + vlan_mode(mode)
             row = node.rows.get(key)
@@ -374,9 +395,12 @@ class _Builder:
                     "",
                     vlan_mode(mode),
                     self._vs_segment(h.name, vswitch, mode),
+                    _vlan_order(mode),
                 )
                 node.rows[key] = row
-            return f"{node.id}:{row.port}:w"
+            # a port group row has two cells: the west port is its name, the east its VLAN
+            port = row.port + "e" if side == "e" and row.name else row.port
+            return f"{node.id}:{port}:{side}"
 
         # guests, grouped by zone; crowded port groups collapsed
         guests = sorted(self.t.guests_on(h.name), key=lambda g: g.name)
@@ -449,6 +473,7 @@ class _Builder:
             self.emit("}", 2)
 
         # the privileged domain's interfaces
+        east = False  # something sits between the switches and the NICs
         if h.management:
             pd = h.hypervisor.privileged_domain
             self.emit(f"subgraph {node_id(f'cluster_management:{h.name}')} {{", 2)
@@ -470,7 +495,9 @@ class _Builder:
                 if m.nic is not None:
                     edges.append(f"{mid} -> {node_id(f'nic:{h.name}/{m.nic}')};")
                 elif m.vswitch is not None and m.vswitch in vsnodes:
-                    edges.append(f"{mid} -> {row_of(m.vswitch, m.portgroup, m.vlan)};")
+                    # east of the switch: its edge does not share the guests' column
+                    edges.append(f"{row_of(m.vswitch, m.portgroup, m.vlan, 'e')} -> {mid};")
+                    east = True
             self.emit("}", 2)
 
         # virtual router appliances: their rows exist before the vswitch tables are drawn
@@ -478,7 +505,13 @@ class _Builder:
         for r in sorted(self.t.routers, key=lambda r: r.name):
             for i in sorted(r.interfaces, key=lambda i: i.name):
                 if i.host == h.name and i.vswitch in vsnodes:
-                    appliance.append((i, row_of(i.vswitch, i.portgroup, i.vlan_mode)))
+                    appliance.append((i, row_of(i.vswitch, i.portgroup, i.vlan_mode, "e")))
+                    east = True
+        # a router whose every interface is an appliance NIC on this host is drawn inside it,
+        # east of its switches, so its edges are short rows-to-rows lines
+        for r in sorted(self.t.routers, key=lambda r: r.name):
+            if r.name in self.local_routers.get(h.name, ()):
+                self.emit(f"{node_id('router:' + r.name)} " + self._router_attrs(r) + ";", 2)
 
         # virtual switches
         for node in vsnodes.values():
@@ -487,7 +520,11 @@ class _Builder:
                 label = f"VLAN {up.vlan}" if up.vlan is not None else None
                 edges.append(
                     f"{node.id}:h:e -> {node_id(f'nic:{h.name}/{up.nic}')} "
-                    + _attrs(label=_html(text(label)) if label else None)
+                    + _attrs(
+                        label=_html(text(label)) if label else None,
+                        # the NICs stay the right-hand column, past the privileged domain
+                        minlen="2" if east else None,
+                    )
                     + ";"
                 )
 
@@ -534,11 +571,7 @@ class _Builder:
                 + ";"
             )
         for i, row in appliance:
-            self.emit(
-                f"{node_id(f'router:{i.router}')} -> {row} "
-                + _attrs(label=_html(text(self._iface_label(i))), dir="none", constraint="false")
-                + ";"
-            )
+            self.emit(f"{row} -> {self._iface_port(i)};")
         return {g for names in kept.values() for g in names}
 
     def _point(self, nic: GuestNic) -> tuple[str, str]:
@@ -566,6 +599,7 @@ class _Builder:
                 # and the picture must not say the guest tags frames onto the network
                 where = ", ".join(sorted({n.vswitch for n in tagging}))
                 label += f"<BR/><I>tags reach only {text(where)}</I>"
+        label += self._finding_lines(name)
         return (
             f"{node_id('guest:' + name)} "
             + _attrs(
@@ -575,6 +609,24 @@ class _Builder:
             )
             + ";"
         )
+
+    def _finding_lines(self, guest: str) -> str:
+        """The guest's highlighted findings, one red line per statement, each naming the
+        interface its red arrow points at (``→ vmk0: tcp/443``; ``HOST/NAME`` when the
+        interface is on another host): the statement sits in the node, not on the edge, so it
+        never overlaps another label, a node or a cluster."""
+        here = self.t.guest(guest).host
+        out = []
+        for (g, ref), lines in sorted(self.highlighted.items()):
+            if g != guest or ref not in self.drawn_management:
+                continue
+            host, name = self.drawn_management[ref]
+            target = name if host == here else f"{host}/{name}"
+            for line in lines:
+                out.append(f"→ {text(target)}: {text(line)}")
+        if not out:
+            return ""
+        return f'<BR/><FONT COLOR="{FINDING_RED}" POINT-SIZE="9">' + "<BR/>".join(out) + "</FONT>"
 
     def _tags_leave(self, nic: GuestNic) -> bool:
         """Whether a frame the guest tags can reach anything beyond its own virtual switch
@@ -627,12 +679,12 @@ class _Builder:
             '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">',
             f'<TR><TD PORT="h" COLSPAN="2" BGCOLOR="#d5dbe3">{head}</TD></TR>',
         ]
-        for row in node.rows.values():
+        for row in sorted(node.rows.values(), key=lambda r: (r.order, r.name)):
             fill = self._fill(row.segment)
             if row.name:
                 rows.append(
                     f'<TR><TD PORT="{row.port}" ALIGN="LEFT" BGCOLOR="{fill}">{text(row.name)}</TD>'
-                    f'<TD BGCOLOR="{fill}">{text(row.vlan)}</TD></TR>'
+                    f'<TD PORT="{row.port}e" BGCOLOR="{fill}">{text(row.vlan)}</TD></TR>'
                 )
             else:
                 rows.append(
@@ -713,25 +765,16 @@ class _Builder:
             ]
             if not on:
                 continue
-            acl = f"{len(r.acl)} ACL lines, default {r.default}"
-            self.emit(
-                f"{node_id('router:' + r.name)} "
-                + _attrs(
-                    label=_html(
-                        f'<B>{text(r.name)}</B><BR/><FONT POINT-SIZE="8">{text(acl)}</FONT>'
-                    ),
-                    shape="box3d",
-                    style="filled",
-                    fillcolor="#e6e0f0",
-                )
-                + ";"
-            )
+            if any(r.name in self.local_routers.get(h.name, ()) for h in self.hosts):
+                continue  # drawn inside its host
+            self.emit(f"{node_id('router:' + r.name)} " + self._router_attrs(r) + ";")
             for i in on:
                 if i.switch is None:
                     continue  # appliance interfaces were drawn with their host
+                label = self._svi_port(i)
                 self.emit(
-                    f"{node_id('switch:' + i.switch)} -> {node_id('router:' + r.name)} "
-                    + _attrs(label=_html(text(self._svi_label(i))))
+                    f"{node_id('switch:' + i.switch)} -> {self._iface_port(i)} "
+                    + _attrs(label=_html(text(label)) if label else None)
                     + ";"
                 )
         for e in sorted(self.t.endpoints, key=lambda e: e.name):
@@ -744,13 +787,40 @@ class _Builder:
                 + ";"
             )
 
-    def _svi_label(self, i: RouterInterface) -> str:
-        label = self._iface_label(i)
-        if i.port is not None and i.switch is not None:
-            sw = next((s for s in self.t.switches if s.name == i.switch), None)
-            if sw is not None and sw.has_port(i.port):
-                label = f"{i.switch} {i.port}: {port_config(sw.port(i.port))} · {label}"
-        return label
+    def _svi_port(self, i: RouterInterface) -> str | None:
+        """The switch port a router interface is cabled to, named with its switch and with
+        what it carries (the interface itself is a row of the router's table)."""
+        if i.port is None or i.switch is None:
+            return None
+        sw = next((s for s in self.t.switches if s.name == i.switch), None)
+        if sw is not None and sw.has_port(i.port):
+            return f"{i.switch} {i.port}: {port_config(sw.port(i.port))}"
+        return f"{i.switch} {i.port}"
+
+    def _iface_port(self, i: RouterInterface) -> str:
+        """The router table's row of an interface, entered from the west."""
+        r = next(r for r in self.t.routers if r.name == i.router)
+        k = sorted(x.name for x in r.interfaces).index(i.name)
+        return f"{node_id('router:' + r.name)}:i{k}:w"
+
+    def _router_attrs(self, r: Router) -> str:
+        """A router as a table: its name and ACL, then one row per interface (name, VLAN,
+        address), filled with the segment it sends untagged frames into; edges end on the
+        interface's row, so no edge carries the interface's text."""
+        acl = f"{len(r.acl)} ACL lines, default {r.default}"
+        rows = [
+            '<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" BGCOLOR="#e6e0f0">',
+            f'<TR><TD PORT="h"><B>{text(r.name)}</B><BR/>'
+            f'<FONT POINT-SIZE="8">{text(acl)}</FONT></TD></TR>',
+        ]
+        for k, i in enumerate(sorted(r.interfaces, key=lambda i: i.name)):
+            fill = self._fill(self._primary(i.ref))
+            rows.append(
+                f'<TR><TD PORT="i{k}" BORDER="1" BGCOLOR="{fill}">'
+                f"{text(self._iface_label(i))}</TD></TR>"
+            )
+        rows.append("</TABLE>")
+        return _attrs(label=_html("".join(rows)), shape="plain")
 
     def _link_label(self, a: PortRef, b: PortRef) -> str:
         sa = next((s for s in self.t.switches if s.name == a.switch), None)
@@ -783,17 +853,13 @@ class _Builder:
         for (guest, ref), lines in sorted(self.highlighted.items()):
             if guest not in guests or ref not in mgmt:
                 continue  # one end is not in this drawing (--host)
-            label = "<BR/>".join(text(line) for line in lines)
             self.emit(
                 f"{node_id('guest:' + guest)} -> {node_id(ref)} "
                 + _attrs(
-                    # an external label: Graphviz places it after the layout where it
-                    # overlaps no node and no other label (a tail label sat on the guest and
-                    # on cluster titles); edges of several guests to one interface converge,
-                    # so mid-edge labels would stack
-                    xlabel=_html(f'<FONT COLOR="{FINDING_RED}">{label}</FONT>'),
+                    # no label on the edge: its statement is a red line in the guest's node
+                    # (where it can overlap nothing), and the edge's tooltip in SVG
+                    tooltip=text("; ".join(lines)).replace("\\", "/"),
                     color=FINDING_RED,
-                    fontcolor=FINDING_RED,
                     style="dashed",
                     penwidth="2",
                     arrowhead="normal",

@@ -1,5 +1,7 @@
-"""What Graphviz makes of the DOT (its ``dot -Tjson`` layout), on every worked example and the
-mixed fixture: no two labels overlap, no label sits on a cluster title or a node; the words on
+"""What Graphviz makes of the DOT (its ``dot -Tjson`` layout), on every worked example (in
+``topologies/`` and ``examples/``) and the mixed fixture: no two labels overlap, no label sits on
+a cluster title, a cluster's border or a node; every edge on a virtual switch's row enters the
+row from the side facing its other end; the words on
 the picture are true to the model (switch ports named with their switch; "tags frames" only
 where the guest's tags can leave its virtual switch)."""
 
@@ -18,9 +20,9 @@ import netseg
 from netseg.analysis import analyse
 from netseg.render.dot import render_dot
 from tests.render.diagram_sample import mixed
+from tests.render.examples import EXAMPLES, example_name
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "topologies").glob("*.yaml"))
 Box = tuple[float, float, float, float]
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
@@ -60,6 +62,13 @@ def overlap(a: Box, b: Box) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def crosses(box: Box, border: Box) -> bool:
+    """Whether a label box cuts a cluster's border line: it overlaps the cluster's box
+    without lying wholly inside it."""
+    inside = border[0] <= box[0] and box[2] <= border[2] and border[1] <= box[1]
+    return overlap(box, border) and not (inside and box[3] <= border[3])
+
+
 def clashes(d: Mapping[str, Any]) -> list[str]:
     nsub = int(d["_subgraph_cnt"])
     objects: Sequence[Mapping[str, Any]] = d["objects"]
@@ -68,6 +77,11 @@ def clashes(d: Mapping[str, Any]) -> list[str]:
         for o in objects[:nsub]
         if str(o["name"]).startswith("cluster") and (b := text_box(o.get("_ldraw_")))
     ]
+    borders: list[tuple[str, Box]] = []
+    for o in objects[:nsub]:
+        if str(o["name"]).startswith("cluster") and "bb" in o:
+            x1, y1, x2, y2 = (float(v) for v in str(o["bb"]).split(","))
+            borders.append((str(o["name"]), (x1, y1, x2, y2)))
     nodes: list[tuple[str, Box]] = []
     for o in objects[nsub:]:
         x, y = (float(v) for v in str(o["pos"]).split(","))
@@ -87,14 +101,19 @@ def clashes(d: Mapping[str, Any]) -> list[str]:
         for other, b in titles:
             if overlap(box, b):
                 found.append(f"label {name} overlaps the title of {other}")
+        for other, b in borders:
+            if crosses(box, b):
+                found.append(f"label {name} crosses the border of {other}")
         for other, b in nodes:
             if overlap(box, b):
                 found.append(f"label {name} overlaps node {other}")
     return found
 
 
-@pytest.mark.parametrize("path", [*EXAMPLES, None], ids=lambda p: p.stem if p else "fixture-mixed")
-def test_no_label_overlaps_a_label_a_cluster_title_or_a_node(path: Path | None) -> None:
+@pytest.mark.parametrize(
+    "path", [*EXAMPLES, None], ids=lambda p: example_name(p) if p else "fixture-mixed"
+)
+def test_no_label_overlaps_a_label_a_cluster_title_a_border_or_a_node(path: Path | None) -> None:
     topology = netseg.load(path) if path is not None else mixed()
     assert clashes(layout(topology)) == []
 
@@ -109,20 +128,58 @@ def test_the_overlap_check_sees_an_overlap() -> None:
         ]
 
     d = {
-        "_subgraph_cnt": 1,
+        "_subgraph_cnt": 2,
         "objects": [
             {"name": "cluster_host:h", "_ldraw_": label(105, 52)},
-            {"name": "a", "pos": "0,0", "width": "0.5", "height": "0.5"},
+            {"name": "cluster_zone:h/z", "bb": "0,0,95,60"},
+            {"name": "a", "pos": "0,-100", "width": "0.5", "height": "0.5"},
             {"name": "b", "pos": "300,0", "width": "0.5", "height": "0.5"},
         ],
         "edges": [
-            {"tail": 1, "head": 2, "_ldraw_": label(100, 50)},
-            {"tail": 2, "head": 1, "_tldraw_": label(110, 48)},
+            {"tail": 2, "head": 3, "_ldraw_": label(100, 50)},
+            {"tail": 3, "head": 2, "_tldraw_": label(110, 48)},
         ],
     }
     found = clashes(d)
     assert any("overlaps label" in c for c in found)
     assert any("overlaps the title of cluster_host:h" in c for c in found)
+    assert any("crosses the border of cluster_zone:h/z" in c for c in found)
+    inside = {**d, "edges": [{"tail": 2, "head": 3, "_ldraw_": label(40, 20)}]}
+    assert not any("border" in c for c in clashes(inside))
+
+
+def wrong_sides(d: Mapping[str, Any]) -> list[str]:
+    """Edges on a virtual switch's row (a ``pN`` port) whose compass side faces away from the
+    other end: a guest west of the table must enter from ``w``, the privileged domain's
+    interfaces and router appliances east of it from ``e``."""
+    objects: Sequence[Mapping[str, Any]] = d["objects"]
+    found = []
+
+    def x(i: int) -> float:
+        return float(str(objects[i]["pos"]).split(",")[0])
+
+    for e in d["edges"]:
+        for end, port_key, other in (("head", "headport", "tail"), ("tail", "tailport", "head")):
+            port = str(e.get(port_key, ""))
+            node = objects[e[end]]
+            if not str(node["name"]).startswith("vswitch:") or not port.startswith("p"):
+                continue
+            side = port.rsplit(":", 1)[-1]
+            facing = "w" if x(e[other]) < x(e[end]) else "e"
+            if side != facing:
+                found.append(f"{objects[e[other]]['name']} enters {node['name']}:{port}")
+    return found
+
+
+@pytest.mark.parametrize(
+    "path", [*EXAMPLES, None], ids=lambda p: example_name(p) if p else "fixture-mixed"
+)
+def test_every_row_is_entered_from_the_side_facing_its_node(path: Path | None) -> None:
+    topology = netseg.load(path) if path is not None else mixed()
+    d = layout(topology)
+    rows = [e for e in d["edges"] if str(e.get("headport", e.get("tailport", ""))).startswith("p")]
+    assert rows, "no edge ends on a row: the test proves nothing"
+    assert wrong_sides(d) == []
 
 
 def guest_label(dot: str, name: str) -> str:
@@ -142,7 +199,7 @@ def test_tags_that_cannot_leave_the_bridge_are_not_called_tagging() -> None:
     assert "<I>tags frames</I>" in guest_label(dot, "legacy01")
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLES, ids=example_name)
 def test_switch_ports_are_named_with_their_switch(path: Path) -> None:
     topology = netseg.load(path)
     analysis = analyse(topology)

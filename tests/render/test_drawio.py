@@ -22,9 +22,9 @@ from netseg.render.drawio import render_drawio
 from netseg.render.layout import kind_and_ref
 from tests.render import npm
 from tests.render.diagram_sample import mixed
+from tests.render.examples import EXAMPLES, example_name
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "topologies").glob("*.yaml"))
 ARTIFACTS = ROOT / "test-artifacts"
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
@@ -42,7 +42,7 @@ def objects(xml: str) -> dict[str, ET.Element]:
     return {o.attrib["id"]: o for o in root.iter("object")}
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLES, ids=example_name)
 def test_every_node_cluster_and_edge_is_in_the_file(path: Path) -> None:
     topology = netseg.load(path)
     _, layout = layout_of(topology)

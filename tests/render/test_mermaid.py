@@ -19,9 +19,9 @@ from netseg.render.layout import kind_and_ref
 from netseg.render.mermaid import render_mermaid
 from tests.render import npm
 from tests.render.diagram_sample import mixed
+from tests.render.examples import EXAMPLES, example_name
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "topologies").glob("*.yaml"))
 ARTIFACTS = ROOT / "test-artifacts"
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
@@ -63,7 +63,7 @@ def parse(text: str) -> tuple[set[str], set[str], list[tuple[str, str, str]], li
     return nodes, subgraphs, links, refs
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLES, ids=example_name)
 def test_every_entity_cluster_and_edge_is_in_the_flowchart(path: Path) -> None:
     topology = netseg.load(path)
     layout, text = mermaid_of(topology)
