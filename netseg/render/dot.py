@@ -51,6 +51,7 @@ from netseg.model.topology import (
 from netseg.rules.finding import Finding
 
 Highlight = Literal["findings", "none"]
+View = Literal["auto", "overview", "detail"]
 
 HIGHLIGHT_RULES = ("guest-reaches-management", "guest-can-tag-management-vlan")
 COLLAPSE_OVER = 12
@@ -158,12 +159,11 @@ def _services_label(evidence: Mapping[str, Any]) -> str:
     return ", ".join(services)
 
 
-def _member_pairs(f: Finding) -> list[tuple[str, str]]:
-    """The (guest NIC, management interface) pairs a highlighted finding stands for: its
+def member_sets(f: Finding) -> tuple[list[str], list[str]]:
+    """The guest NICs and management interfaces a highlighted finding stands for: its
     subject and object; for a finding made per (source class, destination class), every
     member of each: from ``Finding.identity`` and ``Finding.classes`` where the finding has
-    them, else from ``evidence["members"] = {"subjects": [...], "objects": [...]}``. Each
-    red edge so joins a real guest to a real interface whatever the findings' grain."""
+    them, else from ``evidence["members"] = {"subjects": [...], "objects": [...]}``."""
     identity = tuple(getattr(f, "identity", ()) or ())
     classes: Mapping[str, Sequence[str]] = getattr(f, "classes", None) or {}
     members = f.evidence.get("members")
@@ -177,7 +177,25 @@ def _member_pairs(f: Finding) -> list[tuple[str, str]]:
         objects = [str(m) for m in members.get("objects", ())]
     subjects = subjects or [f.subject]
     objects = objects or ([f.object] if f.object is not None else [])
+    return subjects, objects
+
+
+def _member_pairs(f: Finding) -> list[tuple[str, str]]:
+    """Every (guest NIC, management interface) pair of :func:`member_sets`: each red edge so
+    joins a real guest to a real interface whatever the findings' grain."""
+    subjects, objects = member_sets(f)
     return [(s, o) for s in subjects for o in objects]
+
+
+services_label = _services_label
+attrs = _attrs
+html_label = _html
+
+
+def _some(names: Sequence[str], shown: int = 20) -> str:
+    """``a, b, c`` — at most ``shown`` of them, then how many more."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f", … ({more:,} more)" if more > 0 else "") or "none"
 
 
 def _plural(n: int, word: str) -> str:
@@ -230,13 +248,21 @@ class _Builder:
         highlight: Highlight,
         host: str | None,
         collapse_over: int,
+        zone: str | None = None,
+        segment: str | None = None,
     ) -> None:
         self.t = topology
         self.reach = reach
         self.l2 = reach.layer2
         self.collapse_over = collapse_over
         self.hosts = self._pick_hosts(host)
-        self.single = host is not None
+        self.single = host is not None or zone is not None or segment is not None
+        self.subtitle = [f"host {self.hosts[0].name}"] if host is not None else []
+        self.keep: set[str] | None = None  # the guests drawn (None: all of the hosts')
+        if zone is not None:
+            self._pick_zone(zone)
+        if segment is not None:
+            self._pick_segment(segment)
         self.highlighted = self._highlighted(findings) if highlight == "findings" else {}
         self.colours = self._segment_colours()
         self.used_segments: set[int] = set()
@@ -248,6 +274,7 @@ class _Builder:
                 self.local_routers[str(next(iter(on)))].add(r.name)
         self.lines: list[str] = []
         self.drawn_management = {m.ref: (h.name, m.name) for h in self.hosts for m in h.management}
+        self.drawn_segments: set[int] = set()  # the segments of the guests and interfaces drawn
 
     # -- selection ----------------------------------------------------------------------
     def _pick_hosts(self, selector: str | None) -> list[Host]:
@@ -260,6 +287,52 @@ class _Builder:
                 return [h]
         known = ", ".join(h.name for h in hosts) or "none"
         raise SelectorError(f"--host: no host {name!r} in the topology (hosts: {known})")
+
+    def _pick_zone(self, selector: str) -> None:
+        """``--zone NAME``: the zone's guests, on the hosts they run on."""
+        name = selector.removeprefix("zone:")
+        zones = sorted({g.zone for g in self.t.guests} | set(self.t.zones))
+        if name not in zones:
+            raise SelectorError(f"--zone: no zone {name!r} in the topology (zones: {_some(zones)})")
+        keep = {g.name for g in self.t.guests if g.zone == name}
+        self._restrict(keep, set(), f"zone {name}")
+
+    def _pick_segment(self, selector: str) -> None:
+        """``--segment REF``: the guests and management interfaces in one L2 segment, named
+        by its number (``7``, ``segment:7``, as in the legend) or its label (``tor1 VLAN
+        99``), on the hosts they are on."""
+        segments = self.reach.segments
+        body = selector.removeprefix("segment:")
+        found = None
+        if body.isdigit() and int(body) < len(segments):
+            found = segments[int(body)]
+        else:
+            found = next((s for s in segments if s.label == body), None)
+        if found is None:
+            labels = [f"{s.id}: {s.label}" for s in segments]
+            raise SelectorError(
+                f"--segment: no segment {selector!r} (a number or label of: {_some(labels)})"
+            )
+        keep: set[str] = set()
+        hosts: set[str] = set()
+        for a in self.reach.attachments:
+            if any(j.segment == found.id for j in a.joins):
+                if a.kind == "guest":
+                    keep.add(refs.last(a.ref)[0])
+                elif a.kind == "management" and a.host is not None:
+                    hosts.add(a.host)
+        self._restrict(keep, hosts, f"segment {found.id} ({found.label})")
+
+    def _restrict(self, keep: set[str], hosts: set[str], what: str) -> None:
+        self.keep = keep if self.keep is None else self.keep & keep
+        on = hosts | {self.t.guest(g).host for g in self.keep}
+        self.hosts = [h for h in self.hosts if h.name in on]
+        self.subtitle.append(what)
+        if not self.hosts:
+            raise SelectorError(
+                f"--{what.split()[0]}: {what} has no guest or privileged-domain interface on "
+                "the hosts selected"
+            )
 
     def _highlighted(self, findings: Sequence[Finding]) -> dict[tuple[str, str], list[str]]:
         """(guest name, management ref) -> label lines, from the highlighted rules."""
@@ -318,7 +391,7 @@ class _Builder:
 
     # -- hosts --------------------------------------------------------------------------
     def build(self) -> str:
-        title = f"{self.t.name}" + (f" — host {self.hosts[0].name}" if self.single else "")
+        title = " — ".join([self.t.name, *self.subtitle])
         self.lines = [
             "digraph netseg {",
             "  "
@@ -403,7 +476,12 @@ class _Builder:
             return f"{node.id}:{port}:{side}"
 
         # guests, grouped by zone; crowded port groups collapsed
-        guests = sorted(self.t.guests_on(h.name), key=lambda g: g.name)
+        guests = sorted(
+            (g for g in self.t.guests_on(h.name) if self.keep is None or g.name in self.keep),
+            key=lambda g: g.name,
+        )
+        for ref in [n.ref for g in guests for n in g.nics] + [m.ref for m in h.management]:
+            self.drawn_segments |= self.reach.attachment(ref).segments
         on_point: dict[tuple[str, str], list[GuestNic]] = defaultdict(list)
         for g in guests:
             for nic in g.nics:
@@ -763,11 +841,20 @@ class _Builder:
                 if (i.switch is not None and i.switch in names)
                 or (i.host is not None and i.host in {h.name for h in self.hosts})
             ]
+            if self.single:
+                # a part of the estate: the interfaces in a segment of what is drawn (a core
+                # router's other 120 SVIs would bury the host), the others counted
+                on = [
+                    i
+                    for i in on
+                    if i.host in {h.name for h in self.hosts}
+                    or not self.reach.attachment(i.ref).segments.isdisjoint(self.drawn_segments)
+                ]
             if not on:
                 continue
             if any(r.name in self.local_routers.get(h.name, ()) for h in self.hosts):
                 continue  # drawn inside its host
-            self.emit(f"{node_id('router:' + r.name)} " + self._router_attrs(r) + ";")
+            self.emit(f"{node_id('router:' + r.name)} " + self._router_attrs(r, on) + ";")
             for i in on:
                 if i.switch is None:
                     continue  # appliance interfaces were drawn with their host
@@ -803,22 +890,29 @@ class _Builder:
         k = sorted(x.name for x in r.interfaces).index(i.name)
         return f"{node_id('router:' + r.name)}:i{k}:w"
 
-    def _router_attrs(self, r: Router) -> str:
+    def _router_attrs(self, r: Router, shown: Sequence[RouterInterface] | None = None) -> str:
         """A router as a table: its name and ACL, then one row per interface (name, VLAN,
         address), filled with the segment it sends untagged frames into; edges end on the
-        interface's row, so no edge carries the interface's text."""
+        interface's row, so no edge carries the interface's text. Only the ``shown``
+        interfaces get a row (default all); a last row counts the others."""
         acl = f"{len(r.acl)} ACL lines, default {r.default}"
         rows = [
             '<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" BGCOLOR="#e6e0f0">',
             f'<TR><TD PORT="h"><B>{text(r.name)}</B><BR/>'
             f'<FONT POINT-SIZE="8">{text(acl)}</FONT></TD></TR>',
         ]
+        names = {i.name for i in shown} if shown is not None else None
         for k, i in enumerate(sorted(r.interfaces, key=lambda i: i.name)):
+            if names is not None and i.name not in names:
+                continue
             fill = self._fill(self._primary(i.ref))
             rows.append(
                 f'<TR><TD PORT="i{k}" BORDER="1" BGCOLOR="{fill}">'
                 f"{text(self._iface_label(i))}</TD></TR>"
             )
+        if names is not None and len(names) < len(r.interfaces):
+            more = _plural(len(r.interfaces) - len(names), "other interface")
+            rows.append(f'<TR><TD BORDER="1"><I>{text(more)}</I></TD></TR>')
         rows.append("</TABLE>")
         return _attrs(label=_html("".join(rows)), shape="plain")
 
@@ -907,9 +1001,19 @@ def render_dot(
     *,
     highlight: Highlight = "findings",
     host: str | None = None,
+    zone: str | None = None,
+    segment: str | None = None,
+    view: View = "auto",
     collapse_over: int = COLLAPSE_OVER,
 ) -> str:
     """The DOT text of ``topology``.
+
+    ``view="auto"`` draws an estate of more than :data:`~netseg.render.overview.OVERVIEW_HOSTS`
+    hosts or :data:`~netseg.render.overview.OVERVIEW_GUESTS` guests as an overview
+    (:mod:`netseg.render.overview`) unless a selector asks for the detail; ``"overview"`` and
+    ``"detail"`` force either (an overview takes no selector). ``zone`` (``NAME`` or
+    ``zone:NAME``) draws that zone's guests on their hosts; ``segment`` (a segment's number or
+    label) the guests and management interfaces in that L2 segment; selectors combine.
 
     ``findings`` are the design findings (from :func:`netseg.analysis.analyse`); with
     ``highlight="findings"`` the unwaived guest-reaches-management and
@@ -917,7 +1021,21 @@ def render_dot(
     ``host:NAME``) draws one host and what it connects to; an unknown host raises
     :class:`~netseg.errors.SelectorError`.
     """
-    return _Builder(topology, reachability, findings, highlight, host, collapse_over).build()
+    selected = host is not None or zone is not None or segment is not None
+    from netseg.render import overview  # it draws with this module's helpers
+
+    if view == "overview" or (
+        view == "auto" and not selected and overview.wants_overview(topology)
+    ):
+        if selected:
+            raise SelectorError(
+                "--view overview draws the whole estate: drop --host, --zone and --segment, "
+                "or draw their detail"
+            )
+        return overview.render_overview(topology, reachability, findings, highlight=highlight)
+    return _Builder(
+        topology, reachability, findings, highlight, host, collapse_over, zone, segment
+    ).build()
 
 
 __all__ = [

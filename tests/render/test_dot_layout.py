@@ -208,3 +208,13 @@ def test_switch_ports_are_named_with_their_switch(path: Path) -> None:
         for n in h.nics:
             if n.switch is not None and n.port is not None:
                 assert f"label=<{n.switch} {n.port}" in dot, (h.name, n.name)
+
+
+@pytest.mark.parametrize("view", ["overview", "zone", "segment"])
+def test_no_label_overlaps_in_the_overview_and_part_drawings(view: str) -> None:
+    from tests.render.diagram_sample import views
+
+    out = subprocess.run(
+        ["dot", "-Tjson"], input=views()[view], capture_output=True, text=True, check=True
+    )
+    assert clashes(json.loads(out.stdout)) == []
