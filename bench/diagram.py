@@ -55,10 +55,11 @@ def measure(netseg: Sequence[str], topology: Path, out_dir: Path, repeat: int = 
         )
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
         err = child.stderr.read().decode(errors="replace") if child.stderr else ""
         if child.stderr:
             child.stderr.close()
-        if os.waitstatus_to_exitcode(status) != 0:
+        if child.returncode != 0:
             raise RuntimeError(f"netseg diagram {topology} failed:\n{err[-2000:]}")
         run = Overview(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
         if best is None or run.wall < best.wall:
