@@ -9,7 +9,9 @@ Loading is the topology layer's cost, not the diagram's: the split says how much
 each one is.
 
 Command line: ``python -m bench.diagram TOPOLOGY OUT.svg`` prints the split as JSON;
-``python -m bench --diagram-only`` measures the harness' diagram figures alone.
+``python -m bench.diagram --table TOPOLOGY...`` a Markdown table of the total and the split
+per topology (docs/performance.md); ``python -m bench --diagram-only`` measures the harness'
+diagram figures alone.
 """
 
 from __future__ import annotations
@@ -112,10 +114,35 @@ def phases(topology: Path, out: Path) -> dict[str, dict[str, float]]:
     return found
 
 
+def table(topologies: Sequence[Path]) -> str:
+    """One row per topology: ``netseg diagram -o X.svg``'s wall and CPU seconds, then the CPU
+    seconds of each step (Markdown)."""
+    import tempfile
+
+    netseg = [sys.executable, "-m", "netseg.cli.main"]
+    rows = [
+        "| topology | wall s | CPU s | " + " | ".join(STEPS) + " |",
+        "| --- | ---: | ---: | " + " | ".join("---:" for _ in STEPS) + " |",
+    ]
+    with tempfile.TemporaryDirectory(prefix="netseg-diagram-") as tmp:
+        for path in topologies:
+            r = measure(netseg, path.resolve(), Path(tmp))
+            steps = " | ".join(f"{r.phases[k]['cpu']:.2f}" for k in STEPS)
+            rows.append(f"| {path.name} | {r.wall:.2f} | {r.cpu:.2f} | {steps} |")
+    return "\n".join(rows)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--table"] and len(args) > 1:
+        print(table([Path(a) for a in args[1:]]))
+        return 0
     if len(args) != 2:
-        print("usage: python -m bench.diagram TOPOLOGY OUT.svg", file=sys.stderr)
+        print(
+            "usage: python -m bench.diagram TOPOLOGY OUT.svg  (the split, as JSON)\n"
+            "       python -m bench.diagram --table TOPOLOGY...  (a Markdown table)",
+            file=sys.stderr,
+        )
         return 2
     print(json.dumps(phases(Path(args[0]), Path(args[1]))))
     return 0
