@@ -20,7 +20,7 @@ import netseg
 from netseg.analysis import analyse
 from netseg.output import write_output
 from netseg.render.diagram import render
-from netseg.render.dot import render_dot
+from netseg.render.dot import HIGHLIGHT_RULES, render_dot
 from tests.render.examples import EXAMPLES, ROOT, example_name
 
 PAGE = ROOT / "docs" / "gallery.md"
@@ -66,6 +66,27 @@ def page_and_drawings() -> tuple[str, dict[str, str]]:
             f"![{topology.name}](gallery/{name}.png)",
             "",
         ]
+    # an estate past the overview threshold, as netseg diagram draws it by default
+    from tests.render.diagram_sample import estate
+
+    topology = estate("flat", 600)
+    analysis = analyse(topology, rules=HIGHLIGHT_RULES)
+    dot = render_dot(topology, analysis.reachability, analysis.findings)
+    drawings["estate-overview"] = dot
+    digest = hashlib.sha256(dot.encode("utf-8")).hexdigest()
+    lines += [
+        "## Estate overview",
+        "",
+        f"A generated estate of {len(topology.hosts)} hosts and {len(topology.guests):,} guests"
+        " with the management interfaces on the guests' VLAN (`python -m bench.shapes flat 600",
+        "estate.json`): past 10 hosts or 500 guests `netseg diagram` draws this overview (zones,",
+        "segment groups, privileged domains, with counts; violations in red); `--host`, `--zone`",
+        "and `--segment` draw the detail.",
+        "",
+        f"<!-- netseg-dot-sha256 estate-overview: {digest} -->",
+        "![estate overview](gallery/estate-overview.png)",
+        "",
+    ]
     return "\n".join(lines), drawings
 
 
