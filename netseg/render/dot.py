@@ -897,8 +897,10 @@ class _Builder:
         interfaces get a row (default all); a last row counts the others."""
         acl = f"{len(r.acl)} ACL lines, default {r.default}"
         rows = [
-            '<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3" BGCOLOR="#e6e0f0">',
-            f'<TR><TD PORT="h"><B>{text(r.name)}</B><BR/>'
+            # cells outlined, no table border: the draw.io and Mermaid exports take each
+            # outlined cell as a shape, and a border around them all would cover the rows
+            '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">',
+            f'<TR><TD PORT="h" BGCOLOR="#e6e0f0"><B>{text(r.name)}</B><BR/>'
             f'<FONT POINT-SIZE="8">{text(acl)}</FONT></TD></TR>',
         ]
         names = {i.name for i in shown} if shown is not None else None
@@ -907,12 +909,11 @@ class _Builder:
                 continue
             fill = self._fill(self._primary(i.ref))
             rows.append(
-                f'<TR><TD PORT="i{k}" BORDER="1" BGCOLOR="{fill}">'
-                f"{text(self._iface_label(i))}</TD></TR>"
+                f'<TR><TD PORT="i{k}" BGCOLOR="{fill}">{text(self._iface_label(i))}</TD></TR>'
             )
         if names is not None and len(names) < len(r.interfaces):
             more = _plural(len(r.interfaces) - len(names), "other interface")
-            rows.append(f'<TR><TD BORDER="1"><I>{text(more)}</I></TD></TR>')
+            rows.append(f"<TR><TD><I>{text(more)}</I></TD></TR>")
         rows.append("</TABLE>")
         return _attrs(label=_html("".join(rows)), shape="plain")
 
