@@ -40,7 +40,6 @@ from netseg.model.topology import (
     GuestNic,
     Host,
     ManagementInterface,
-    PortRef,
     Router,
     RouterInterface,
     SwitchPort,
@@ -192,6 +191,11 @@ attrs = _attrs
 html_label = _html
 
 
+def _natural(name: str) -> list[tuple[int, int | str]]:
+    """``Eth1/2`` before ``Eth1/10``: digits compared as numbers."""
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", name) if p]
+
+
 def _some(names: Sequence[str], shown: int = 20) -> str:
     """``a, b, c`` — at most ``shown`` of them, then how many more."""
     more = len(names) - shown
@@ -275,6 +279,7 @@ class _Builder:
         self.lines: list[str] = []
         self.drawn_management = {m.ref: (h.name, m.name) for h in self.hosts for m in h.management}
         self.drawn_segments: set[int] = set()  # the segments of the guests and interfaces drawn
+        self.switch_ports: dict[str, dict[str, str]] = {}  # switch -> port -> its row's PORT
 
     # -- selection ----------------------------------------------------------------------
     def _pick_hosts(self, selector: str | None) -> list[Host]:
@@ -632,20 +637,9 @@ class _Builder:
         for n in sorted(h.nics, key=lambda n: n.name):
             sw = n.switch if n.switch is not None else UPSTREAM
             switches.add(sw)
-            label = None
-            if n.switch is not None and n.port is not None:
-                sw_obj = next((s for s in self.t.switches if s.name == n.switch), None)
-                # the port named with its switch: two hosts' NICs on "Eth1/1" of two
-                # switches must not read alike
-                if sw_obj is not None and sw_obj.has_port(n.port):
-                    label = f"{n.switch} {n.port}: {port_config(sw_obj.port(n.port))}"
-                else:
-                    label = f"{n.switch} {n.port}"
             self.emit(
-                f"{node_id(f'nic:{h.name}/{n.name}')} -> {node_id('switch:' + sw)} "
-                + _attrs(
-                    label=_html(text(label)) if label else None, color="#222222", penwidth="1.5"
-                )
+                f"{node_id(f'nic:{h.name}/{n.name}')} -> {self._switch_port(sw, n.port, 'w')} "
+                + _attrs(color="#222222", penwidth="1.5")
                 + ";"
             )
         for i, row in appliance:
@@ -786,7 +780,12 @@ class _Builder:
 
     def _physical(self, wanted: set[str]) -> None:
         """Switches the drawn hosts reach (all of them for a full drawing, the ones cabled to
-        the host and their links for ``--host``), then routers and endpoints on them."""
+        the host and their links for ``--host``), then routers and endpoints on them.
+
+        A switch is a table: its name, then one row per port something drawn is cabled to
+        (``Eth1/1: trunk 10-99 (native 1)``), in port order; NICs enter their port's row from
+        the west, links, routers and endpoints leave it from the east. So every cable ends on
+        its port, and no edge carries a port's text among crossing edges."""
         switches = {s.name: s for s in self.t.switches}
         if self.single:
             names = {w for w in wanted if w}
@@ -798,40 +797,14 @@ class _Builder:
             names = set(switches)
             if any(n.switch is None for h in self.hosts for n in h.nics):
                 names.add(UPSTREAM)
-        for name in sorted(names):
-            if name == UPSTREAM and name not in switches:
-                self.emit(
-                    f"{node_id('switch:' + UPSTREAM)} "
-                    + _attrs(
-                        label=_html("<I>upstream</I><BR/>(implicit: NICs with no switch)"),
-                        style="dashed,rounded",
-                    )
-                    + ";"
-                )
-            elif name in switches:
-                self.emit(
-                    f"{node_id('switch:' + name)} "
-                    + _attrs(
-                        label=_html(f"<B>{text(name)}</B>"),
-                        shape="box",
-                        style="filled",
-                        fillcolor="#cfd8dc",
-                        color="#263238",
-                        penwidth="1.5",
-                        height="0.6",
-                    )
-                    + ";"
-                )
+        later: list[str] = []
         for link in sorted(self.t.links, key=lambda lk: (str(lk.a), str(lk.b))):
             if link.a.switch not in names or link.b.switch not in names:
                 continue
-            self.emit(
-                f"{node_id('switch:' + link.a.switch)} -> {node_id('switch:' + link.b.switch)} "
-                + _attrs(
-                    label=_html(text(self._link_label(link.a, link.b))),
-                    color="#222222",
-                    penwidth="2",
-                )
+            later.append(
+                f"{self._switch_port(link.a.switch, link.a.port, 'e')} -> "
+                f"{self._switch_port(link.b.switch, link.b.port, 'w')} "
+                + _attrs(color="#222222", penwidth="2")
                 + ";"
             )
         for r in sorted(self.t.routers, key=lambda r: r.name):
@@ -854,35 +827,66 @@ class _Builder:
                 continue
             if any(r.name in self.local_routers.get(h.name, ()) for h in self.hosts):
                 continue  # drawn inside its host
-            self.emit(f"{node_id('router:' + r.name)} " + self._router_attrs(r, on) + ";")
+            later.append(f"{node_id('router:' + r.name)} " + self._router_attrs(r, on) + ";")
             for i in on:
                 if i.switch is None:
                     continue  # appliance interfaces were drawn with their host
-                label = self._svi_port(i)
-                self.emit(
-                    f"{node_id('switch:' + i.switch)} -> {self._iface_port(i)} "
-                    + _attrs(label=_html(text(label)) if label else None)
-                    + ";"
+                later.append(
+                    f"{self._switch_port(i.switch, i.port, 'e')} -> {self._iface_port(i)};"
                 )
         for e in sorted(self.t.endpoints, key=lambda e: e.name):
             if e.switch not in names:
                 continue
-            self.emit(f"{node_id(e.ref)} " + self._endpoint_attrs(e) + ";")
-            self.emit(
-                f"{node_id('switch:' + e.switch)} -> {node_id(e.ref)} "
-                + _attrs(label=_html(text(self._endpoint_label(e))))
+            later.append(f"{node_id(e.ref)} " + self._endpoint_attrs(e) + ";")
+            vlan = f"VLAN {e.vlan}" if e.port is None and e.vlan is not None else None
+            later.append(
+                f"{self._switch_port(e.switch, e.port, 'e')} -> {node_id(e.ref)} "
+                + _attrs(label=_html(text(vlan)) if vlan else None)
                 + ";"
             )
+        for name in sorted(names):
+            if name == UPSTREAM and name not in switches:
+                self.emit(
+                    f"{node_id('switch:' + UPSTREAM)} "
+                    + _attrs(
+                        label=_html("<I>upstream</I><BR/>(implicit: NICs with no switch)"),
+                        style="dashed,rounded",
+                    )
+                    + ";"
+                )
+            elif name in switches:
+                self.emit(f"{node_id('switch:' + name)} " + self._switch_attrs(name) + ";")
+        for line in later:
+            self.emit(line)
 
-    def _svi_port(self, i: RouterInterface) -> str | None:
-        """The switch port a router interface is cabled to, named with its switch and with
-        what it carries (the interface itself is a row of the router's table)."""
-        if i.port is None or i.switch is None:
-            return None
-        sw = next((s for s in self.t.switches if s.name == i.switch), None)
-        if sw is not None and sw.has_port(i.port):
-            return f"{i.switch} {i.port}: {port_config(sw.port(i.port))}"
-        return f"{i.switch} {i.port}"
+    def _switch_port(self, switch: str, port: str | None, side: str) -> str:
+        """The end of a cable on ``switch``: its port's row (``side`` ``w`` for NICs, ``e``
+        for what lies beyond), or the switch's header for an SVI or a VLAN with no port."""
+        sid = node_id("switch:" + switch)
+        if switch not in {s.name for s in self.t.switches}:
+            return sid  # the implicit upstream switch: a plain node
+        if port is None:
+            return f"{sid}:h"
+        ports = self.switch_ports.setdefault(switch, {})
+        if port not in ports:
+            ports[port] = f"q{len(ports)}"
+        return f"{sid}:{ports[port]}:{side}"
+
+    def _switch_attrs(self, name: str) -> str:
+        sw = next(s for s in self.t.switches if s.name == name)
+        rows = [
+            '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">',
+            f'<TR><TD PORT="h" BGCOLOR="#cfd8dc"><B>{text(name)}</B></TD></TR>',
+        ]
+        used = self.switch_ports.get(name, {})
+        for port in sorted(used, key=_natural):
+            what = port_config(sw.port(port)) if sw.has_port(port) else "not configured"
+            rows.append(
+                f'<TR><TD PORT="{used[port]}" ALIGN="LEFT">'
+                f'<FONT POINT-SIZE="9">{text(port)}: {text(what)}</FONT></TD></TR>'
+            )
+        rows.append("</TABLE>")
+        return _attrs(label=_html("".join(rows)), shape="plain")
 
     def _iface_port(self, i: RouterInterface) -> str:
         """The router table's row of an interface, entered from the west."""
@@ -916,23 +920,6 @@ class _Builder:
             rows.append(f"<TR><TD><I>{text(more)}</I></TD></TR>")
         rows.append("</TABLE>")
         return _attrs(label=_html("".join(rows)), shape="plain")
-
-    def _link_label(self, a: PortRef, b: PortRef) -> str:
-        sa = next((s for s in self.t.switches if s.name == a.switch), None)
-        sb = next((s for s in self.t.switches if s.name == b.switch), None)
-        ca = port_config(sa.port(a.port)) if sa is not None and sa.has_port(a.port) else "?"
-        cb = port_config(sb.port(b.port)) if sb is not None and sb.has_port(b.port) else "?"
-        if ca == cb:
-            return f"{a.switch} {a.port} – {b.switch} {b.port}: {ca}"
-        return f"{a.switch} {a.port}: {ca} – {b.switch} {b.port}: {cb}"
-
-    def _endpoint_label(self, e: Endpoint) -> str:
-        if e.port is not None:
-            sw = next((s for s in self.t.switches if s.name == e.switch), None)
-            if sw is not None and sw.has_port(e.port):
-                return f"{e.switch} {e.port}: {port_config(sw.port(e.port))}"
-            return f"{e.switch} {e.port}"
-        return f"VLAN {e.vlan}" if e.vlan is not None else ""
 
     def _endpoint_attrs(self, e: Endpoint) -> str:
         seg = self._primary(e.ref)

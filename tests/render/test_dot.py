@@ -94,9 +94,13 @@ def test_management_interfaces_are_orange_octagons() -> None:
 
 def test_trunk_links_show_range_and_native_vlan() -> None:
     dot = draw(mixed())
-    assert "tor1 Eth1/1: trunk 10-99 (native 1)" in dot
-    assert "tor1 Eth1/2: access VLAN 99" in dot
-    assert "tor1 Eth1/48 – core Eth1/48: trunk 5-99 (native 1)" in dot
+    tor1 = next(ln for ln in dot.splitlines() if ln.strip().startswith('"switch:tor1" ['))
+    core = next(ln for ln in dot.splitlines() if ln.strip().startswith('"switch:core" ['))
+    assert ">Eth1/1: trunk 10-99 (native 1)<" in tor1
+    assert ">Eth1/2: access VLAN 99<" in tor1
+    # a switch-to-switch link joins the two ports' rows, each saying what it carries
+    assert ">Eth1/48: trunk 5-99 (native 1)<" in tor1 and ">Eth1/48: trunk 5-99 (native 1)<" in core
+    assert re.search(r'^\s*"switch:tor1":q\d+:e -> "switch:core":q\d+:w ', dot, re.M)
 
 
 def test_legend_lists_each_coloured_segment_once() -> None:
