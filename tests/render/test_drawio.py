@@ -210,13 +210,18 @@ try {
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["esxi-cluster", "hyperv-host"])
+@pytest.mark.parametrize("name", ["esxi-cluster", "hyperv-host", "overview"])
 def test_mxgraph_draws_every_cell_in_chromium(name: str, tmp_path: Path) -> None:
     base = npm.package("mxgraph") / "javascript" / "src"
     if not (base / "js" / "mxClient.js").exists():
         base = npm.package("mxgraph") / "javascript"
-    topology = netseg.load(ROOT / "topologies" / f"{name}.yaml")
-    _, layout = layout_of(topology)
+    if name == "overview":  # a generated estate's overview (tests/render/diagram_sample.py)
+        out = subprocess.run(
+            ["dot", "-Tjson"], input=views()[name], capture_output=True, text=True, check=True
+        )
+        layout = json.loads(out.stdout)
+    else:
+        _, layout = layout_of(netseg.load(ROOT / "topologies" / f"{name}.yaml"))
     xml = render_drawio(layout)
     cells = objects(xml)
     want_edges = sum(1 for o in cells.values() if o.find("mxCell").attrib.get("edge") == "1")  # type: ignore[union-attr]
