@@ -532,14 +532,12 @@ class _Builder:
             for name in kept.get(zone, []):
                 guest = self.t.guest(name)
                 self.emit(self._guest_node(guest.name, guest.nics), 3)
-                for nic in guest.nics:
-                    label = nic.name if len(guest.nics) > 1 else None
-                    edges.append(
-                        f"{node_id('guest:' + guest.name)} -> "
-                        f"{row_of(nic.vswitch, nic.portgroup, nic.vlan)} "
-                        + _attrs(label=_html(text(label)) if label else None)
-                        + ";"
-                    )
+                for k, nic in enumerate(guest.nics):
+                    # a guest with several NICs is a table: each edge leaves its NIC's row
+                    tail = node_id("guest:" + guest.name)
+                    if len(guest.nics) > 1:
+                        tail += f":n{k}:e"
+                    edges.append(f"{tail} -> {row_of(nic.vswitch, nic.portgroup, nic.vlan)};")
             for c in collapsed.get(zone, []):
                 label = f"<B>{text(_plural(c.count, 'guest'))}</B><BR/>on {text(c.where)}"
                 self.emit(
@@ -600,14 +598,10 @@ class _Builder:
         for node in vsnodes.values():
             self.emit(f"{node.id} " + self._vswitch_attrs(node) + ";", 2)
             for up in node.vswitch.uplinks:
-                label = f"VLAN {up.vlan}" if up.vlan is not None else None
+                # a subinterface uplink's VLAN is in the table's header, not on the edge
                 edges.append(
                     f"{node.id}:h:e -> {node_id(f'nic:{h.name}/{up.nic}')} "
-                    + _attrs(
-                        label=_html(text(label)) if label else None,
-                        # the NICs stay the right-hand column, past the privileged domain
-                        minlen="2" if east else None,
-                    )
+                    + _attrs(minlen="2" if east else None)  # NICs stay the right-hand column
                     + ";"
                 )
 
@@ -656,10 +650,9 @@ class _Builder:
         nics = list(nics)
         segs = {self._primary(n.ref) for n in nics}
         seg = next(iter(segs)) if len(segs) == 1 else None
-        addresses = [str(a) for n in nics for a in n.addresses]
         label = f"<B>{text(name)}</B>"
-        if addresses:
-            label += "<BR/>" + "<BR/>".join(text(a) for a in addresses[:3])
+        if len(nics) == 1 and nics[0].addresses:
+            label += "<BR/>" + "<BR/>".join(text(a) for a in nics[0].addresses[:3])
         tagging = [n for n in nics if n.vlan.tags]
         if tagging:
             beyond = [n for n in tagging if self._tags_leave(n)]
@@ -672,6 +665,25 @@ class _Builder:
                 where = ", ".join(sorted({n.vswitch for n in tagging}))
                 label += f"<BR/><I>tags reach only {text(where)}</I>"
         label += self._finding_lines(name)
+        if len(nics) > 1:
+            # one row per NIC (its name, addresses, the fill of its own segment), the port
+            # its edge leaves from: no NIC name floats on an edge among the others
+            rows = [
+                '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">',
+                f'<TR><TD PORT="h" BGCOLOR="{self._fill(seg)}">{label}</TD></TR>',
+            ]
+            for k, n in enumerate(nics):
+                what = " · ".join([n.name, *(str(a) for a in n.addresses[:2])])
+                rows.append(
+                    f'<TR><TD PORT="n{k}" BGCOLOR="{self._fill(self._primary(n.ref))}">'
+                    f'<FONT POINT-SIZE="9">{text(what)}</FONT></TD></TR>'
+                )
+            rows.append("</TABLE>")
+            return (
+                f"{node_id('guest:' + name)} "
+                + _attrs(label=_html("".join(rows)), shape="plain")
+                + ";"
+            )
         return (
             f"{node_id('guest:' + name)} "
             + _attrs(
@@ -745,6 +757,9 @@ class _Builder:
             notes.append("no VLAN filtering")
         if v.allow_management_os:
             notes.append("shared with management OS")
+        for up in v.uplinks:
+            if up.vlan is not None:  # a bridge over a VLAN subinterface (eth0.110)
+                notes.append(f"uplink {up.nic} VLAN {up.vlan}")
         if notes:
             head += '<BR/><FONT POINT-SIZE="8">' + text(", ".join(notes)) + "</FONT>"
         rows = [

@@ -248,3 +248,31 @@ def test_switch_ports_are_named_with_their_switch(path: Path) -> None:
             if sw.has_port(n.port):
                 assert row == f"{n.port}: {port_config(sw.port(n.port))}"
     assert cabled
+
+
+def example(name: str) -> tuple[netseg.Topology, str]:
+    topology = netseg.load(ROOT / "topologies" / f"{name}.yaml")
+    analysis = analyse(topology)
+    return topology, render_dot(topology, analysis.reachability, analysis.findings)
+
+
+def test_a_guest_with_several_nics_has_a_row_per_nic_its_edges_leave_from() -> None:
+    """hyperv-host: app01's prod and heartbeat NICs are rows of its node; each edge leaves
+    its NIC's row (no NIC name floats on an edge)."""
+    topology, dot = example("hyperv-host")
+    app01 = topology.guest("app01")
+    assert len(app01.nics) > 1
+    line = guest_label(dot, "app01")
+    for k, nic in enumerate(app01.nics):
+        assert re.search(rf'<TD PORT="n{k}" [^>]*><FONT POINT-SIZE="9">{nic.name} · ', line)
+        assert re.search(rf'^\s*"guest:app01":n{k}:e -> "vswitch:', dot, re.M), nic.name
+    assert not re.search(r'"guest:app01"(:\w+)* -> [^\[]*\[label=', dot)
+
+
+def test_a_subinterface_uplinks_vlan_is_in_its_switch_header() -> None:
+    _, dot = example("xen-host")
+    line = next(
+        ln for ln in dot.splitlines() if ln.strip().startswith('"vswitch:xen01/xenbr110" [')
+    )
+    assert "uplink eth0 VLAN 110" in line
+    assert not re.search(r'"vswitch:xen01/xenbr110":h:e -> [^\[]*\[label=', dot)
