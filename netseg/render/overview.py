@@ -29,7 +29,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from netseg.graph.attachments import Attachments
+from netseg.graph import Reachability
 from netseg.model import refs
 from netseg.model.topology import Topology
 from netseg.render.dot import (
@@ -79,7 +79,7 @@ class _Group:
 
 def render_overview(
     topology: Topology,
-    attachments: Attachments,
+    attachments: Reachability,
     findings: Sequence[Finding] = (),
     *,
     highlight: str = "findings",
