@@ -24,13 +24,11 @@ identifiers, never raw into DOT syntax: names may hold quotes, backslashes, spac
 
 from __future__ import annotations
 
-import html
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
-from urllib.parse import quote
+from typing import Literal
 
 from netseg.errors import SelectorError
 from netseg.graph import UNTAGGED, Reachability
@@ -47,12 +45,24 @@ from netseg.model.topology import (
     VlanMode,
     VSwitch,
 )
+from netseg.render.dotparts import (
+    FINDING_RED,
+    FONT,
+    HIGHLIGHT_RULES,
+    MANAGEMENT_BORDER,
+    MANAGEMENT_FILL,
+    attrs,
+    html_label,
+    member_sets,
+    node_id,
+    services_label,
+    text,
+)
 from netseg.rules.finding import Finding
 
 Highlight = Literal["findings", "none"]
 View = Literal["auto", "overview", "detail"]
 
-HIGHLIGHT_RULES = ("guest-reaches-management", "guest-can-tag-management-vlan")
 COLLAPSE_OVER = 12
 """More guests than this on one port group collapse into one node per zone."""
 
@@ -73,50 +83,8 @@ PALETTE = (
     "#decbe4",
 )
 TAGGING_FILL = "#ffffff"  # attachments that only send tagged frames belong to no one segment
-MANAGEMENT_FILL = "#ffb366"
-MANAGEMENT_BORDER = "#c0392b"
-FINDING_RED = "#d62728"
-FONT = "Helvetica"
 
 UPSTREAM = "upstream"
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-# --- escaping ------------------------------------------------------------------------------
-
-
-def node_id(ref: str) -> str:
-    """A quoted DOT identifier for an entity reference.
-
-    Percent-encoding keeps it readable for ordinary names and free of the characters DOT
-    treats specially in quoted strings (a trailing backslash would swallow the closing quote).
-    """
-    return '"' + quote(ref, safe=":/._-+@,()") + '"'
-
-
-def text(value: object) -> str:
-    """Text for an HTML-like label: entities escaped, control characters (which the label
-    parser rejects) replaced."""
-    return html.escape(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(value)), quote=True)
-
-
-def _attrs(**kw: str | None) -> str:
-    """``[k=v, …]`` in the given order; values starting with ``<`` are HTML labels, others
-    are quoted (callers only pass values without quotes or backslashes)."""
-    parts = []
-    for k, v in kw.items():
-        if v is None:
-            continue
-        if v.startswith("<"):
-            parts.append(f"{k}={v}")
-        else:
-            parts.append(f'{k}="{v}"')
-    return "[" + ", ".join(parts) + "]"
-
-
-def _html(inner: str) -> str:
-    return "<" + inner + ">"
 
 
 # --- descriptions --------------------------------------------------------------------------
@@ -148,37 +116,6 @@ def _pg_vlan(source: int | str, mode: VlanMode) -> str:
     return "untagged" if mode.vlan == 0 else f"VLAN {mode.vlan}"
 
 
-def _services_label(evidence: Mapping[str, Any]) -> str:
-    """The violating services, short: everything but a few allowed ones reads as
-    ``any except tcp/443`` rather than the six-item complement."""
-    services = [str(s) for s in evidence.get("services", [])] or ["any"]
-    allowed = [str(s) for s in evidence.get("allowed", [])]
-    if evidence.get("reachable") == ["any"] and allowed and len(allowed) < len(services):
-        return "any except " + ", ".join(allowed)
-    return ", ".join(services)
-
-
-def member_sets(f: Finding) -> tuple[list[str], list[str]]:
-    """The guest NICs and management interfaces a highlighted finding stands for: its
-    subject and object; for a finding made per (source class, destination class), every
-    member of each: from ``Finding.identity`` and ``Finding.classes`` where the finding has
-    them, else from ``evidence["members"] = {"subjects": [...], "objects": [...]}``."""
-    identity = tuple(getattr(f, "identity", ()) or ())
-    classes: Mapping[str, Sequence[str]] = getattr(f, "classes", None) or {}
-    members = f.evidence.get("members")
-    subjects: list[str] = []
-    objects: list[str] = []
-    if identity and classes:
-        subjects = [str(m) for m in classes.get(identity[0], ())]
-        objects = [str(m) for m in classes.get(identity[1], ())] if len(identity) > 1 else []
-    elif isinstance(members, Mapping):
-        subjects = [str(m) for m in members.get("subjects", ())]
-        objects = [str(m) for m in members.get("objects", ())]
-    subjects = subjects or [f.subject]
-    objects = objects or ([f.object] if f.object is not None else [])
-    return subjects, objects
-
-
 def _member_pairs(f: Finding) -> list[tuple[str, str]]:
     """Every (guest NIC, management interface) pair of :func:`member_sets`: each red edge so
     joins a real guest to a real interface whatever the findings' grain."""
@@ -186,9 +123,9 @@ def _member_pairs(f: Finding) -> list[tuple[str, str]]:
     return [(s, o) for s in subjects for o in objects]
 
 
-services_label = _services_label
-attrs = _attrs
-html_label = _html
+_services_label = services_label
+_attrs = attrs
+_html = html_label
 
 
 def _natural(name: str) -> list[tuple[int, int | str]]:

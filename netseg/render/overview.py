@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from netseg.graph import Reachability
 from netseg.model import refs
 from netseg.model.topology import Topology
-from netseg.render.dot import (
+from netseg.render.dotparts import (
     FINDING_RED,
     FONT,
     HIGHLIGHT_RULES,
@@ -230,7 +230,7 @@ def render_overview(
                 f'<BR/><FONT COLOR="{FINDING_RED}" POINT-SIZE="9">' + "<BR/>".join(reds) + "</FONT>"
             )
         emit(
-            node_id(f"zone:{zone}")
+            node_id(refs.zone(zone))
             + " "
             + attrs(
                 label=html_label(label),
@@ -336,7 +336,7 @@ def render_overview(
             f"{text(_n(len(r.acl), 'ACL line'))}, default {text(r.default)}</FONT>"
         ).replace("'", '"')
         emit(
-            node_id(f"router:{name}")
+            node_id(refs.router(name))
             + " "
             + attrs(label=html_label(label), shape="box3d", style="filled", fillcolor="#e6e0f0")
             + ";"
@@ -348,7 +348,7 @@ def render_overview(
     for group in ordered:
         for zone in sorted(group.nics):
             emit(
-                f"{node_id('zone:' + zone)} -> {group.id} "
+                f"{node_id(refs.zone(zone))} -> {group.id} "
                 + attrs(penwidth=width(group.nics[zone]))
                 + ";"
             )
@@ -359,10 +359,10 @@ def render_overview(
                 + ";"
             )
         for name in sorted(group.routers):
-            emit(f"{group.id} -> {node_id('router:' + name)};")
+            emit(f"{group.id} -> {node_id(refs.router(name))};")
     for (zone, pd), (guests, _, whats) in sorted(red.items()):
         emit(
-            f"{node_id('zone:' + zone)} -> {node_id('privileged-domain:' + pd)} "
+            f"{node_id(refs.zone(zone))} -> {node_id('privileged-domain:' + pd)} "
             + attrs(
                 tooltip=text(f"{len(guests):,} guests: " + "; ".join(sorted(whats))),
                 color=FINDING_RED,
