@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import capture_gen, gen_topology, shape_table
+from bench import diagram as diagram_bench
 
 REPO = Path(__file__).resolve().parents[1]
 NETSEG = [sys.executable, "-m", "netseg.cli.main"]
@@ -106,6 +107,7 @@ FIGURES = (
     "check_scaling_2x_guests",
     "reach_scaling_2x_guests",
     "diagram_one_host",
+    "diagram_overview_50k",
 )
 #: The capture shapes' rows (measure_capture_shapes), after the others.
 FIGURES += tuple(
@@ -323,15 +325,19 @@ def _judge(value: float | None, target: str) -> bool | None:
     return value >= limit if op == ">=" else value <= limit
 
 
+def _add_to(figs: list[Figure], f: Figure, log: Callable[[str], None]) -> None:
+    gauge = f.ratio if f.ratio is not None else f.netseg
+    f.met = _judge(gauge, f.target) if f.target else None
+    figs.append(f)
+    log(f"  {f.name}: {_cell(f.netseg)} {f.unit} {f.note}")
+
+
 def measure(inputs: Inputs, out_dir: Path, log: Callable[[str], None]) -> list[Figure]:
     s = inputs.sizes
     figs: list[Figure] = []
 
     def add(f: Figure) -> None:
-        gauge = f.ratio if f.ratio is not None else f.netseg
-        f.met = _judge(gauge, f.target) if f.target else None
-        figs.append(f)
-        log(f"  {f.name}: {_cell(f.netseg)} {f.unit} {f.note}")
+        _add_to(figs, f, log)
 
     log("inputs (generated once, then cached) ...")
     topo = inputs.topology()
@@ -524,6 +530,17 @@ def measure(inputs: Inputs, out_dir: Path, log: Callable[[str], None]) -> list[F
             "<= 2.2×",
         )
     )
+    measure_diagrams(inputs, out_dir, add, repeat)
+    measure_capture_shapes(inputs, out_dir, add, log)
+    return figs
+
+
+def measure_diagrams(
+    inputs: Inputs, out_dir: Path, add: Callable[[Figure], None], repeat: int
+) -> None:
+    """The diagram figures: one host with 200 guests (detail), and the reference estate's
+    overview (bench/diagram.py: its total, and the split between loading and drawing)."""
+    s = inputs.sizes
     dtopo = inputs.diagram_topology()
     svg = out_dir / "diagram.svg"
     diagram = best([*NETSEG, "diagram", str(dtopo), "-o", str(svg)], repeat)
@@ -536,8 +553,17 @@ def measure(inputs: Inputs, out_dir: Path, log: Callable[[str], None]) -> list[F
             target="<= 5 s",
         )
     )
-    measure_capture_shapes(inputs, out_dir, add, log)
-    return figs
+    overview = diagram_bench.measure(NETSEG, inputs.topology(), out_dir, repeat)
+    add(
+        Figure(
+            "diagram_overview_50k",
+            f"netseg diagram (SVG overview) of {s.hosts:,} hosts, {s.guests:,} guests",
+            "s",
+            overview.wall,
+            target="<= 10 s",
+            note=f"(CPU {overview.cpu:.1f} s; CPU s per step: {overview.split()})",
+        )
+    )
 
 
 def measure_capture_shapes(
@@ -645,6 +671,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     which = ap.add_mutually_exclusive_group()
     which.add_argument("--shapes-only", action="store_true", help="only the shape table")
     which.add_argument("--no-shapes", action="store_true", help="only the figures")
+    which.add_argument(
+        "--diagram-only", action="store_true", help="only the diagram figures (no shapes)"
+    )
     ap.add_argument(
         "--shape",
         action="append",
@@ -669,9 +698,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     figs: list[Figure] = []
     rows: list[shape_table.ShapeRun] = []
     with tempfile.TemporaryDirectory(prefix="netseg-bench-") as tmp:
-        if not args.shapes_only:
+        if args.diagram_only:
+            measure_diagrams(inputs, Path(tmp), lambda f: _add_to(figs, f, log), 1)
+        elif not args.shapes_only:
             figs = measure(inputs, Path(tmp), log)
-        if not args.no_shapes:
+        if not args.no_shapes and not args.diagram_only:
             log("estate shapes ...")
             rows = shape_table.measure_shapes(
                 NETSEG,

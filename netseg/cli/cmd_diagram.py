@@ -33,6 +33,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host", metavar="NAME", help="draw one host (NAME or host:NAME) and what it connects to"
     )
+    parser.add_argument(
+        "--zone", metavar="NAME", help="draw one zone's guests (NAME or zone:NAME) on their hosts"
+    )
+    parser.add_argument(
+        "--segment",
+        metavar="REF",
+        help="draw the guests and management interfaces in one L2 segment: its number "
+        "(as in the legend, or segment:N) or its label ('tor1 VLAN 99')",
+    )
+    parser.add_argument(
+        "--view",
+        choices=["auto", "overview", "detail"],
+        default="auto",
+        help="auto (default): an overview (zones, segments, privileged domains, counts) for "
+        "more than 10 hosts or 500 guests, else the detail; --host/--zone/--segment draw the "
+        "detail",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,6 +60,15 @@ def run(args: argparse.Namespace) -> int:
     findings: tuple[Finding, ...] = ()
     if args.highlight == "findings":
         findings = analyse(topology, reach, rules=HIGHLIGHT_RULES).findings
-    dot = render_dot(topology, reach, findings, highlight=args.highlight, host=args.host)
+    dot = render_dot(
+        topology,
+        reach,
+        findings,
+        highlight=args.highlight,
+        host=args.host,
+        zone=args.zone,
+        segment=args.segment,
+        view=args.view,
+    )
     write_output(render(dot, fmt), args.output)
     return 0

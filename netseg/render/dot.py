@@ -24,13 +24,11 @@ identifiers, never raw into DOT syntax: names may hold quotes, backslashes, spac
 
 from __future__ import annotations
 
-import html
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
-from urllib.parse import quote
+from typing import Literal
 
 from netseg.errors import SelectorError
 from netseg.graph import UNTAGGED, Reachability
@@ -40,18 +38,31 @@ from netseg.model.topology import (
     GuestNic,
     Host,
     ManagementInterface,
-    PortRef,
+    Router,
     RouterInterface,
     SwitchPort,
     Topology,
     VlanMode,
     VSwitch,
 )
+from netseg.render.dotparts import (
+    FINDING_RED,
+    FONT,
+    HIGHLIGHT_RULES,
+    MANAGEMENT_BORDER,
+    MANAGEMENT_FILL,
+    attrs,
+    html_label,
+    member_sets,
+    node_id,
+    services_label,
+    text,
+)
 from netseg.rules.finding import Finding
 
 Highlight = Literal["findings", "none"]
+View = Literal["auto", "overview", "detail"]
 
-HIGHLIGHT_RULES = ("guest-reaches-management", "guest-can-tag-management-vlan")
 COLLAPSE_OVER = 12
 """More guests than this on one port group collapse into one node per zone."""
 
@@ -72,50 +83,8 @@ PALETTE = (
     "#decbe4",
 )
 TAGGING_FILL = "#ffffff"  # attachments that only send tagged frames belong to no one segment
-MANAGEMENT_FILL = "#ffb366"
-MANAGEMENT_BORDER = "#c0392b"
-FINDING_RED = "#d62728"
-FONT = "Helvetica"
 
 UPSTREAM = "upstream"
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-# --- escaping ------------------------------------------------------------------------------
-
-
-def node_id(ref: str) -> str:
-    """A quoted DOT identifier for an entity reference.
-
-    Percent-encoding keeps it readable for ordinary names and free of the characters DOT
-    treats specially in quoted strings (a trailing backslash would swallow the closing quote).
-    """
-    return '"' + quote(ref, safe=":/._-+@,()") + '"'
-
-
-def text(value: object) -> str:
-    """Text for an HTML-like label: entities escaped, control characters (which the label
-    parser rejects) replaced."""
-    return html.escape(_CONTROL.sub("\N{REPLACEMENT CHARACTER}", str(value)), quote=True)
-
-
-def _attrs(**kw: str | None) -> str:
-    """``[k=v, …]`` in the given order; values starting with ``<`` are HTML labels, others
-    are quoted (callers only pass values without quotes or backslashes)."""
-    parts = []
-    for k, v in kw.items():
-        if v is None:
-            continue
-        if v.startswith("<"):
-            parts.append(f"{k}={v}")
-        else:
-            parts.append(f'{k}="{v}"')
-    return "[" + ", ".join(parts) + "]"
-
-
-def _html(inner: str) -> str:
-    return "<" + inner + ">"
 
 
 # --- descriptions --------------------------------------------------------------------------
@@ -147,36 +116,27 @@ def _pg_vlan(source: int | str, mode: VlanMode) -> str:
     return "untagged" if mode.vlan == 0 else f"VLAN {mode.vlan}"
 
 
-def _services_label(evidence: Mapping[str, Any]) -> str:
-    """The violating services, short: everything but a few allowed ones reads as
-    ``any except tcp/443`` rather than the six-item complement."""
-    services = [str(s) for s in evidence.get("services", [])] or ["any"]
-    allowed = [str(s) for s in evidence.get("allowed", [])]
-    if evidence.get("reachable") == ["any"] and allowed and len(allowed) < len(services):
-        return "any except " + ", ".join(allowed)
-    return ", ".join(services)
-
-
 def _member_pairs(f: Finding) -> list[tuple[str, str]]:
-    """The (guest NIC, management interface) pairs a highlighted finding stands for: its
-    subject and object; for a finding made per (source class, destination class), every
-    member of each: from ``Finding.identity`` and ``Finding.classes`` where the finding has
-    them, else from ``evidence["members"] = {"subjects": [...], "objects": [...]}``. Each
-    red edge so joins a real guest to a real interface whatever the findings' grain."""
-    identity = tuple(getattr(f, "identity", ()) or ())
-    classes: Mapping[str, Sequence[str]] = getattr(f, "classes", None) or {}
-    members = f.evidence.get("members")
-    subjects: list[str] = []
-    objects: list[str] = []
-    if identity and classes:
-        subjects = [str(m) for m in classes.get(identity[0], ())]
-        objects = [str(m) for m in classes.get(identity[1], ())] if len(identity) > 1 else []
-    elif isinstance(members, Mapping):
-        subjects = [str(m) for m in members.get("subjects", ())]
-        objects = [str(m) for m in members.get("objects", ())]
-    subjects = subjects or [f.subject]
-    objects = objects or ([f.object] if f.object is not None else [])
+    """Every (guest NIC, management interface) pair of :func:`member_sets`: each red edge so
+    joins a real guest to a real interface whatever the findings' grain."""
+    subjects, objects = member_sets(f)
     return [(s, o) for s in subjects for o in objects]
+
+
+_services_label = services_label
+_attrs = attrs
+_html = html_label
+
+
+def _natural(name: str) -> list[tuple[int, int | str]]:
+    """``Eth1/2`` before ``Eth1/10``: digits compared as numbers."""
+    return [(0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", name) if p]
+
+
+def _some(names: Sequence[str], shown: int = 20) -> str:
+    """``a, b, c`` — at most ``shown`` of them, then how many more."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f", … ({more:,} more)" if more > 0 else "") or "none"
 
 
 def _plural(n: int, word: str) -> str:
@@ -192,6 +152,17 @@ class _Row:
     name: str
     vlan: str
     segment: int | None
+    order: tuple[int, int, str] = (0, 0, "")  # port groups by name, VLAN rows by VLAN
+
+
+def _vlan_order(mode: VlanMode) -> tuple[int, int, str]:
+    """VLAN rows top to bottom: untagged, VLANs by number, trunks, transparent, so an
+    appliance's interfaces (VLAN 40, 50, 60…) face their rows and their edges do not cross."""
+    if mode.kind == "access":
+        return (1, mode.vlan, "")
+    if mode.kind == "trunk":
+        return (2, 0, vlan_mode(mode))
+    return (3, 0, vlan_mode(mode))
 
 
 @dataclass
@@ -218,17 +189,34 @@ class _Builder:
         highlight: Highlight,
         host: str | None,
         collapse_over: int,
+        zone: str | None = None,
+        segment: str | None = None,
     ) -> None:
         self.t = topology
         self.reach = reach
         self.l2 = reach.layer2
         self.collapse_over = collapse_over
         self.hosts = self._pick_hosts(host)
-        self.single = host is not None
+        self.single = host is not None or zone is not None or segment is not None
+        self.subtitle = [f"host {self.hosts[0].name}"] if host is not None else []
+        self.keep: set[str] | None = None  # the guests drawn (None: all of the hosts')
+        if zone is not None:
+            self._pick_zone(zone)
+        if segment is not None:
+            self._pick_segment(segment)
         self.highlighted = self._highlighted(findings) if highlight == "findings" else {}
         self.colours = self._segment_colours()
         self.used_segments: set[int] = set()
+        # host -> routers all of whose interfaces are appliance NICs on it: drawn inside it
+        self.local_routers: dict[str, set[str]] = defaultdict(set)
+        for r in self.t.routers:
+            on = {i.host for i in r.interfaces}
+            if len(on) == 1 and None not in on and all(i.vswitch for i in r.interfaces):
+                self.local_routers[str(next(iter(on)))].add(r.name)
         self.lines: list[str] = []
+        self.drawn_management = {m.ref: (h.name, m.name) for h in self.hosts for m in h.management}
+        self.drawn_segments: set[int] = set()  # the segments of the guests and interfaces drawn
+        self.switch_ports: dict[str, dict[str, str]] = {}  # switch -> port -> its row's PORT
 
     # -- selection ----------------------------------------------------------------------
     def _pick_hosts(self, selector: str | None) -> list[Host]:
@@ -241,6 +229,52 @@ class _Builder:
                 return [h]
         known = ", ".join(h.name for h in hosts) or "none"
         raise SelectorError(f"--host: no host {name!r} in the topology (hosts: {known})")
+
+    def _pick_zone(self, selector: str) -> None:
+        """``--zone NAME``: the zone's guests, on the hosts they run on."""
+        name = selector.removeprefix("zone:")
+        zones = sorted({g.zone for g in self.t.guests} | set(self.t.zones))
+        if name not in zones:
+            raise SelectorError(f"--zone: no zone {name!r} in the topology (zones: {_some(zones)})")
+        keep = {g.name for g in self.t.guests if g.zone == name}
+        self._restrict(keep, set(), f"zone {name}")
+
+    def _pick_segment(self, selector: str) -> None:
+        """``--segment REF``: the guests and management interfaces in one L2 segment, named
+        by its number (``7``, ``segment:7``, as in the legend) or its label (``tor1 VLAN
+        99``), on the hosts they are on."""
+        segments = self.reach.segments
+        body = selector.removeprefix("segment:")
+        found = None
+        if body.isdigit() and int(body) < len(segments):
+            found = segments[int(body)]
+        else:
+            found = next((s for s in segments if s.label == body), None)
+        if found is None:
+            labels = [f"{s.id}: {s.label}" for s in segments]
+            raise SelectorError(
+                f"--segment: no segment {selector!r} (a number or label of: {_some(labels)})"
+            )
+        keep: set[str] = set()
+        hosts: set[str] = set()
+        for a in self.reach.attachments:
+            if any(j.segment == found.id for j in a.joins):
+                if a.kind == "guest":
+                    keep.add(refs.last(a.ref)[0])
+                elif a.kind == "management" and a.host is not None:
+                    hosts.add(a.host)
+        self._restrict(keep, hosts, f"segment {found.id} ({found.label})")
+
+    def _restrict(self, keep: set[str], hosts: set[str], what: str) -> None:
+        self.keep = keep if self.keep is None else self.keep & keep
+        on = hosts | {self.t.guest(g).host for g in self.keep}
+        self.hosts = [h for h in self.hosts if h.name in on]
+        self.subtitle.append(what)
+        if not self.hosts:
+            raise SelectorError(
+                f"--{what.split()[0]}: {what} has no guest or privileged-domain interface on "
+                "the hosts selected"
+            )
 
     def _highlighted(self, findings: Sequence[Finding]) -> dict[tuple[str, str], list[str]]:
         """(guest name, management ref) -> label lines, from the highlighted rules."""
@@ -299,7 +333,7 @@ class _Builder:
 
     # -- hosts --------------------------------------------------------------------------
     def build(self) -> str:
-        title = f"{self.t.name}" + (f" — host {self.hosts[0].name}" if self.single else "")
+        title = " — ".join([self.t.name, *self.subtitle])
         self.lines = [
             "digraph netseg {",
             "  "
@@ -364,7 +398,9 @@ class _Builder:
                 )
         edges: list[str] = []
 
-        def row_of(vswitch: str, portgroup: str | None, mode: VlanMode) -> str:
+        def row_of(vswitch: str, portgroup: str | None, mode: VlanMode, side: str = "w") -> str:
+            """The row's port, entered from ``side``: guests come from the west, the
+            privileged domain's interfaces and router appliances sit east of the switch."""
             node = vsnodes[vswitch]
             key = portgroup if portgroup is not None else "\0" + vlan_mode(mode)
             row = node.rows.get(key)
@@ -374,12 +410,20 @@ class _Builder:
                     "",
                     vlan_mode(mode),
                     self._vs_segment(h.name, vswitch, mode),
+                    _vlan_order(mode),
                 )
                 node.rows[key] = row
-            return f"{node.id}:{row.port}:w"
+            # a port group row has two cells: the west port is its name, the east its VLAN
+            port = row.port + "e" if side == "e" and row.name else row.port
+            return f"{node.id}:{port}:{side}"
 
         # guests, grouped by zone; crowded port groups collapsed
-        guests = sorted(self.t.guests_on(h.name), key=lambda g: g.name)
+        guests = sorted(
+            (g for g in self.t.guests_on(h.name) if self.keep is None or g.name in self.keep),
+            key=lambda g: g.name,
+        )
+        for ref in [n.ref for g in guests for n in g.nics] + [m.ref for m in h.management]:
+            self.drawn_segments |= self.reach.attachment(ref).segments
         on_point: dict[tuple[str, str], list[GuestNic]] = defaultdict(list)
         for g in guests:
             for nic in g.nics:
@@ -425,14 +469,12 @@ class _Builder:
             for name in kept.get(zone, []):
                 guest = self.t.guest(name)
                 self.emit(self._guest_node(guest.name, guest.nics), 3)
-                for nic in guest.nics:
-                    label = nic.name if len(guest.nics) > 1 else None
-                    edges.append(
-                        f"{node_id('guest:' + guest.name)} -> "
-                        f"{row_of(nic.vswitch, nic.portgroup, nic.vlan)} "
-                        + _attrs(label=_html(text(label)) if label else None)
-                        + ";"
-                    )
+                for k, nic in enumerate(guest.nics):
+                    # a guest with several NICs is a table: each edge leaves its NIC's row
+                    tail = node_id("guest:" + guest.name)
+                    if len(guest.nics) > 1:
+                        tail += f":n{k}:e"
+                    edges.append(f"{tail} -> {row_of(nic.vswitch, nic.portgroup, nic.vlan)};")
             for c in collapsed.get(zone, []):
                 label = f"<B>{text(_plural(c.count, 'guest'))}</B><BR/>on {text(c.where)}"
                 self.emit(
@@ -449,6 +491,7 @@ class _Builder:
             self.emit("}", 2)
 
         # the privileged domain's interfaces
+        east = False  # something sits between the switches and the NICs
         if h.management:
             pd = h.hypervisor.privileged_domain
             self.emit(f"subgraph {node_id(f'cluster_management:{h.name}')} {{", 2)
@@ -470,7 +513,9 @@ class _Builder:
                 if m.nic is not None:
                     edges.append(f"{mid} -> {node_id(f'nic:{h.name}/{m.nic}')};")
                 elif m.vswitch is not None and m.vswitch in vsnodes:
-                    edges.append(f"{mid} -> {row_of(m.vswitch, m.portgroup, m.vlan)};")
+                    # east of the switch: its edge does not share the guests' column
+                    edges.append(f"{row_of(m.vswitch, m.portgroup, m.vlan, 'e')} -> {mid};")
+                    east = True
             self.emit("}", 2)
 
         # virtual router appliances: their rows exist before the vswitch tables are drawn
@@ -478,16 +523,22 @@ class _Builder:
         for r in sorted(self.t.routers, key=lambda r: r.name):
             for i in sorted(r.interfaces, key=lambda i: i.name):
                 if i.host == h.name and i.vswitch in vsnodes:
-                    appliance.append((i, row_of(i.vswitch, i.portgroup, i.vlan_mode)))
+                    appliance.append((i, row_of(i.vswitch, i.portgroup, i.vlan_mode, "e")))
+                    east = True
+        # a router whose every interface is an appliance NIC on this host is drawn inside it,
+        # east of its switches, so its edges are short rows-to-rows lines
+        for r in sorted(self.t.routers, key=lambda r: r.name):
+            if r.name in self.local_routers.get(h.name, ()):
+                self.emit(f"{node_id('router:' + r.name)} " + self._router_attrs(r) + ";", 2)
 
         # virtual switches
         for node in vsnodes.values():
             self.emit(f"{node.id} " + self._vswitch_attrs(node) + ";", 2)
             for up in node.vswitch.uplinks:
-                label = f"VLAN {up.vlan}" if up.vlan is not None else None
+                # a subinterface uplink's VLAN is in the table's header, not on the edge
                 edges.append(
                     f"{node.id}:h:e -> {node_id(f'nic:{h.name}/{up.nic}')} "
-                    + _attrs(label=_html(text(label)) if label else None)
+                    + _attrs(minlen="2" if east else None)  # NICs stay the right-hand column
                     + ";"
                 )
 
@@ -517,28 +568,13 @@ class _Builder:
         for n in sorted(h.nics, key=lambda n: n.name):
             sw = n.switch if n.switch is not None else UPSTREAM
             switches.add(sw)
-            label = None
-            if n.switch is not None and n.port is not None:
-                sw_obj = next((s for s in self.t.switches if s.name == n.switch), None)
-                # the port named with its switch: two hosts' NICs on "Eth1/1" of two
-                # switches must not read alike
-                if sw_obj is not None and sw_obj.has_port(n.port):
-                    label = f"{n.switch} {n.port}: {port_config(sw_obj.port(n.port))}"
-                else:
-                    label = f"{n.switch} {n.port}"
             self.emit(
-                f"{node_id(f'nic:{h.name}/{n.name}')} -> {node_id('switch:' + sw)} "
-                + _attrs(
-                    label=_html(text(label)) if label else None, color="#222222", penwidth="1.5"
-                )
+                f"{node_id(f'nic:{h.name}/{n.name}')} -> {self._switch_port(sw, n.port, 'w')} "
+                + _attrs(color="#222222", penwidth="1.5")
                 + ";"
             )
         for i, row in appliance:
-            self.emit(
-                f"{node_id(f'router:{i.router}')} -> {row} "
-                + _attrs(label=_html(text(self._iface_label(i))), dir="none", constraint="false")
-                + ";"
-            )
+            self.emit(f"{row} -> {self._iface_port(i)};")
         return {g for names in kept.values() for g in names}
 
     def _point(self, nic: GuestNic) -> tuple[str, str]:
@@ -551,10 +587,9 @@ class _Builder:
         nics = list(nics)
         segs = {self._primary(n.ref) for n in nics}
         seg = next(iter(segs)) if len(segs) == 1 else None
-        addresses = [str(a) for n in nics for a in n.addresses]
         label = f"<B>{text(name)}</B>"
-        if addresses:
-            label += "<BR/>" + "<BR/>".join(text(a) for a in addresses[:3])
+        if len(nics) == 1 and nics[0].addresses:
+            label += "<BR/>" + "<BR/>".join(text(a) for a in nics[0].addresses[:3])
         tagging = [n for n in nics if n.vlan.tags]
         if tagging:
             beyond = [n for n in tagging if self._tags_leave(n)]
@@ -566,6 +601,26 @@ class _Builder:
                 # and the picture must not say the guest tags frames onto the network
                 where = ", ".join(sorted({n.vswitch for n in tagging}))
                 label += f"<BR/><I>tags reach only {text(where)}</I>"
+        label += self._finding_lines(name)
+        if len(nics) > 1:
+            # one row per NIC (its name, addresses, the fill of its own segment), the port
+            # its edge leaves from: no NIC name floats on an edge among the others
+            rows = [
+                '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">',
+                f'<TR><TD PORT="h" BGCOLOR="{self._fill(seg)}">{label}</TD></TR>',
+            ]
+            for k, n in enumerate(nics):
+                what = " · ".join([n.name, *(str(a) for a in n.addresses[:2])])
+                rows.append(
+                    f'<TR><TD PORT="n{k}" BGCOLOR="{self._fill(self._primary(n.ref))}">'
+                    f'<FONT POINT-SIZE="9">{text(what)}</FONT></TD></TR>'
+                )
+            rows.append("</TABLE>")
+            return (
+                f"{node_id('guest:' + name)} "
+                + _attrs(label=_html("".join(rows)), shape="plain")
+                + ";"
+            )
         return (
             f"{node_id('guest:' + name)} "
             + _attrs(
@@ -575,6 +630,24 @@ class _Builder:
             )
             + ";"
         )
+
+    def _finding_lines(self, guest: str) -> str:
+        """The guest's highlighted findings, one red line per statement, each naming the
+        interface its red arrow points at (``→ vmk0: tcp/443``; ``HOST/NAME`` when the
+        interface is on another host): the statement sits in the node, not on the edge, so it
+        never overlaps another label, a node or a cluster."""
+        here = self.t.guest(guest).host
+        out = []
+        for (g, ref), lines in sorted(self.highlighted.items()):
+            if g != guest or ref not in self.drawn_management:
+                continue
+            host, name = self.drawn_management[ref]
+            target = name if host == here else f"{host}/{name}"
+            for line in lines:
+                out.append(f"→ {text(target)}: {text(line)}")
+        if not out:
+            return ""
+        return f'<BR/><FONT COLOR="{FINDING_RED}" POINT-SIZE="9">' + "<BR/>".join(out) + "</FONT>"
 
     def _tags_leave(self, nic: GuestNic) -> bool:
         """Whether a frame the guest tags can reach anything beyond its own virtual switch
@@ -621,18 +694,21 @@ class _Builder:
             notes.append("no VLAN filtering")
         if v.allow_management_os:
             notes.append("shared with management OS")
+        for up in v.uplinks:
+            if up.vlan is not None:  # a bridge over a VLAN subinterface (eth0.110)
+                notes.append(f"uplink {up.nic} VLAN {up.vlan}")
         if notes:
             head += '<BR/><FONT POINT-SIZE="8">' + text(", ".join(notes)) + "</FONT>"
         rows = [
             '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">',
             f'<TR><TD PORT="h" COLSPAN="2" BGCOLOR="#d5dbe3">{head}</TD></TR>',
         ]
-        for row in node.rows.values():
+        for row in sorted(node.rows.values(), key=lambda r: (r.order, r.name)):
             fill = self._fill(row.segment)
             if row.name:
                 rows.append(
                     f'<TR><TD PORT="{row.port}" ALIGN="LEFT" BGCOLOR="{fill}">{text(row.name)}</TD>'
-                    f'<TD BGCOLOR="{fill}">{text(row.vlan)}</TD></TR>'
+                    f'<TD PORT="{row.port}e" BGCOLOR="{fill}">{text(row.vlan)}</TD></TR>'
                 )
             else:
                 rows.append(
@@ -656,7 +732,12 @@ class _Builder:
 
     def _physical(self, wanted: set[str]) -> None:
         """Switches the drawn hosts reach (all of them for a full drawing, the ones cabled to
-        the host and their links for ``--host``), then routers and endpoints on them."""
+        the host and their links for ``--host``), then routers and endpoints on them.
+
+        A switch is a table: its name, then one row per port something drawn is cabled to
+        (``Eth1/1: trunk 10-99 (native 1)``), in port order; NICs enter their port's row from
+        the west, links, routers and endpoints leave it from the east. So every cable ends on
+        its port, and no edge carries a port's text among crossing edges."""
         switches = {s.name: s for s in self.t.switches}
         if self.single:
             names = {w for w in wanted if w}
@@ -668,6 +749,53 @@ class _Builder:
             names = set(switches)
             if any(n.switch is None for h in self.hosts for n in h.nics):
                 names.add(UPSTREAM)
+        later: list[str] = []
+        for link in sorted(self.t.links, key=lambda lk: (str(lk.a), str(lk.b))):
+            if link.a.switch not in names or link.b.switch not in names:
+                continue
+            later.append(
+                f"{self._switch_port(link.a.switch, link.a.port, 'e')} -> "
+                f"{self._switch_port(link.b.switch, link.b.port, 'w')} "
+                + _attrs(color="#222222", penwidth="2")
+                + ";"
+            )
+        for r in sorted(self.t.routers, key=lambda r: r.name):
+            on = [
+                i
+                for i in sorted(r.interfaces, key=lambda i: i.name)
+                if (i.switch is not None and i.switch in names)
+                or (i.host is not None and i.host in {h.name for h in self.hosts})
+            ]
+            if self.single:
+                # a part of the estate: the interfaces in a segment of what is drawn (a core
+                # router's other 120 SVIs would bury the host), the others counted
+                on = [
+                    i
+                    for i in on
+                    if i.host in {h.name for h in self.hosts}
+                    or not self.reach.attachment(i.ref).segments.isdisjoint(self.drawn_segments)
+                ]
+            if not on:
+                continue
+            if any(r.name in self.local_routers.get(h.name, ()) for h in self.hosts):
+                continue  # drawn inside its host
+            later.append(f"{node_id('router:' + r.name)} " + self._router_attrs(r, on) + ";")
+            for i in on:
+                if i.switch is None:
+                    continue  # appliance interfaces were drawn with their host
+                later.append(
+                    f"{self._switch_port(i.switch, i.port, 'e')} -> {self._iface_port(i)};"
+                )
+        for e in sorted(self.t.endpoints, key=lambda e: e.name):
+            if e.switch not in names:
+                continue
+            later.append(f"{node_id(e.ref)} " + self._endpoint_attrs(e) + ";")
+            vlan = f"VLAN {e.vlan}" if e.port is None and e.vlan is not None else None
+            later.append(
+                f"{self._switch_port(e.switch, e.port, 'e')} -> {node_id(e.ref)} "
+                + _attrs(label=_html(text(vlan)) if vlan else None)
+                + ";"
+            )
         for name in sorted(names):
             if name == UPSTREAM and name not in switches:
                 self.emit(
@@ -679,95 +807,71 @@ class _Builder:
                     + ";"
                 )
             elif name in switches:
-                self.emit(
-                    f"{node_id('switch:' + name)} "
-                    + _attrs(
-                        label=_html(f"<B>{text(name)}</B>"),
-                        shape="box",
-                        style="filled",
-                        fillcolor="#cfd8dc",
-                        color="#263238",
-                        penwidth="1.5",
-                        height="0.6",
-                    )
-                    + ";"
-                )
-        for link in sorted(self.t.links, key=lambda lk: (str(lk.a), str(lk.b))):
-            if link.a.switch not in names or link.b.switch not in names:
-                continue
-            self.emit(
-                f"{node_id('switch:' + link.a.switch)} -> {node_id('switch:' + link.b.switch)} "
-                + _attrs(
-                    label=_html(text(self._link_label(link.a, link.b))),
-                    color="#222222",
-                    penwidth="2",
-                )
-                + ";"
-            )
-        for r in sorted(self.t.routers, key=lambda r: r.name):
-            on = [
-                i
-                for i in sorted(r.interfaces, key=lambda i: i.name)
-                if (i.switch is not None and i.switch in names)
-                or (i.host is not None and i.host in {h.name for h in self.hosts})
-            ]
-            if not on:
-                continue
-            acl = f"{len(r.acl)} ACL lines, default {r.default}"
-            self.emit(
-                f"{node_id('router:' + r.name)} "
-                + _attrs(
-                    label=_html(
-                        f'<B>{text(r.name)}</B><BR/><FONT POINT-SIZE="8">{text(acl)}</FONT>'
-                    ),
-                    shape="box3d",
-                    style="filled",
-                    fillcolor="#e6e0f0",
-                )
-                + ";"
-            )
-            for i in on:
-                if i.switch is None:
-                    continue  # appliance interfaces were drawn with their host
-                self.emit(
-                    f"{node_id('switch:' + i.switch)} -> {node_id('router:' + r.name)} "
-                    + _attrs(label=_html(text(self._svi_label(i))))
-                    + ";"
-                )
-        for e in sorted(self.t.endpoints, key=lambda e: e.name):
-            if e.switch not in names:
-                continue
-            self.emit(f"{node_id(e.ref)} " + self._endpoint_attrs(e) + ";")
-            self.emit(
-                f"{node_id('switch:' + e.switch)} -> {node_id(e.ref)} "
-                + _attrs(label=_html(text(self._endpoint_label(e))))
-                + ";"
-            )
+                self.emit(f"{node_id('switch:' + name)} " + self._switch_attrs(name) + ";")
+        for line in later:
+            self.emit(line)
 
-    def _svi_label(self, i: RouterInterface) -> str:
-        label = self._iface_label(i)
-        if i.port is not None and i.switch is not None:
-            sw = next((s for s in self.t.switches if s.name == i.switch), None)
-            if sw is not None and sw.has_port(i.port):
-                label = f"{i.switch} {i.port}: {port_config(sw.port(i.port))} · {label}"
-        return label
+    def _switch_port(self, switch: str, port: str | None, side: str) -> str:
+        """The end of a cable on ``switch``: its port's row (``side`` ``w`` for NICs, ``e``
+        for what lies beyond), or the switch's header for an SVI or a VLAN with no port."""
+        sid = node_id("switch:" + switch)
+        if switch not in {s.name for s in self.t.switches}:
+            return sid  # the implicit upstream switch: a plain node
+        if port is None:
+            return f"{sid}:h"
+        ports = self.switch_ports.setdefault(switch, {})
+        if port not in ports:
+            ports[port] = f"q{len(ports)}"
+        return f"{sid}:{ports[port]}:{side}"
 
-    def _link_label(self, a: PortRef, b: PortRef) -> str:
-        sa = next((s for s in self.t.switches if s.name == a.switch), None)
-        sb = next((s for s in self.t.switches if s.name == b.switch), None)
-        ca = port_config(sa.port(a.port)) if sa is not None and sa.has_port(a.port) else "?"
-        cb = port_config(sb.port(b.port)) if sb is not None and sb.has_port(b.port) else "?"
-        if ca == cb:
-            return f"{a.switch} {a.port} – {b.switch} {b.port}: {ca}"
-        return f"{a.switch} {a.port}: {ca} – {b.switch} {b.port}: {cb}"
+    def _switch_attrs(self, name: str) -> str:
+        sw = next(s for s in self.t.switches if s.name == name)
+        rows = [
+            '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">',
+            f'<TR><TD PORT="h" BGCOLOR="#cfd8dc"><B>{text(name)}</B></TD></TR>',
+        ]
+        used = self.switch_ports.get(name, {})
+        for port in sorted(used, key=_natural):
+            what = port_config(sw.port(port)) if sw.has_port(port) else "not configured"
+            rows.append(
+                f'<TR><TD PORT="{used[port]}" ALIGN="LEFT">'
+                f'<FONT POINT-SIZE="9">{text(port)}: {text(what)}</FONT></TD></TR>'
+            )
+        rows.append("</TABLE>")
+        return _attrs(label=_html("".join(rows)), shape="plain")
 
-    def _endpoint_label(self, e: Endpoint) -> str:
-        if e.port is not None:
-            sw = next((s for s in self.t.switches if s.name == e.switch), None)
-            if sw is not None and sw.has_port(e.port):
-                return f"{e.switch} {e.port}: {port_config(sw.port(e.port))}"
-            return f"{e.switch} {e.port}"
-        return f"VLAN {e.vlan}" if e.vlan is not None else ""
+    def _iface_port(self, i: RouterInterface) -> str:
+        """The router table's row of an interface, entered from the west."""
+        r = next(r for r in self.t.routers if r.name == i.router)
+        k = sorted(x.name for x in r.interfaces).index(i.name)
+        return f"{node_id('router:' + r.name)}:i{k}:w"
+
+    def _router_attrs(self, r: Router, shown: Sequence[RouterInterface] | None = None) -> str:
+        """A router as a table: its name and ACL, then one row per interface (name, VLAN,
+        address), filled with the segment it sends untagged frames into; edges end on the
+        interface's row, so no edge carries the interface's text. Only the ``shown``
+        interfaces get a row (default all); a last row counts the others."""
+        acl = f"{len(r.acl)} ACL lines, default {r.default}"
+        rows = [
+            # cells outlined, no table border: the draw.io and Mermaid exports take each
+            # outlined cell as a shape, and a border around them all would cover the rows
+            '<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">',
+            f'<TR><TD PORT="h" BGCOLOR="#e6e0f0"><B>{text(r.name)}</B><BR/>'
+            f'<FONT POINT-SIZE="8">{text(acl)}</FONT></TD></TR>',
+        ]
+        names = {i.name for i in shown} if shown is not None else None
+        for k, i in enumerate(sorted(r.interfaces, key=lambda i: i.name)):
+            if names is not None and i.name not in names:
+                continue
+            fill = self._fill(self._primary(i.ref))
+            rows.append(
+                f'<TR><TD PORT="i{k}" BGCOLOR="{fill}">{text(self._iface_label(i))}</TD></TR>'
+            )
+        if names is not None and len(names) < len(r.interfaces):
+            more = _plural(len(r.interfaces) - len(names), "other interface")
+            rows.append(f"<TR><TD><I>{text(more)}</I></TD></TR>")
+        rows.append("</TABLE>")
+        return _attrs(label=_html("".join(rows)), shape="plain")
 
     def _endpoint_attrs(self, e: Endpoint) -> str:
         seg = self._primary(e.ref)
@@ -783,17 +887,13 @@ class _Builder:
         for (guest, ref), lines in sorted(self.highlighted.items()):
             if guest not in guests or ref not in mgmt:
                 continue  # one end is not in this drawing (--host)
-            label = "<BR/>".join(text(line) for line in lines)
             self.emit(
                 f"{node_id('guest:' + guest)} -> {node_id(ref)} "
                 + _attrs(
-                    # an external label: Graphviz places it after the layout where it
-                    # overlaps no node and no other label (a tail label sat on the guest and
-                    # on cluster titles); edges of several guests to one interface converge,
-                    # so mid-edge labels would stack
-                    xlabel=_html(f'<FONT COLOR="{FINDING_RED}">{label}</FONT>'),
+                    # no label on the edge: its statement is a red line in the guest's node
+                    # (where it can overlap nothing), and the edge's tooltip in SVG
+                    tooltip=text("; ".join(lines)).replace("\\", "/"),
                     color=FINDING_RED,
-                    fontcolor=FINDING_RED,
                     style="dashed",
                     penwidth="2",
                     arrowhead="normal",
@@ -841,9 +941,19 @@ def render_dot(
     *,
     highlight: Highlight = "findings",
     host: str | None = None,
+    zone: str | None = None,
+    segment: str | None = None,
+    view: View = "auto",
     collapse_over: int = COLLAPSE_OVER,
 ) -> str:
     """The DOT text of ``topology``.
+
+    ``view="auto"`` draws an estate of more than :data:`~netseg.render.overview.OVERVIEW_HOSTS`
+    hosts or :data:`~netseg.render.overview.OVERVIEW_GUESTS` guests as an overview
+    (:mod:`netseg.render.overview`) unless a selector asks for the detail; ``"overview"`` and
+    ``"detail"`` force either (an overview takes no selector). ``zone`` (``NAME`` or
+    ``zone:NAME``) draws that zone's guests on their hosts; ``segment`` (a segment's number or
+    label) the guests and management interfaces in that L2 segment; selectors combine.
 
     ``findings`` are the design findings (from :func:`netseg.analysis.analyse`); with
     ``highlight="findings"`` the unwaived guest-reaches-management and
@@ -851,7 +961,21 @@ def render_dot(
     ``host:NAME``) draws one host and what it connects to; an unknown host raises
     :class:`~netseg.errors.SelectorError`.
     """
-    return _Builder(topology, reachability, findings, highlight, host, collapse_over).build()
+    selected = host is not None or zone is not None or segment is not None
+    from netseg.render import overview  # it draws with this module's helpers
+
+    if view == "overview" or (
+        view == "auto" and not selected and overview.wants_overview(topology)
+    ):
+        if selected:
+            raise SelectorError(
+                "--view overview draws the whole estate: drop --host, --zone and --segment, "
+                "or draw their detail"
+            )
+        return overview.render_overview(topology, reachability, findings, highlight=highlight)
+    return _Builder(
+        topology, reachability, findings, highlight, host, collapse_over, zone, segment
+    ).build()
 
 
 __all__ = [

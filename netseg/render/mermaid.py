@@ -14,6 +14,7 @@ Pure: the same layout gives byte-identical text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -131,7 +132,9 @@ class _Writer:
         title = text_lines(text_ops(self.layout.get("_ldraw_")))
         out = [
             "---",
-            "title: " + (title[0] if title else "netseg").translate(_SAFE),
+            # a YAML double-quoted scalar (JSON's string syntax is one): a title holding ": "
+            # (the overview's) or a quote is not YAML syntax
+            "title: " + json.dumps((title[0] if title else "netseg").translate(_SAFE)),
             "---",
             "flowchart LR",
         ]

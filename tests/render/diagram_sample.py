@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import netseg
 from netseg.model.topology import Topology
 
@@ -128,3 +130,37 @@ def crowd(guests: int, *, reaching: int = 0, zones: int = 1) -> Topology:
             f"nics: [{{portgroup: {pg}}}]}}"
         )
     return netseg.loads("\n".join(lines) + "\n", file="crowd.yaml")
+
+
+def estate(shape: str = "segmented", guests: int = 600) -> Topology:
+    """A generated estate past the overview threshold (12 hosts, bench/shapes.py): racks of
+    hosts, zones, management VLANs, routers, a few deliberate mistakes; ``flat`` puts the
+    management interfaces on the guests' VLAN, so the highlighted findings are there."""
+    import json
+
+    from bench.shapes import generate_shape
+
+    return netseg.loads(json.dumps(generate_shape(shape, guests)), file=f"{shape}.json")
+
+
+@functools.cache
+def views() -> dict[str, str]:
+    """The DOT of each kind of drawing besides the examples' full detail: the overview of a
+    large estate (with violations), a zone's detail and a segment's detail."""
+    from netseg.analysis import analyse
+    from netseg.render.dot import HIGHLIGHT_RULES, render_dot
+
+    flat = estate("flat")
+    a = analyse(flat, rules=HIGHLIGHT_RULES)
+    m = mixed()
+    b = analyse(m, rules=HIGHLIGHT_RULES)
+    seg = next(  # the first segment with a privileged domain's interface in it
+        s.id
+        for s in b.reachability.segments
+        if any(x.kind == "management" for x in b.reachability.attachments_in(s.id))
+    )
+    return {
+        "overview": render_dot(flat, a.reachability, a.findings),
+        "zone": render_dot(flat, a.reachability, a.findings, zone="web"),
+        "segment": render_dot(m, b.reachability, b.findings, segment=str(seg)),
+    }

@@ -21,10 +21,10 @@ from netseg.render.dot import render_dot
 from netseg.render.drawio import render_drawio
 from netseg.render.layout import kind_and_ref
 from tests.render import npm
-from tests.render.diagram_sample import mixed
+from tests.render.diagram_sample import mixed, views
+from tests.render.examples import EXAMPLES, example_name
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "topologies").glob("*.yaml"))
 ARTIFACTS = ROOT / "test-artifacts"
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
@@ -42,7 +42,7 @@ def objects(xml: str) -> dict[str, ET.Element]:
     return {o.attrib["id"]: o for o in root.iter("object")}
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLES, ids=example_name)
 def test_every_node_cluster_and_edge_is_in_the_file(path: Path) -> None:
     topology = netseg.load(path)
     _, layout = layout_of(topology)
@@ -63,6 +63,30 @@ def test_every_node_cluster_and_edge_is_in_the_file(path: Path) -> None:
         cell = e.find("mxCell")
         assert cell is not None
         assert cell.attrib["source"] in ids and cell.attrib["target"] in ids
+
+
+@pytest.mark.parametrize("view", ["overview", "zone", "segment"])
+def test_overview_and_part_drawings_keep_every_node_and_edge(view: str) -> None:
+    """The overview (zones, segment groups, privileged domains) and the --zone / --segment
+    details export like the full drawing: every node with its reference, every edge with
+    ends that exist, the findings flagged."""
+    dot = views()[view]
+    out = subprocess.run(["dot", "-Tjson"], input=dot, capture_output=True, text=True, check=True)
+    layout = json.loads(out.stdout)
+    cells = objects(render_drawio(layout))
+    refs = {o.attrib["netseg_ref"] for o in cells.values() if "netseg_ref" in o.attrib}
+    nsub = int(layout["_subgraph_cnt"])
+    assert {kind_and_ref(n["name"])[1] for n in layout["objects"][nsub:]} <= refs
+    edges = [o for o in cells.values() if o.find("mxCell").attrib.get("edge") == "1"]  # type: ignore[union-attr]
+    assert len(edges) == len(layout["edges"]) > 0
+    ids = set(cells) | {"0", "1"}
+    for e in edges:
+        cell = e.find("mxCell")
+        assert cell is not None and {cell.attrib["source"], cell.attrib["target"]} <= ids
+    flagged = sum(1 for o in cells.values() if o.attrib.get("netseg_finding") == "1")
+    assert flagged == dot.count('class="finding"')
+    if view == "overview":
+        assert flagged > 0 and any(r.startswith("privileged-domain:") for r in refs)
 
 
 def test_guests_sit_in_their_zone_inside_their_host_at_graphviz_coordinates() -> None:
@@ -186,13 +210,18 @@ try {
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["esxi-cluster", "hyperv-host"])
+@pytest.mark.parametrize("name", ["esxi-cluster", "hyperv-host", "overview"])
 def test_mxgraph_draws_every_cell_in_chromium(name: str, tmp_path: Path) -> None:
     base = npm.package("mxgraph") / "javascript" / "src"
     if not (base / "js" / "mxClient.js").exists():
         base = npm.package("mxgraph") / "javascript"
-    topology = netseg.load(ROOT / "topologies" / f"{name}.yaml")
-    _, layout = layout_of(topology)
+    if name == "overview":  # a generated estate's overview (tests/render/diagram_sample.py)
+        out = subprocess.run(
+            ["dot", "-Tjson"], input=views()[name], capture_output=True, text=True, check=True
+        )
+        layout = json.loads(out.stdout)
+    else:
+        _, layout = layout_of(netseg.load(ROOT / "topologies" / f"{name}.yaml"))
     xml = render_drawio(layout)
     cells = objects(xml)
     want_edges = sum(1 for o in cells.values() if o.find("mxCell").attrib.get("edge") == "1")  # type: ignore[union-attr]

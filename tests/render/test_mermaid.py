@@ -18,10 +18,10 @@ from netseg.render.dot import render_dot
 from netseg.render.layout import kind_and_ref
 from netseg.render.mermaid import render_mermaid
 from tests.render import npm
-from tests.render.diagram_sample import mixed
+from tests.render.diagram_sample import mixed, views
+from tests.render.examples import EXAMPLES, example_name
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "topologies").glob("*.yaml"))
 ARTIFACTS = ROOT / "test-artifacts"
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
@@ -63,7 +63,7 @@ def parse(text: str) -> tuple[set[str], set[str], list[tuple[str, str, str]], li
     return nodes, subgraphs, links, refs
 
 
-@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", EXAMPLES, ids=example_name)
 def test_every_entity_cluster_and_edge_is_in_the_flowchart(path: Path) -> None:
     topology = netseg.load(path)
     layout, text = mermaid_of(topology)
@@ -79,6 +79,23 @@ def test_every_entity_cluster_and_edge_is_in_the_flowchart(path: Path) -> None:
     assert len(links) == len(layout["edges"])  # type: ignore[arg-type]
     for a, _, b in links:
         assert a in nodes | subgraphs and b in nodes | subgraphs
+
+
+@pytest.mark.parametrize("view", ["overview", "zone", "segment"])
+def test_overview_and_part_drawings_keep_every_node_and_edge(view: str) -> None:
+    dot = views()[view]
+    out = subprocess.run(["dot", "-Tjson"], input=dot, capture_output=True, text=True, check=True)
+    layout = json.loads(out.stdout)
+    text = render_mermaid(layout)
+    nodes, subgraphs, links, refs = parse(text)
+    nsub = int(layout["_subgraph_cnt"])
+    for o in layout["objects"][nsub:]:
+        assert kind_and_ref(o["name"])[1] in refs
+    assert len(links) == len(layout["edges"]) > 0
+    for a, _, b in links:
+        assert a in nodes | subgraphs and b in nodes | subgraphs
+    dotted = sum(1 for _, arrow, _ in links if arrow == "-.->")
+    assert dotted == dot.count('class="finding"')
 
 
 def test_findings_are_dotted_red_arrows_to_the_management_interface() -> None:
@@ -114,10 +131,16 @@ mermaid.parse(text).then(function () { return mermaid.render('d', text); }).then
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["esxi-cluster", "xen-host"])
+@pytest.mark.parametrize("name", ["esxi-cluster", "xen-host", "overview"])
 def test_mermaid_renders_every_node_and_edge_in_chromium(name: str, tmp_path: Path) -> None:
     script = npm.package("mermaid") / "dist" / "mermaid.min.js"
-    _, text = mermaid_of(netseg.load(ROOT / "topologies" / f"{name}.yaml"))
+    if name == "overview":  # a generated estate's overview (tests/render/diagram_sample.py)
+        out = subprocess.run(
+            ["dot", "-Tjson"], input=views()[name], capture_output=True, text=True, check=True
+        )
+        text = render_mermaid(json.loads(out.stdout))
+    else:
+        _, text = mermaid_of(netseg.load(ROOT / "topologies" / f"{name}.yaml"))
     nodes, subgraphs, links, _ = parse(text)
     page = PAGE.replace("@@MERMAID@@", script.as_uri()).replace(
         "@@TEXT@@", json.dumps(text).replace("</", "<\\/")
