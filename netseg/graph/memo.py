@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from netseg.graph.l2 import Hop, Join, Node
 from netseg.graph.l3 import FirewallDecision
+from netseg.graph.routing import SourceSide
 from netseg.graph.values import Attachment, Profile, Route
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Address, Firewall
@@ -65,7 +66,11 @@ class Memo:
         default_factory=dict
     )
     routed: dict[tuple[object, ...], ServiceSet] = field(default_factory=dict)
-    # services reaching each router, per (entry router, side pair): netseg.graph.routing
+    # every router's view of one source, per (zone, match set)
+    sources: dict[tuple[object, ...], SourceSide] = field(default_factory=dict)
+    # services reaching each router, per (entry router, source, destination as it sees it),
+    # and per (entry router, every router's decision): netseg.graph.routing
+    fixed_by_side: dict[tuple[object, ...], dict[str, ServiceSet]] = field(default_factory=dict)
     fixed_points: dict[tuple[object, ...], dict[str, ServiceSet]] = field(default_factory=dict)
     # the evidence's router path, per (entry router, exit router, side pair)
     first_paths: dict[tuple[object, ...], list[str] | None] = field(default_factory=dict)

@@ -26,7 +26,7 @@ from typing import Any
 
 from netseg.graph.l3 import AclDecision, PrefixIndex, first_match
 from netseg.model.services import PROTOCOLS, ServiceSet
-from netseg.model.topology import Router
+from netseg.model.topology import AclLine, Router
 
 Acl = Callable[[str], ServiceSet]
 
@@ -160,10 +160,21 @@ def _one_service_path(
 class RouterAcl:
     """One router's ACL compiled once: peers as (zone, prefix number) pairs (no ``ipaddress``
     hashing per line and call), and decisions memoised per (source, destination) *as this ACL
-    sees them*: the zone when a line names it, and the match set restricted to the prefixes
-    its lines name. A ``/32`` line elsewhere in the estate splits no decision here."""
+    sees them*, in two steps: the source as its lines' sources see it (the zone when a source
+    names it, the match set restricted to the prefixes sources name) picks the lines that can
+    match it; the destination is then seen only through *those* lines (the zones and prefixes
+    their destinations name). A ``/32`` line elsewhere in the estate splits no decision here,
+    and a host entry of this router splits only the decisions of the source it names."""
 
-    __slots__ = ("_by_source", "_lines", "_memo", "_restricted", "prefixes", "router", "zones")
+    __slots__ = (
+        "_by_source",
+        "_lines",
+        "_restricted",
+        "_source_sets",
+        "prefixes",
+        "router",
+        "zones",
+    )
 
     def __init__(self, router: Router, index: PrefixIndex) -> None:
         self.router = router
@@ -181,55 +192,99 @@ class RouterAcl:
                 ends.append((peer.zone, number))
             lines.append((ends[0], ends[1], line))
         self._lines = tuple(lines)
+        #: every prefix and zone a line names (either side)
         self.prefixes = frozenset(prefixes)
         self.zones = frozenset(zones)
-        self._memo: dict[tuple[object, ...], AclDecision] = {}
+        source_prefixes = frozenset(n for (_, n), _, _ in lines if n is not None)
+        source_zones = frozenset(z for (z, _), _, _ in lines if z is not None)
         self._restricted: dict[frozenset[int], frozenset[int]] = {}
-        # the lines whose source matches, per source view: a 500-line ACL of host entries
-        # has a few dozen for any one source
-        self._by_source: dict[tuple[object, ...], tuple[Any, ...]] = {}
+        # per source as the sources see it: (zone seen, prefixes seen) -> its SourceView
+        self._by_source: dict[tuple[object, ...], SourceView] = {}
+        self._source_sets = (source_zones, source_prefixes)
 
     def _view(self, match: frozenset[int]) -> frozenset[int]:
         found = self._restricted.get(match)
         if found is None:
-            found = self._restricted[match] = match & self.prefixes
+            found = self._restricted[match] = match & self._source_sets[1]
+        return found
+
+    def source_view(self, zs: str | None, ms: frozenset[int]) -> SourceView:
+        """The lines that can match a source, and what of a destination they look at."""
+        key = (zs if zs in self._source_sets[0] else None, self._view(ms))
+        found = self._by_source.get(key)
+        if found is None:
+            szs, sms = key
+            found = self._by_source[key] = SourceView(
+                self.router.default,
+                tuple(
+                    (dst, line)
+                    for (szone, snum), dst, line in self._lines
+                    if (szone is None or szone == szs) and (snum is None or snum in sms)
+                ),
+            )
         return found
 
     def decide(
         self, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
     ) -> AclDecision:
         """:func:`~netseg.graph.l3.evaluate_acl` for sides with declared addresses."""
-        zones = self.zones
-        key = (
-            zs if zs in zones else None,
-            self._view(ms),
-            zd if zd in zones else None,
-            self._view(md),
-        )
+        return self.source_view(zs, ms).decide(zd, md)
+
+
+class SourceView:
+    """One router's lines that can match one source (as the router's sources see it), and
+    its decisions memoised per destination as those lines see it."""
+
+    __slots__ = ("_default", "_lines", "_memo", "_restricted", "prefixes", "zones")
+
+    def __init__(self, default: str, lines: tuple[tuple[tuple[Any, Any], AclLine], ...]) -> None:
+        self._default = default
+        self._lines = lines
+        #: the zones and prefixes these lines' destinations name: all of a destination they see
+        self.zones = frozenset(z for (z, _), _ in lines if z is not None)
+        self.prefixes = frozenset(n for (_, n), _ in lines if n is not None)
+        self._memo: dict[tuple[object, ...], AclDecision] = {}
+        self._restricted: dict[frozenset[int], frozenset[int]] = {}
+
+    def decide(self, zd: str | None, md: frozenset[int]) -> AclDecision:
+        seen = self._restricted.get(md)
+        if seen is None:
+            seen = self._restricted[md] = md & self.prefixes
+        key = (zd if zd in self.zones else None, seen)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = self._evaluate(*key)
+            dzs, dms = key
+            found = self._memo[key] = first_match(
+                (
+                    line
+                    for (dzone, dnum), line in self._lines
+                    if (dzone is None or dzone == dzs) and (dnum is None or dnum in dms)
+                ),
+                self._default,
+            )
         return found
 
-    def _evaluate(
-        self, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
-    ) -> AclDecision:
-        skey = (zs, ms)
-        lines = self._by_source.get(skey)
-        if lines is None:
-            lines = self._by_source[skey] = tuple(
-                (dst, line)
-                for (szone, snum), dst, line in self._lines
-                if (szone is None or szone == zs) and (snum is None or snum in ms)
-            )
-        return first_match(
-            (
-                line
-                for (dzone, dnum), line in lines
-                if (dzone is None or dzone == zd) and (dnum is None or dnum in md)
-            ),
-            self.router.default,
-        )
+
+class SourceSide:
+    """One source (zone, match set) as every router's lines see it: each router's
+    :class:`~netseg.graph.routing.SourceView`, and the zones and prefixes any of them looks at
+    in a destination. Two destinations equal in those are decided alike by every router."""
+
+    __slots__ = ("_seen", "prefixes", "views", "zones")
+
+    def __init__(self, views: dict[str, SourceView]) -> None:
+        self.views = views
+        self.zones: frozenset[str] = frozenset().union(*(v.zones for v in views.values()))
+        self.prefixes: frozenset[int] = frozenset().union(*(v.prefixes for v in views.values()))
+        self._seen: dict[frozenset[int], frozenset[int]] = {}
+
+    def sees(self, zd: str | None, md: frozenset[int]) -> tuple[str | None, frozenset[int]]:
+        """A destination as this source's lines see it (every router's decision for the
+        source depends on nothing else of the destination)."""
+        seen = self._seen.get(md)
+        if seen is None:
+            seen = self._seen[md] = md & self.prefixes
+        return (zd if zd in self.zones else None, seen)
 
 
-__all__ = ["RouterAcl", "first_path", "fixed_point"]
+__all__ = ["RouterAcl", "SourceSide", "SourceView", "first_path", "fixed_point"]

@@ -23,7 +23,7 @@ from netseg.graph.l3 import (
     evaluate_firewall,
     policy_allows,
 )
-from netseg.graph.routing import RouterAcl, first_path, fixed_point
+from netseg.graph.routing import RouterAcl, SourceSide, first_path, fixed_point
 from netseg.graph.values import (
     Attachment,
     AttachmentClass,
@@ -249,28 +249,38 @@ class Verdicts(Attachments):
         return out
 
     # --- verdicts --------------------------------------------------------------------------
-    def _decision_vector(
-        self, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
-    ) -> tuple[int, ...]:
-        """The identities of every router's decision for one side pair (decisions are
-        memoised by each RouterAcl, which keeps them alive, so the identities stay theirs)."""
-        return tuple(id(acl.decide(zs, ms, zd, md)) for acl in self._compiled.values())
+    def _source(self, zs: str | None, ms: frozenset[int]) -> SourceSide:
+        """What every router's ACL makes of one source, once per (zone, match set)."""
+        key = (zs, ms)
+        found = self.memo.sources.get(key)
+        if found is None:
+            found = self.memo.sources[key] = SourceSide(
+                {name: acl.source_view(zs, ms) for name, acl in self._compiled.items()}
+            )
+        return found
 
     def _fixed(
-        self, entry: str, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
+        self, entry: str, src: SourceSide, dest: tuple[str | None, frozenset[int]]
     ) -> dict[str, ServiceSet]:
-        """Services reaching each router from ``entry`` for one side pair (netseg.graph.routing).
+        """Services reaching each router from ``entry`` for one source and one destination
+        as that source's lines see it (netseg.graph.routing).
 
-        Memoised on what the routers decide for the pair (one decision per router), not on
-        the pair: side pairs that every ACL sees alike share one fixed point, however many
-        ``/32`` entries elsewhere make their match sets differ."""
-        key = (entry, self._decision_vector(zs, ms, zd, md))
-        found = self.memo.fixed_points.get(key)
+        Memoised on what the routers decide (one decision per router), not on the sides:
+        side pairs that every ACL sees alike share one fixed point, however many ``/32``
+        entries elsewhere make their match sets differ."""
+        key = (entry, id(src), dest)
+        found = self.memo.fixed_by_side.get(key)
+        if found is not None:
+            return found
+        zd, md = dest
+        views = src.views
+        vector = (entry, tuple(id(v.decide(zd, md)) for v in views.values()))
+        found = self.memo.fixed_points.get(vector)
         if found is None:
-            compiled = self._compiled
-            found = self.memo.fixed_points[key] = fixed_point(
-                self._neighbours, entry, lambda r: compiled[r].decide(zs, ms, zd, md).services
+            found = self.memo.fixed_points[vector] = fixed_point(
+                self._neighbours, entry, lambda r: views[r].decide(zd, md).services
             )
+        self.memo.fixed_by_side[key] = found
         return found
 
     def _through(
@@ -320,12 +330,14 @@ class Verdicts(Attachments):
         md: frozenset[int],
         routers: frozenset[tuple[str, str]],
     ) -> ServiceSet:
-        key = (zs, ms, zd, md, routers)
+        src = self._source(zs, ms)
+        dest = src.sees(zd, md)
+        key = (id(src), dest, routers)
         found = self.memo.routed.get(key)
         if found is None:
             found = NONE  # this very object when nothing gets through (see _routes)
             for r1, r2 in sorted(routers):
-                through = self._fixed(r1, zs, ms, zd, md).get(r2)
+                through = self._fixed(r1, src, dest).get(r2)
                 if through:
                     found = union_services(found, through)
             self.memo.routed[key] = found
@@ -335,14 +347,16 @@ class Verdicts(Attachments):
         """The first (entry, exit) in order with a router path that lets anything through,
         and its shortest such path (netseg.graph.routing.first_path): the one concrete path
         the evidence shows."""
-        compiled = self._compiled
-        ms, md = ps.match, pd.match
+        src = self._source(zs, ps.match)
+        dest = src.sees(zd, pd.match)
+        dzd, dmd = dest
+        views = src.views
         memo = self.memo.first_paths
         for entry in sorted(ps.gateways):
             for exit_ in sorted(pd.gateways):
                 if entry[2] == exit_[2]:
                     continue  # same segment: layer 2, not routed
-                key = (entry[0], exit_[0], self._decision_vector(zs, ms, zd, md))
+                key = (entry[0], exit_[0], id(src), dest)
                 if key in memo:
                     path = memo[key]
                 else:
@@ -350,11 +364,11 @@ class Verdicts(Attachments):
                         self._neighbours,
                         entry[0],
                         exit_[0],
-                        lambda r: compiled[r].decide(zs, ms, zd, md).services,
-                        self._fixed(entry[0], zs, ms, zd, md),
+                        lambda r: views[r].decide(dzd, dmd).services,
+                        self._fixed(entry[0], src, dest),
                     )
                 if path is not None:
-                    decisions = tuple(compiled[r].decide(zs, ms, zd, md) for r in path)
+                    decisions = tuple(views[r].decide(dzd, dmd) for r in path)
                     return Route(entry, tuple(path), exit_, decisions)
         raise AssertionError("called only when some route lets services through")
 
