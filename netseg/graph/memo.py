@@ -51,6 +51,12 @@ class Memo:
     union_matches: dict[int, tuple[frozenset[int], tuple[Profile, ...]]] = field(
         default_factory=dict
     )
+    # host prefixes (netseg.graph.verdicts.Verdicts._narrow) and each profile tuple's base
+    narrow: frozenset[int] | None = None
+    base_profiles: dict[int, tuple[tuple[Profile, ...], tuple[Profile, ...]]] = field(
+        default_factory=dict
+    )
+    profile_bases: dict[Profile, Profile] = field(default_factory=dict)
     firewall_intern: dict[str, tuple[Firewall | None, int]] = field(default_factory=dict)
     firewall_numbers: dict[Firewall | None, int] = field(default_factory=dict)
     class_keys: dict[int, tuple[tuple[object, ...], Attachment]] = field(default_factory=dict)
