@@ -9,6 +9,8 @@ and split by the policy into permitted and violating services. The tables it fil
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
@@ -666,7 +668,7 @@ class Verdicts(Attachments):
                 groups = changed[slice_key] = list(out[slice_key])
             g, gv = groups[pos]
             rest = tuple(c for c in g.classes if id(c) not in ids)
-            groups[pos] = (ClassGroup(rest, g.kind, g.zone), gv)
+            groups[pos] = (ClassGroup(rest, g.kind, g.zone, g._sorted), gv)
         for k in sorted(hits):
             dc = dst_classes[k]
             v = self._verdict(sc, dc)
@@ -743,16 +745,35 @@ Row = dict[tuple[str, str | None], tuple[tuple["ClassGroup", Verdict], ...]]
 class ClassGroup:
     """Destination classes of one kind and zone that get one verdict from a source. Shared
     between rows wherever the verdict is, so what is worked out from it once (its count, its
-    members in name order) serves every row."""
+    first members in name order) serves every row."""
 
-    __slots__ = ("_by_name", "_count", "classes", "kind", "zone")
+    __slots__ = ("_count", "_first", "_sorted", "classes", "kind", "zone")
 
-    def __init__(self, classes: tuple[AttachmentClass, ...], kind: str, zone: str | None) -> None:
+    def __init__(
+        self,
+        classes: tuple[AttachmentClass, ...],
+        kind: str,
+        zone: str | None,
+        sorted_members: dict[int, tuple[list[Attachment], frozenset[int], object]] | None = None,
+    ) -> None:
         self.classes = classes
         self.kind = kind
         self.zone = zone
         self._count = -1
-        self._by_name: list[Attachment] | None = None
+        self._first: list[Attachment] = []
+        # each class's members in name order and as ids, shared by the groups of one sweep
+        self._sorted = {} if sorted_members is None else sorted_members
+
+    def _of(self, c: AttachmentClass) -> tuple[list[Attachment], frozenset[int], object]:
+        found = self._sorted.get(id(c.members))
+        if found is None:
+            ordered = sorted(c.members, key=lambda a: a.ref)
+            found = self._sorted[id(c.members)] = (
+                ordered,
+                frozenset(id(a) for a in ordered),
+                c.members,
+            )
+        return found
 
     @property
     def count(self) -> int:
@@ -761,13 +782,16 @@ class ClassGroup:
             self._count = sum(len(c.members) for c in self.classes)
         return self._count
 
-    def by_name(self) -> list[Attachment]:
-        """Every member, in name order (worked out once)."""
-        if self._by_name is None:
-            self._by_name = sorted(
-                (a for c in self.classes for a in c.members), key=lambda a: a.ref
-            )
-        return self._by_name
+    def first(self, n: int) -> list[Attachment]:
+        """The first ``n`` members in name order (merged from each class's, once)."""
+        if len(self._first) < min(n, self.count):
+            merged = heapq.merge(*(self._of(c)[0] for c in self.classes), key=lambda a: a.ref)
+            self._first = list(itertools.islice(merged, n))
+        return self._first[:n]
+
+    def holds(self, a: Attachment) -> bool:
+        """Whether ``a`` is a member (by identity)."""
+        return any(id(a) in self._of(c)[1] for c in self.classes)
 
 
 class _PeerIndex:
@@ -804,11 +828,24 @@ class _Sweep:
         self.v = verdicts
         self.bases = bases
         self.reals = reals
-        self.by_segment: dict[int, list[int]] = defaultdict(list)
+        # per segment: the destinations in that segment only, in groups that get one verdict
+        # from any source (kind, zone, profiles, firewall alike), and the others one by one
+        self.single: dict[int, list[list[int]]] = defaultdict(list)
+        self.multi: dict[int, list[int]] = defaultdict(list)
+        singles: dict[tuple[object, ...], list[int]] = {}
         by_l3: dict[tuple[object, ...], list[int]] = defaultdict(list)
         for k, dc in enumerate(bases):
-            for seg, _ in dc.segtags:
-                self.by_segment[seg].append(k)
+            if len(dc.segtags) == 1:
+                seg = dc.segtags[0][0]
+                skey = (seg, dc.sample_kind, dc.zone, id(dc.profiles), dc.known, dc.key[5])
+                found = singles.get(skey)
+                if found is None:
+                    found = singles[skey] = []
+                    self.single[seg].append(found)
+                found.append(k)
+            else:
+                for seg, _ in dc.segtags:
+                    self.multi[seg].append(k)
             if any(p.gateways for p in dc.profiles):
                 by_l3[(dc.sample_kind, dc.zone, id(dc.profiles), dc.known, dc.key[5])].append(k)
         self.groups = [(bases[ks[0]].zone, bases[ks[0]].profiles, ks) for ks in by_l3.values()]
@@ -821,13 +858,17 @@ class _Sweep:
         self.routable: dict[tuple[str | None, int], list[int]] = {}
         self.by_routers: dict[tuple[object, ...], list[int]] = {}
         self.shared: dict[int, ClassGroup] = {}
+        self.shared_l2: dict[int, ClassGroup] = {}
+        self.sorted_members: dict[int, tuple[list[Attachment], frozenset[int], object]] = {}
         # the layer-3 verdict per (source zone, profiles, group): it does not depend on the
         # source's segments, except whether its entry is tagged
         self.l3: dict[tuple[object, ...], Verdict | None] = {}
         self.retagged: dict[tuple[int, bool], Verdict] = {}
 
     def _group(self, ks: Sequence[int], kind: str, zone: str | None) -> ClassGroup:
-        return ClassGroup(tuple(c for k in ks for c in self.reals[k]), kind, zone)
+        return ClassGroup(
+            tuple(c for k in ks for c in self.reals[k]), kind, zone, self.sorted_members
+        )
 
     def row(self, sc: AttachmentClass) -> tuple[Row, dict[int, tuple[tuple[str, str | None], int]]]:
         """The row of one source (base) class, and where each destination base sits in it
@@ -839,7 +880,17 @@ class _Sweep:
         done: set[int] = set()
         l2: dict[tuple[object, ...], tuple[list[int], Verdict, str, str | None]] = {}
         for seg, _ in sc.segtags:
-            for k in self.by_segment.get(seg, ()):
+            for ks in self.single.get(seg, ()):
+                done.update(ks)
+                verdict = v._verdict(sc, bases[ks[0]])
+                if verdict is None:
+                    continue
+                group = self.shared_l2.get(id(ks))
+                if group is None:
+                    dc = bases[ks[0]]
+                    group = self.shared_l2[id(ks)] = self._group(ks, dc.sample_kind, dc.zone)
+                self._put(slices, where, ks, group, verdict)
+            for k in self.multi.get(seg, ()):
                 if k in done:
                     continue
                 done.add(k)
