@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from netseg.graph.l2 import Hop, Join, Node
 from netseg.graph.l3 import FirewallDecision
-from netseg.graph.routing import SourceSide
+from netseg.graph.routing import SetOps, SourceSide
 from netseg.graph.values import Attachment, Profile, Route
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Address, Firewall
@@ -76,6 +76,7 @@ class Memo:
     sources: dict[tuple[object, ...], SourceSide] = field(default_factory=dict)
     # services reaching each router, per (entry router, source, destination as it sees it),
     # and per (entry router, every router's decision): netseg.graph.routing
+    set_ops: SetOps = field(default_factory=SetOps)
     fixed_by_side: dict[tuple[object, ...], dict[str, ServiceSet]] = field(default_factory=dict)
     fixed_points: dict[tuple[object, ...], dict[str, ServiceSet]] = field(default_factory=dict)
     # the evidence's router path, per (entry router, exit router, side pair)

@@ -31,11 +31,48 @@ from netseg.model.topology import AclLine, Router
 Acl = Callable[[str], ServiceSet]
 
 
+class SetOps:
+    """``&``, ``|`` and ``<=`` of service sets memoised on the operands' identities (the
+    entries keep them alive). Fixed points over many side pairs combine the same few ACL
+    decisions again and again; with the results memoised, equal inputs give the very same
+    objects, so later combinations hit too."""
+
+    __slots__ = ("_and", "_le", "_or")
+
+    def __init__(self) -> None:
+        self._and: dict[tuple[int, int], tuple[ServiceSet, ServiceSet, ServiceSet]] = {}
+        self._or: dict[tuple[int, int], tuple[ServiceSet, ServiceSet, ServiceSet]] = {}
+        self._le: dict[tuple[int, int], tuple[bool, ServiceSet, ServiceSet]] = {}
+
+    def and_(self, a: ServiceSet, b: ServiceSet) -> ServiceSet:
+        key = (id(a), id(b))
+        found = self._and.get(key)
+        if found is None:
+            found = self._and[key] = (a & b, a, b)
+        return found[0]
+
+    def or_(self, a: ServiceSet, b: ServiceSet) -> ServiceSet:
+        key = (id(a), id(b))
+        found = self._or.get(key)
+        if found is None:
+            found = self._or[key] = (a | b, a, b)
+        return found[0]
+
+    def le(self, a: ServiceSet, b: ServiceSet) -> bool:
+        key = (id(a), id(b))
+        found = self._le.get(key)
+        if found is None:
+            found = self._le[key] = (a <= b, a, b)
+        return found[0]
+
+
 def fixed_point(
-    neighbours: Mapping[str, Sequence[str]], entry: str, acl: Acl
+    neighbours: Mapping[str, Sequence[str]], entry: str, acl: Acl, ops: SetOps | None = None
 ) -> dict[str, ServiceSet]:
     """The services that reach each router from ``entry`` and pass its ACL (routers that
-    nothing reaches are absent)."""
+    nothing reaches are absent). ``ops`` memoises the set operations across calls."""
+    ops = SetOps() if ops is None else ops
+    and_, or_, le = ops.and_, ops.or_, ops.le
     start = acl(entry)
     out: dict[str, ServiceSet] = {}
     if not start:
@@ -50,14 +87,14 @@ def fixed_point(
         for r in neighbours.get(q, ()):
             if r == entry:
                 continue  # the entry already has everything its ACL lets through
-            gained = sq & acl(r)
+            gained = and_(sq, acl(r))
             if not gained:
                 continue
             cur = out.get(r)
             if cur is not None:
-                if gained <= cur:
+                if le(gained, cur):
                     continue
-                gained = cur | gained
+                gained = or_(cur, gained)
             out[r] = gained
             if r not in queued:
                 queued.add(r)
@@ -89,12 +126,16 @@ def first_path(
     if entry == exit_:
         return [entry]
     order = {r: sorted(ns) for r, ns in neighbours.items()}
+    # hops from each router to the exit through routers the fixed point reached (every router
+    # of a path that lets something through is one): a branch that cannot reach the exit in
+    # the steps left is not walked, and no length shorter than the distance is tried
+    far = _hops_to(order, exit_, reach)
     budget = [SEARCH_BUDGET]
     path = [entry]
 
     def dfs(node: str, through: ServiceSet, left: int) -> bool | None:
         for nxt in order.get(node, ()):
-            if nxt in path or (nxt == exit_) != (left == 1):
+            if nxt in path or far.get(nxt, left) >= left or (nxt == exit_) != (left == 1):
                 continue
             budget[0] -= 1
             if budget[0] < 0:
@@ -111,13 +152,28 @@ def first_path(
             path.pop()
         return False
 
-    for length in range(2, len(order) + 1):
+    for length in range(far[entry] + 1, len(order) + 1):
         found = dfs(entry, acl(entry), length - 1)
         if found:
             return path
         if found is None:
             break
     return _one_service_path(order, entry, exit_, acl, _atom(reach[exit_]))
+
+
+def _hops_to(
+    order: Mapping[str, Sequence[str]], exit_: str, within: Mapping[str, object]
+) -> dict[str, int]:
+    """Hops from each router of ``within`` to ``exit_`` through routers of ``within``."""
+    far = {exit_: 0}
+    queue = deque([exit_])
+    while queue:
+        q = queue.popleft()
+        for r in order.get(q, ()):
+            if r not in far and r in within:
+                far[r] = far[q] + 1
+                queue.append(r)
+    return far
 
 
 def _atom(services: ServiceSet) -> ServiceSet:
@@ -287,4 +343,4 @@ class SourceSide:
         return (zd if zd in self.zones else None, seen)
 
 
-__all__ = ["RouterAcl", "SourceSide", "SourceView", "first_path", "fixed_point"]
+__all__ = ["RouterAcl", "SetOps", "SourceSide", "SourceView", "first_path", "fixed_point"]

@@ -281,7 +281,10 @@ class Verdicts(Attachments):
         found = self.memo.fixed_points.get(vector)
         if found is None:
             found = self.memo.fixed_points[vector] = fixed_point(
-                self._neighbours, entry, lambda r: views[r].decide(zd, md).services
+                self._neighbours,
+                entry,
+                lambda r: views[r].decide(zd, md).services,
+                self.memo.set_ops,
             )
         self.memo.fixed_by_side[key] = found
         return found

@@ -471,9 +471,10 @@ def _zone_destinations(
             routes[key] = (members[0], v)
     if not heads:
         return None
-    merged = heapq.merge(
-        *([(a.ref, k, a) for a in ms[:EXAMPLES]] for k, (ms, _) in enumerate(heads))
-    )
+    # the first EXAMPLES members overall come from the groups whose first members are the
+    # EXAMPLES lowest
+    lowest = heapq.nsmallest(EXAMPLES, range(len(heads)), key=lambda k: heads[k][0][0].ref)
+    merged = heapq.merge(*([(a.ref, k, a) for a in heads[k][0][:EXAMPLES]] for k in lowest))
     firsts = [(k, a) for _, k, a in itertools.islice(merged, EXAMPLES)]
     d = firsts[0][1]
     examples = sorted(routes.values(), key=lambda t: t[0].ref)[:EXAMPLES]
