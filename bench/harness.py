@@ -682,6 +682,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="measure this shape only (repeatable; default every shape)",
     )
     ap.add_argument(
+        "--shape-size",
+        action="append",
+        type=int,
+        default=[],
+        help="measure this size of each shape only (repeatable; e.g. 50000 or 5000)",
+    )
+    ap.add_argument(
         "--shape-cpu", type=int, default=300, help="CPU seconds allowed per shape run (300)"
     )
     ap.add_argument(
@@ -713,6 +720,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 only=args.shape,
                 cpu_s=args.shape_cpu,
                 mem_mb=args.shape_memory,
+                sizes_only=args.shape_size,
+                reach=not args.shape_size or 50_000 in args.shape_size,
             )
     if figs:
         print(table(figs))

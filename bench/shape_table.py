@@ -133,8 +133,11 @@ def exponent(t0: float, t1: float, g0: int, g1: int) -> float:
 QUICK_SKIPPED = ("chain20", "chain50")
 
 
-def plan(quick: bool, only: Sequence[str] = ()) -> list[tuple[str, tuple[int, ...]]]:
-    """(shape, sizes) in table order; quick mode uses small sizes (figures meaningless)."""
+def plan(
+    quick: bool, only: Sequence[str] = (), sizes_only: Sequence[int] = ()
+) -> list[tuple[str, tuple[int, ...]]]:
+    """(shape, sizes) in table order; quick mode uses small sizes (figures meaningless);
+    ``sizes_only`` keeps those sizes of each shape (a shape with none of them is left out)."""
     out = []
     for shape in shapes.SHAPES:
         if only and shape not in only:
@@ -146,6 +149,10 @@ def plan(quick: bool, only: Sequence[str] = ()) -> list[tuple[str, tuple[int, ..
             sizes: tuple[int, ...] = (50, 100) if router else (500, 1000)
         else:
             sizes = shapes.ROUTER_SIZES if router else shapes.ESTATE_SIZES
+        if sizes_only:
+            sizes = tuple(n for n in sizes if n in sizes_only)
+            if not sizes:
+                continue
         out.append((shape, sizes))
     return out
 
@@ -161,9 +168,10 @@ def measure_shapes(
     cpu_s: int = 300,
     mem_mb: int = 6144,
     reach: bool = True,
+    sizes_only: Sequence[int] = (),
 ) -> list[ShapeRun]:
     rows: list[ShapeRun] = []
-    for shape, sizes in plan(quick, only):
+    for shape, sizes in plan(quick, only, sizes_only):
         prev: ShapeRun | None = None
         for guests in sizes:
             topo = shape_input(cache, shape, guests)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from netseg.graph.l2 import Hop, Join, Node
 from netseg.graph.l3 import FirewallDecision
+from netseg.graph.routing import SetOps, SourceSide
 from netseg.graph.values import Attachment, Profile, Route
 from netseg.model.services import ServiceSet
 from netseg.model.topology import Address, Firewall
@@ -50,6 +51,12 @@ class Memo:
     union_matches: dict[int, tuple[frozenset[int], tuple[Profile, ...]]] = field(
         default_factory=dict
     )
+    # host prefixes (netseg.graph.verdicts.Verdicts._narrow) and each profile tuple's base
+    narrow: frozenset[int] | None = None
+    base_profiles: dict[int, tuple[tuple[Profile, ...], tuple[Profile, ...]]] = field(
+        default_factory=dict
+    )
+    profile_bases: dict[Profile, Profile] = field(default_factory=dict)
     firewall_intern: dict[str, tuple[Firewall | None, int]] = field(default_factory=dict)
     firewall_numbers: dict[Firewall | None, int] = field(default_factory=dict)
     class_keys: dict[int, tuple[tuple[object, ...], Attachment]] = field(default_factory=dict)
@@ -65,7 +72,12 @@ class Memo:
         default_factory=dict
     )
     routed: dict[tuple[object, ...], ServiceSet] = field(default_factory=dict)
-    # services reaching each router, per (entry router, side pair): netseg.graph.routing
+    # every router's view of one source, per (zone, match set)
+    sources: dict[tuple[object, ...], SourceSide] = field(default_factory=dict)
+    # services reaching each router, per (entry router, source, destination as it sees it),
+    # and per (entry router, every router's decision): netseg.graph.routing
+    set_ops: SetOps = field(default_factory=SetOps)
+    fixed_by_side: dict[tuple[object, ...], dict[str, ServiceSet]] = field(default_factory=dict)
     fixed_points: dict[tuple[object, ...], dict[str, ServiceSet]] = field(default_factory=dict)
     # the evidence's router path, per (entry router, exit router, side pair)
     first_paths: dict[tuple[object, ...], list[str] | None] = field(default_factory=dict)

@@ -26,16 +26,53 @@ from typing import Any
 
 from netseg.graph.l3 import AclDecision, PrefixIndex, first_match
 from netseg.model.services import PROTOCOLS, ServiceSet
-from netseg.model.topology import Router
+from netseg.model.topology import AclLine, Router
 
 Acl = Callable[[str], ServiceSet]
 
 
+class SetOps:
+    """``&``, ``|`` and ``<=`` of service sets memoised on the operands' identities (the
+    entries keep them alive). Fixed points over many side pairs combine the same few ACL
+    decisions again and again; with the results memoised, equal inputs give the very same
+    objects, so later combinations hit too."""
+
+    __slots__ = ("_and", "_le", "_or")
+
+    def __init__(self) -> None:
+        self._and: dict[tuple[int, int], tuple[ServiceSet, ServiceSet, ServiceSet]] = {}
+        self._or: dict[tuple[int, int], tuple[ServiceSet, ServiceSet, ServiceSet]] = {}
+        self._le: dict[tuple[int, int], tuple[bool, ServiceSet, ServiceSet]] = {}
+
+    def and_(self, a: ServiceSet, b: ServiceSet) -> ServiceSet:
+        key = (id(a), id(b))
+        found = self._and.get(key)
+        if found is None:
+            found = self._and[key] = (a & b, a, b)
+        return found[0]
+
+    def or_(self, a: ServiceSet, b: ServiceSet) -> ServiceSet:
+        key = (id(a), id(b))
+        found = self._or.get(key)
+        if found is None:
+            found = self._or[key] = (a | b, a, b)
+        return found[0]
+
+    def le(self, a: ServiceSet, b: ServiceSet) -> bool:
+        key = (id(a), id(b))
+        found = self._le.get(key)
+        if found is None:
+            found = self._le[key] = (a <= b, a, b)
+        return found[0]
+
+
 def fixed_point(
-    neighbours: Mapping[str, Sequence[str]], entry: str, acl: Acl
+    neighbours: Mapping[str, Sequence[str]], entry: str, acl: Acl, ops: SetOps | None = None
 ) -> dict[str, ServiceSet]:
     """The services that reach each router from ``entry`` and pass its ACL (routers that
-    nothing reaches are absent)."""
+    nothing reaches are absent). ``ops`` memoises the set operations across calls."""
+    ops = SetOps() if ops is None else ops
+    and_, or_, le = ops.and_, ops.or_, ops.le
     start = acl(entry)
     out: dict[str, ServiceSet] = {}
     if not start:
@@ -50,14 +87,14 @@ def fixed_point(
         for r in neighbours.get(q, ()):
             if r == entry:
                 continue  # the entry already has everything its ACL lets through
-            gained = sq & acl(r)
+            gained = and_(sq, acl(r))
             if not gained:
                 continue
             cur = out.get(r)
             if cur is not None:
-                if gained <= cur:
+                if le(gained, cur):
                     continue
-                gained = cur | gained
+                gained = or_(cur, gained)
             out[r] = gained
             if r not in queued:
                 queued.add(r)
@@ -89,12 +126,16 @@ def first_path(
     if entry == exit_:
         return [entry]
     order = {r: sorted(ns) for r, ns in neighbours.items()}
+    # hops from each router to the exit through routers the fixed point reached (every router
+    # of a path that lets something through is one): a branch that cannot reach the exit in
+    # the steps left is not walked, and no length shorter than the distance is tried
+    far = _hops_to(order, exit_, reach)
     budget = [SEARCH_BUDGET]
     path = [entry]
 
     def dfs(node: str, through: ServiceSet, left: int) -> bool | None:
         for nxt in order.get(node, ()):
-            if nxt in path or (nxt == exit_) != (left == 1):
+            if nxt in path or far.get(nxt, left) >= left or (nxt == exit_) != (left == 1):
                 continue
             budget[0] -= 1
             if budget[0] < 0:
@@ -111,13 +152,28 @@ def first_path(
             path.pop()
         return False
 
-    for length in range(2, len(order) + 1):
+    for length in range(far[entry] + 1, len(order) + 1):
         found = dfs(entry, acl(entry), length - 1)
         if found:
             return path
         if found is None:
             break
     return _one_service_path(order, entry, exit_, acl, _atom(reach[exit_]))
+
+
+def _hops_to(
+    order: Mapping[str, Sequence[str]], exit_: str, within: Mapping[str, object]
+) -> dict[str, int]:
+    """Hops from each router of ``within`` to ``exit_`` through routers of ``within``."""
+    far = {exit_: 0}
+    queue = deque([exit_])
+    while queue:
+        q = queue.popleft()
+        for r in order.get(q, ()):
+            if r not in far and r in within:
+                far[r] = far[q] + 1
+                queue.append(r)
+    return far
 
 
 def _atom(services: ServiceSet) -> ServiceSet:
@@ -160,10 +216,21 @@ def _one_service_path(
 class RouterAcl:
     """One router's ACL compiled once: peers as (zone, prefix number) pairs (no ``ipaddress``
     hashing per line and call), and decisions memoised per (source, destination) *as this ACL
-    sees them*: the zone when a line names it, and the match set restricted to the prefixes
-    its lines name. A ``/32`` line elsewhere in the estate splits no decision here."""
+    sees them*, in two steps: the source as its lines' sources see it (the zone when a source
+    names it, the match set restricted to the prefixes sources name) picks the lines that can
+    match it; the destination is then seen only through *those* lines (the zones and prefixes
+    their destinations name). A ``/32`` line elsewhere in the estate splits no decision here,
+    and a host entry of this router splits only the decisions of the source it names."""
 
-    __slots__ = ("_by_source", "_lines", "_memo", "_restricted", "prefixes", "router", "zones")
+    __slots__ = (
+        "_by_source",
+        "_lines",
+        "_restricted",
+        "_source_sets",
+        "prefixes",
+        "router",
+        "zones",
+    )
 
     def __init__(self, router: Router, index: PrefixIndex) -> None:
         self.router = router
@@ -181,55 +248,99 @@ class RouterAcl:
                 ends.append((peer.zone, number))
             lines.append((ends[0], ends[1], line))
         self._lines = tuple(lines)
+        #: every prefix and zone a line names (either side)
         self.prefixes = frozenset(prefixes)
         self.zones = frozenset(zones)
-        self._memo: dict[tuple[object, ...], AclDecision] = {}
+        source_prefixes = frozenset(n for (_, n), _, _ in lines if n is not None)
+        source_zones = frozenset(z for (z, _), _, _ in lines if z is not None)
         self._restricted: dict[frozenset[int], frozenset[int]] = {}
-        # the lines whose source matches, per source view: a 500-line ACL of host entries
-        # has a few dozen for any one source
-        self._by_source: dict[tuple[object, ...], tuple[Any, ...]] = {}
+        # per source as the sources see it: (zone seen, prefixes seen) -> its SourceView
+        self._by_source: dict[tuple[object, ...], SourceView] = {}
+        self._source_sets = (source_zones, source_prefixes)
 
     def _view(self, match: frozenset[int]) -> frozenset[int]:
         found = self._restricted.get(match)
         if found is None:
-            found = self._restricted[match] = match & self.prefixes
+            found = self._restricted[match] = match & self._source_sets[1]
+        return found
+
+    def source_view(self, zs: str | None, ms: frozenset[int]) -> SourceView:
+        """The lines that can match a source, and what of a destination they look at."""
+        key = (zs if zs in self._source_sets[0] else None, self._view(ms))
+        found = self._by_source.get(key)
+        if found is None:
+            szs, sms = key
+            found = self._by_source[key] = SourceView(
+                self.router.default,
+                tuple(
+                    (dst, line)
+                    for (szone, snum), dst, line in self._lines
+                    if (szone is None or szone == szs) and (snum is None or snum in sms)
+                ),
+            )
         return found
 
     def decide(
         self, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
     ) -> AclDecision:
         """:func:`~netseg.graph.l3.evaluate_acl` for sides with declared addresses."""
-        zones = self.zones
-        key = (
-            zs if zs in zones else None,
-            self._view(ms),
-            zd if zd in zones else None,
-            self._view(md),
-        )
+        return self.source_view(zs, ms).decide(zd, md)
+
+
+class SourceView:
+    """One router's lines that can match one source (as the router's sources see it), and
+    its decisions memoised per destination as those lines see it."""
+
+    __slots__ = ("_default", "_lines", "_memo", "_restricted", "prefixes", "zones")
+
+    def __init__(self, default: str, lines: tuple[tuple[tuple[Any, Any], AclLine], ...]) -> None:
+        self._default = default
+        self._lines = lines
+        #: the zones and prefixes these lines' destinations name: all of a destination they see
+        self.zones = frozenset(z for (z, _), _ in lines if z is not None)
+        self.prefixes = frozenset(n for (_, n), _ in lines if n is not None)
+        self._memo: dict[tuple[object, ...], AclDecision] = {}
+        self._restricted: dict[frozenset[int], frozenset[int]] = {}
+
+    def decide(self, zd: str | None, md: frozenset[int]) -> AclDecision:
+        seen = self._restricted.get(md)
+        if seen is None:
+            seen = self._restricted[md] = md & self.prefixes
+        key = (zd if zd in self.zones else None, seen)
         found = self._memo.get(key)
         if found is None:
-            found = self._memo[key] = self._evaluate(*key)
+            dzs, dms = key
+            found = self._memo[key] = first_match(
+                (
+                    line
+                    for (dzone, dnum), line in self._lines
+                    if (dzone is None or dzone == dzs) and (dnum is None or dnum in dms)
+                ),
+                self._default,
+            )
         return found
 
-    def _evaluate(
-        self, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
-    ) -> AclDecision:
-        skey = (zs, ms)
-        lines = self._by_source.get(skey)
-        if lines is None:
-            lines = self._by_source[skey] = tuple(
-                (dst, line)
-                for (szone, snum), dst, line in self._lines
-                if (szone is None or szone == zs) and (snum is None or snum in ms)
-            )
-        return first_match(
-            (
-                line
-                for (dzone, dnum), line in lines
-                if (dzone is None or dzone == zd) and (dnum is None or dnum in md)
-            ),
-            self.router.default,
-        )
+
+class SourceSide:
+    """One source (zone, match set) as every router's lines see it: each router's
+    :class:`~netseg.graph.routing.SourceView`, and the zones and prefixes any of them looks at
+    in a destination. Two destinations equal in those are decided alike by every router."""
+
+    __slots__ = ("_seen", "prefixes", "views", "zones")
+
+    def __init__(self, views: dict[str, SourceView]) -> None:
+        self.views = views
+        self.zones: frozenset[str] = frozenset().union(*(v.zones for v in views.values()))
+        self.prefixes: frozenset[int] = frozenset().union(*(v.prefixes for v in views.values()))
+        self._seen: dict[frozenset[int], frozenset[int]] = {}
+
+    def sees(self, zd: str | None, md: frozenset[int]) -> tuple[str | None, frozenset[int]]:
+        """A destination as this source's lines see it (every router's decision for the
+        source depends on nothing else of the destination)."""
+        seen = self._seen.get(md)
+        if seen is None:
+            seen = self._seen[md] = md & self.prefixes
+        return (zd if zd in self.zones else None, seen)
 
 
-__all__ = ["RouterAcl", "first_path", "fixed_point"]
+__all__ = ["RouterAcl", "SetOps", "SourceSide", "SourceView", "first_path", "fixed_point"]

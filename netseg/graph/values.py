@@ -135,3 +135,9 @@ class AttachmentClass:
     @property
     def sample(self) -> Attachment:
         return self.members[0]
+
+    @property
+    def sample_kind(self) -> str:
+        """The members' kind (the first part of the key, so a base class without members
+        has it too)."""
+        return self.key[0]  # type: ignore[return-value]

@@ -9,8 +9,11 @@ and split by the policy into permitted and violating services. The tables it fil
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 
 import networkx as nx
 
@@ -23,7 +26,7 @@ from netseg.graph.l3 import (
     evaluate_firewall,
     policy_allows,
 )
-from netseg.graph.routing import RouterAcl, first_path, fixed_point
+from netseg.graph.routing import RouterAcl, SourceSide, first_path, fixed_point
 from netseg.graph.values import (
     Attachment,
     AttachmentClass,
@@ -34,7 +37,7 @@ from netseg.graph.values import (
     union_services,
 )
 from netseg.model.services import ServiceSet
-from netseg.model.topology import Address, Firewall, RouterInterface, Topology
+from netseg.model.topology import Address, Firewall, Network, Peer, RouterInterface, Topology
 
 
 class Verdicts(Attachments):
@@ -249,28 +252,41 @@ class Verdicts(Attachments):
         return out
 
     # --- verdicts --------------------------------------------------------------------------
-    def _decision_vector(
-        self, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
-    ) -> tuple[int, ...]:
-        """The identities of every router's decision for one side pair (decisions are
-        memoised by each RouterAcl, which keeps them alive, so the identities stay theirs)."""
-        return tuple(id(acl.decide(zs, ms, zd, md)) for acl in self._compiled.values())
+    def _source(self, zs: str | None, ms: frozenset[int]) -> SourceSide:
+        """What every router's ACL makes of one source, once per (zone, match set)."""
+        key = (zs, ms)
+        found = self.memo.sources.get(key)
+        if found is None:
+            found = self.memo.sources[key] = SourceSide(
+                {name: acl.source_view(zs, ms) for name, acl in self._compiled.items()}
+            )
+        return found
 
     def _fixed(
-        self, entry: str, zs: str | None, ms: frozenset[int], zd: str | None, md: frozenset[int]
+        self, entry: str, src: SourceSide, dest: tuple[str | None, frozenset[int]]
     ) -> dict[str, ServiceSet]:
-        """Services reaching each router from ``entry`` for one side pair (netseg.graph.routing).
+        """Services reaching each router from ``entry`` for one source and one destination
+        as that source's lines see it (netseg.graph.routing).
 
-        Memoised on what the routers decide for the pair (one decision per router), not on
-        the pair: side pairs that every ACL sees alike share one fixed point, however many
-        ``/32`` entries elsewhere make their match sets differ."""
-        key = (entry, self._decision_vector(zs, ms, zd, md))
-        found = self.memo.fixed_points.get(key)
+        Memoised on what the routers decide (one decision per router), not on the sides:
+        side pairs that every ACL sees alike share one fixed point, however many ``/32``
+        entries elsewhere make their match sets differ."""
+        key = (entry, id(src), dest)
+        found = self.memo.fixed_by_side.get(key)
+        if found is not None:
+            return found
+        zd, md = dest
+        views = src.views
+        vector = (entry, tuple(id(v.decide(zd, md)) for v in views.values()))
+        found = self.memo.fixed_points.get(vector)
         if found is None:
-            compiled = self._compiled
-            found = self.memo.fixed_points[key] = fixed_point(
-                self._neighbours, entry, lambda r: compiled[r].decide(zs, ms, zd, md).services
+            found = self.memo.fixed_points[vector] = fixed_point(
+                self._neighbours,
+                entry,
+                lambda r: views[r].decide(zd, md).services,
+                self.memo.set_ops,
             )
+        self.memo.fixed_by_side[key] = found
         return found
 
     def _through(
@@ -320,12 +336,14 @@ class Verdicts(Attachments):
         md: frozenset[int],
         routers: frozenset[tuple[str, str]],
     ) -> ServiceSet:
-        key = (zs, ms, zd, md, routers)
+        src = self._source(zs, ms)
+        dest = src.sees(zd, md)
+        key = (id(src), dest, routers)
         found = self.memo.routed.get(key)
         if found is None:
             found = NONE  # this very object when nothing gets through (see _routes)
             for r1, r2 in sorted(routers):
-                through = self._fixed(r1, zs, ms, zd, md).get(r2)
+                through = self._fixed(r1, src, dest).get(r2)
                 if through:
                     found = union_services(found, through)
             self.memo.routed[key] = found
@@ -335,14 +353,16 @@ class Verdicts(Attachments):
         """The first (entry, exit) in order with a router path that lets anything through,
         and its shortest such path (netseg.graph.routing.first_path): the one concrete path
         the evidence shows."""
-        compiled = self._compiled
-        ms, md = ps.match, pd.match
+        src = self._source(zs, ps.match)
+        dest = src.sees(zd, pd.match)
+        dzd, dmd = dest
+        views = src.views
         memo = self.memo.first_paths
         for entry in sorted(ps.gateways):
             for exit_ in sorted(pd.gateways):
                 if entry[2] == exit_[2]:
                     continue  # same segment: layer 2, not routed
-                key = (entry[0], exit_[0], self._decision_vector(zs, ms, zd, md))
+                key = (entry[0], exit_[0], id(src), dest)
                 if key in memo:
                     path = memo[key]
                 else:
@@ -350,11 +370,11 @@ class Verdicts(Attachments):
                         self._neighbours,
                         entry[0],
                         exit_[0],
-                        lambda r: compiled[r].decide(zs, ms, zd, md).services,
-                        self._fixed(entry[0], zs, ms, zd, md),
+                        lambda r: views[r].decide(dzd, dmd).services,
+                        self._fixed(entry[0], src, dest),
                     )
                 if path is not None:
-                    decisions = tuple(compiled[r].decide(zs, ms, zd, md) for r in path)
+                    decisions = tuple(views[r].decide(dzd, dmd) for r in path)
                     return Route(entry, tuple(path), exit_, decisions)
         raise AssertionError("called only when some route lets services through")
 
@@ -484,58 +504,191 @@ class Verdicts(Attachments):
     def class_verdicts(
         self, sources: Sequence[Attachment], destinations: Sequence[Attachment]
     ) -> Iterator[tuple[list[Attachment], list[Attachment], Verdict]]:
-        """Verdicts per pair of classes (members may include one attachment on both sides).
+        """Verdicts per pair of classes (members may include one attachment on both sides):
+        :meth:`verdict_rows` with every group expanded into its classes.
 
-        Internal building block for rules that aggregate (zone-policy-violation) without
-        expanding every attachment pair."""
+        Internal building block for rules that aggregate without expanding every attachment
+        pair."""
+        for sm, row in self.verdict_rows(sources, destinations):
+            for groups in row.values():
+                for g, v in groups:
+                    for dc in g.classes:
+                        yield sm, dc.members, v
+
+    def verdict_rows(
+        self, sources: Sequence[Attachment], destinations: Sequence[Attachment]
+    ) -> Iterator[tuple[list[Attachment], Row]]:
+        """Per source class, its *row*: the destination classes it has a verdict to, in
+        groups that share one verdict, by (destination kind, zone). Rows, their slices and
+        groups are shared objects wherever the verdicts are (callers may memoise on them).
+
+        Computed once per *base* pair rather than per class pair: a class's base drops the
+        host prefixes (``/32``, ``/128``) its addresses match. A rule naming a host prefix
+        (ACL line, policy rule, firewall rule) matters only to the pairs it matches on both
+        sides (:meth:`_touched`); every other pair has its bases' verdict, and the touched
+        pairs are asked exactly. ``tests/graph/test_rows.py`` compares every pair with its
+        own verdict."""
         src_classes = self._classes(sources)
         dst_classes = self._classes(destinations)
-        by_segment: dict[int, list[int]] = defaultdict(list)
-        by_l3: dict[tuple[str | None, tuple[Profile, ...]], list[int]] = defaultdict(list)
+        narrow = self._narrow()
+        src_bases, src_base_of = self._bases(src_classes, narrow)
+        dst_bases, dst_base_of = self._bases(dst_classes, narrow)
+        reals: list[list[AttachmentClass]] = [[] for _ in dst_bases]
         for k, dc in enumerate(dst_classes):
-            for seg, _ in dc.segtags:
-                by_segment[seg].append(k)
-            if any(p.gateways for p in dc.profiles):
-                by_l3[(dc.zone, dc.profiles)].append(k)
-        groups = [(zd, dprofiles, ks) for (zd, dprofiles), ks in by_l3.items()]
-        # groups with a gateway in each segment (see _routable)
-        gateway_groups: dict[int, set[int]] = defaultdict(set)
-        for gi, (_, dprofiles, _) in enumerate(groups):
-            for pd in dprofiles:
-                for _, _, seg in pd.gateways:
-                    gateway_groups[seg].add(gi)
-        # destination groups a (zone, address profile) can route to, asked once per profile
-        # rather than once per source class
-        routable: dict[tuple[str | None, int], list[int]] = {}
-        by_routers: dict[tuple[object, ...], list[int]] = {}
-        for sc in src_classes:
-            done: set[int] = set()
-            for seg, _ in sc.segtags:
-                for k in by_segment.get(seg, ()):
-                    if k in done:
-                        continue
-                    done.add(k)
-                    v = self._verdict(sc, dst_classes[k])
-                    if v is not None:
-                        yield sc.members, dst_classes[k].members, v
-            hits: list[int] = []
-            for ps in sc.profiles:
-                if not ps.gateways:
-                    continue
-                rkey = (sc.zone, id(ps))
-                found = routable.get(rkey)
-                if found is None:
-                    found = routable[rkey] = self._routable(
-                        sc.zone, ps, groups, gateway_groups, by_routers
+            reals[dst_base_of[k]].append(dc)
+        touched = self._touched(src_classes, dst_classes, narrow) if narrow else {}
+        sweep = _Sweep(self, dst_bases, reals)
+        rows: dict[int, tuple[Row, dict[int, tuple[tuple[str, str | None], int]]]] = {}
+        for i, sc in enumerate(src_classes):
+            b = src_base_of[i]
+            found = rows.get(b)
+            if found is None:
+                found = rows[b] = sweep.row(src_bases[b])
+            row, where = found
+            hits = touched.get(i)
+            if hits:
+                row = self._touched_row(sc, row, where, hits, dst_classes, dst_base_of)
+            yield sc.members, row
+
+    # --- bases and touched pairs -----------------------------------------------------------
+    def _narrow(self) -> frozenset[int]:
+        """The numbers of the host prefixes (``/32``, ``/128``) rules name."""
+        found = self.memo.narrow
+        if found is None:
+            found = self.memo.narrow = frozenset(
+                i for net, i in self.prefixes.number.items() if net.prefixlen == net.max_prefixlen
+            )
+        return found
+
+    def _base_profiles(
+        self, profiles: tuple[Profile, ...], narrow: frozenset[int]
+    ) -> tuple[Profile, ...]:
+        """The profiles without the host prefixes (order kept, repeats dropped), interned."""
+        found = self.memo.base_profiles.get(id(profiles))
+        if found is not None:
+            return found[0]
+        out: list[Profile] = []
+        for p in profiles:
+            base = p if not (p.match & narrow) else Profile(p.version, p.match - narrow, p.gateways)
+            base = self.memo.profile_bases.setdefault(base, base)
+            if base not in out:
+                out.append(base)
+        result = tuple(out)
+        result = self.memo.profile_intern.setdefault(result, result)
+        self.memo.base_profiles[id(profiles)] = (result, profiles)
+        return result
+
+    def _bases(
+        self, classes: list[AttachmentClass], narrow: frozenset[int]
+    ) -> tuple[list[AttachmentClass], list[int]]:
+        """The distinct bases of ``classes`` (a class with its host prefixes dropped) and the
+        base of each class, by number."""
+        if not narrow:
+            return classes, list(range(len(classes)))
+        bases: list[AttachmentClass] = []
+        numbers: dict[tuple[object, ...], int] = {}
+        of: list[int] = []
+        for c in classes:
+            profiles = self._base_profiles(c.profiles, narrow)
+            key = (*c.key[:3], id(profiles), *c.key[4:])
+            n = numbers.get(key)
+            if n is None:
+                n = numbers[key] = len(bases)
+                bases.append(
+                    c
+                    if profiles is c.profiles
+                    else AttachmentClass(
+                        key, [], c.zone, c.segtags, profiles, c.known, c.firewall, c.firewalled
                     )
-                hits = found if not hits else sorted({*hits, *found})
-            for gi in hits:
-                for k in groups[gi][2]:
-                    if k in done:
-                        continue
-                    v = self._verdict(sc, dst_classes[k])
-                    if v is not None:
-                        yield sc.members, dst_classes[k].members, v
+                )
+            of.append(n)
+        return bases, of
+
+    def _touched(
+        self,
+        src_classes: list[AttachmentClass],
+        dst_classes: list[AttachmentClass],
+        narrow: frozenset[int],
+    ) -> dict[int, set[int]]:
+        """Per source class (by number), the destination classes some rule naming a host
+        prefix matches together with it: an ACL line or policy rule whose two peers match the
+        two classes, or a firewall rule whose source matches the source class on the
+        destination's firewall. Only those pairs can differ from their bases' verdict."""
+        number = self.prefixes.number
+        src_index = _PeerIndex(src_classes)
+        dst_index = _PeerIndex(dst_classes)
+        out: dict[int, set[int]] = {}
+
+        def touch(sources: Sequence[int], dests: Sequence[int]) -> None:
+            if sources and dests:
+                for i in sources:
+                    out.setdefault(i, set()).update(dests)
+
+        def is_narrow(peer: Peer) -> bool:
+            return peer.prefix is not None and number[peer.prefix] in narrow
+
+        pairs = [(line.source, line.destination) for r in self.topology.routers for line in r.acl]
+        pairs += [(rule.source, rule.destination) for rule in self.topology.policy.allow]
+        for src, dst in pairs:
+            if is_narrow(src) or is_narrow(dst):
+                touch(src_index.matching(src, number), dst_index.matching(dst, number))
+        by_firewall: dict[int, list[int]] = defaultdict(list)
+        for k, dc in enumerate(dst_classes):
+            if dc.firewalled and dc.firewall is not None:
+                by_firewall[id(dc.firewall)].append(k)
+        seen: set[int] = set()
+        for dc in dst_classes:
+            fw = dc.firewall
+            if not dc.firewalled or fw is None or id(fw) in seen:
+                continue
+            seen.add(id(fw))
+            for rule in fw.allow:
+                if is_narrow(rule.source):
+                    touch(src_index.matching(rule.source, number), by_firewall[id(fw)])
+        return out
+
+    def _touched_row(
+        self,
+        sc: AttachmentClass,
+        row: Row,
+        where: dict[int, tuple[tuple[str, str | None], int]],
+        hits: set[int],
+        dst_classes: list[AttachmentClass],
+        dst_base_of: list[int],
+    ) -> Row:
+        """``row`` (the base's) with the touched destination classes taken out of their
+        groups and put back with their own verdicts."""
+        out = dict(row)
+        removed: dict[tuple[tuple[str, str | None], int], set[int]] = defaultdict(set)
+        for k in hits:
+            at = where.get(dst_base_of[k])
+            if at is not None:
+                removed[at].add(id(dst_classes[k]))
+        changed: dict[tuple[str, str | None], list[tuple[ClassGroup, Verdict]]] = {}
+        for (slice_key, pos), ids in removed.items():
+            groups = changed.get(slice_key)
+            if groups is None:
+                groups = changed[slice_key] = list(out[slice_key])
+            g, gv = groups[pos]
+            rest = tuple(c for c in g.classes if id(c) not in ids)
+            groups[pos] = (ClassGroup(rest, g.kind, g.zone, g._sorted), gv)
+        for k in sorted(hits):
+            dc = dst_classes[k]
+            v = self._verdict(sc, dc)
+            if v is None:
+                continue
+            slice_key = (dc.sample_kind, dc.zone)
+            groups = changed.get(slice_key)
+            if groups is None:
+                groups = changed[slice_key] = list(out.get(slice_key, ()))
+            groups.append((ClassGroup((dc,), dc.sample_kind, dc.zone), v))
+        for slice_key, groups in changed.items():
+            kept = tuple((g, v) for g, v in groups if g.classes)
+            if kept:
+                out[slice_key] = kept
+            else:
+                out.pop(slice_key, None)
+        return out
 
     def _routable(
         self,
@@ -585,3 +738,237 @@ class Verdicts(Attachments):
             self._classes([a])  # computes and records the key
             found = self.memo.class_keys[id(a)]
         return found[0]
+
+
+#: A source class's row: per (destination kind, zone), the groups of destination classes
+#: that share one verdict from it.
+Row = dict[tuple[str, str | None], tuple[tuple["ClassGroup", Verdict], ...]]
+
+
+class ClassGroup:
+    """Destination classes of one kind and zone that get one verdict from a source. Shared
+    between rows wherever the verdict is, so what is worked out from it once (its count, its
+    first members in name order) serves every row."""
+
+    __slots__ = ("_count", "_first", "_sorted", "classes", "kind", "zone")
+
+    def __init__(
+        self,
+        classes: tuple[AttachmentClass, ...],
+        kind: str,
+        zone: str | None,
+        sorted_members: dict[int, tuple[list[Attachment], frozenset[int], object]] | None = None,
+    ) -> None:
+        self.classes = classes
+        self.kind = kind
+        self.zone = zone
+        self._count = -1
+        self._first: list[Attachment] = []
+        # each class's members in name order and as ids, shared by the groups of one sweep
+        self._sorted = {} if sorted_members is None else sorted_members
+
+    def _of(self, c: AttachmentClass) -> tuple[list[Attachment], frozenset[int], object]:
+        found = self._sorted.get(id(c.members))
+        if found is None:
+            ordered = sorted(c.members, key=lambda a: a.ref)
+            found = self._sorted[id(c.members)] = (
+                ordered,
+                frozenset(id(a) for a in ordered),
+                c.members,
+            )
+        return found
+
+    @property
+    def count(self) -> int:
+        """Members of all its classes."""
+        if self._count < 0:
+            self._count = sum(len(c.members) for c in self.classes)
+        return self._count
+
+    def first(self, n: int) -> list[Attachment]:
+        """The first ``n`` members in name order (merged from each class's, once)."""
+        if len(self._first) < min(n, self.count):
+            merged = heapq.merge(*(self._of(c)[0] for c in self.classes), key=lambda a: a.ref)
+            self._first = list(itertools.islice(merged, n))
+        return self._first[:n]
+
+    def holds(self, a: Attachment) -> bool:
+        """Whether ``a`` is a member (by identity)."""
+        return any(id(a) in self._of(c)[1] for c in self.classes)
+
+
+class _PeerIndex:
+    """The classes (by number) a rule's peer matches: by zone, by prefix number, or all."""
+
+    def __init__(self, classes: list[AttachmentClass]) -> None:
+        self.all = list(range(len(classes)))
+        self.by_zone: dict[str | None, list[int]] = defaultdict(list)
+        self.by_prefix: dict[int, list[int]] = defaultdict(list)
+        for k, c in enumerate(classes):
+            self.by_zone[c.zone].append(k)
+            for n in frozenset().union(*(p.match for p in c.profiles)):
+                self.by_prefix[n].append(k)
+
+    def matching(self, peer: Peer, number: dict[Network, int]) -> list[int]:
+        if peer.zone is not None:
+            return self.by_zone.get(peer.zone, [])
+        if peer.prefix is not None:
+            return self.by_prefix.get(number[peer.prefix], [])
+        return self.all
+
+
+class _Sweep:
+    """One :meth:`Verdicts.verdict_rows` call's destination bases, grouped for the sweep:
+    by segment (layer 2) and by what layer 3 sees of them (kind, zone, profiles, firewall),
+    with the routable groups found once per source profile."""
+
+    def __init__(
+        self,
+        verdicts: Verdicts,
+        bases: list[AttachmentClass],
+        reals: list[list[AttachmentClass]],
+    ) -> None:
+        self.v = verdicts
+        self.bases = bases
+        self.reals = reals
+        # per segment: the destinations in that segment only, in groups that get one verdict
+        # from any source (kind, zone, profiles, firewall alike), and the others one by one
+        self.single: dict[int, list[list[int]]] = defaultdict(list)
+        self.multi: dict[int, list[int]] = defaultdict(list)
+        singles: dict[tuple[object, ...], list[int]] = {}
+        by_l3: dict[tuple[object, ...], list[int]] = defaultdict(list)
+        for k, dc in enumerate(bases):
+            if len(dc.segtags) == 1:
+                seg = dc.segtags[0][0]
+                skey = (seg, dc.sample_kind, dc.zone, id(dc.profiles), dc.known, dc.key[5])
+                found = singles.get(skey)
+                if found is None:
+                    found = singles[skey] = []
+                    self.single[seg].append(found)
+                found.append(k)
+            else:
+                for seg, _ in dc.segtags:
+                    self.multi[seg].append(k)
+            if any(p.gateways for p in dc.profiles):
+                by_l3[(dc.sample_kind, dc.zone, id(dc.profiles), dc.known, dc.key[5])].append(k)
+        self.groups = [(bases[ks[0]].zone, bases[ks[0]].profiles, ks) for ks in by_l3.values()]
+        # groups with a gateway in each segment (see Verdicts._routable)
+        self.gateway_groups: dict[int, set[int]] = defaultdict(set)
+        for gi, (_, dprofiles, _) in enumerate(self.groups):
+            for pd in dprofiles:
+                for _, _, seg in pd.gateways:
+                    self.gateway_groups[seg].add(gi)
+        self.routable: dict[tuple[str | None, int], list[int]] = {}
+        self.by_routers: dict[tuple[object, ...], list[int]] = {}
+        self.shared: dict[int, ClassGroup] = {}
+        self.shared_l2: dict[int, ClassGroup] = {}
+        self.sorted_members: dict[int, tuple[list[Attachment], frozenset[int], object]] = {}
+        # the layer-3 verdict per (source zone, profiles, group): it does not depend on the
+        # source's segments, except whether its entry is tagged
+        self.l3: dict[tuple[object, ...], Verdict | None] = {}
+        self.retagged: dict[tuple[int, bool], Verdict] = {}
+
+    def _group(self, ks: Sequence[int], kind: str, zone: str | None) -> ClassGroup:
+        return ClassGroup(
+            tuple(c for k in ks for c in self.reals[k]), kind, zone, self.sorted_members
+        )
+
+    def row(self, sc: AttachmentClass) -> tuple[Row, dict[int, tuple[tuple[str, str | None], int]]]:
+        """The row of one source (base) class, and where each destination base sits in it
+        (slice, position)."""
+        v = self.v
+        bases = self.bases
+        slices: dict[tuple[str, str | None], list[tuple[ClassGroup, Verdict]]] = {}
+        where: dict[int, tuple[tuple[str, str | None], int]] = {}
+        done: set[int] = set()
+        l2: dict[tuple[object, ...], tuple[list[int], Verdict, str, str | None]] = {}
+        for seg, _ in sc.segtags:
+            for ks in self.single.get(seg, ()):
+                done.update(ks)
+                verdict = v._verdict(sc, bases[ks[0]])
+                if verdict is None:
+                    continue
+                group = self.shared_l2.get(id(ks))
+                if group is None:
+                    dc = bases[ks[0]]
+                    group = self.shared_l2[id(ks)] = self._group(ks, dc.sample_kind, dc.zone)
+                self._put(slices, where, ks, group, verdict)
+            for k in self.multi.get(seg, ()):
+                if k in done:
+                    continue
+                done.add(k)
+                verdict = v._verdict(sc, bases[k])
+                if verdict is None:
+                    continue
+                dc = bases[k]
+                gkey: tuple[object, ...] = (
+                    dc.sample_kind,
+                    dc.zone,
+                    id(verdict.services),
+                    id(verdict.allowed),
+                    verdict.segment,
+                    verdict.tagged,
+                    id(verdict.firewall),
+                )
+                found = l2.get(gkey)
+                if found is None:
+                    l2[gkey] = ([k], verdict, dc.sample_kind, dc.zone)
+                else:
+                    found[0].append(k)
+        for ks, verdict, kind, zone in l2.values():
+            self._put(slices, where, ks, self._group(ks, kind, zone), verdict)
+        hits: list[int] = []
+        for ps in sc.profiles:
+            if not ps.gateways:
+                continue
+            rkey = (sc.zone, id(ps))
+            found_hits = self.routable.get(rkey)
+            if found_hits is None:
+                found_hits = self.routable[rkey] = v._routable(
+                    sc.zone, ps, self.groups, self.gateway_groups, self.by_routers
+                )
+            hits = found_hits if not hits else sorted({*hits, *found_hits})
+        segdict = v._segdict(sc.segtags)
+        for gi in hits:
+            ks = self.groups[gi][2]
+            rest = [k for k in ks if k not in done] if done else ks
+            if not rest:
+                continue
+            lkey = (sc.zone, id(sc.profiles), sc.known, gi)
+            if lkey in self.l3:
+                verdict = self.l3[lkey]
+            else:
+                verdict = self.l3[lkey] = v._verdict(sc, bases[rest[0]])
+            if verdict is None:
+                continue
+            assert verdict.route is not None
+            tagged = segdict.get(verdict.route.entry[2], False)
+            if tagged != verdict.tagged:
+                tkey = (id(verdict), tagged)
+                other = self.retagged.get(tkey)
+                if other is None:
+                    other = self.retagged[tkey] = replace(verdict, tagged=tagged)
+                verdict = other
+            dc = bases[rest[0]]
+            if len(rest) == len(ks):
+                group = self.shared.get(gi)
+                if group is None:
+                    group = self.shared[gi] = self._group(ks, dc.sample_kind, dc.zone)
+            else:
+                group = self._group(rest, dc.sample_kind, dc.zone)
+            self._put(slices, where, rest, group, verdict)
+        return {key: tuple(groups) for key, groups in slices.items()}, where
+
+    @staticmethod
+    def _put(
+        slices: dict[tuple[str, str | None], list[tuple[ClassGroup, Verdict]]],
+        where: dict[int, tuple[tuple[str, str | None], int]],
+        ks: Sequence[int],
+        group: ClassGroup,
+        verdict: Verdict,
+    ) -> None:
+        key = (group.kind, group.zone)
+        groups = slices.setdefault(key, [])
+        for k in ks:
+            where[k] = (key, len(groups))
+        groups.append((group, verdict))

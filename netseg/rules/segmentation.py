@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -375,85 +377,108 @@ def zone_policy_violation(reach: Reachability, where: Mapping[str, Location]) ->
     guest-reaches-management's."""
     sources = [a for a in reach.attachments if a.kind in ("guest", "endpoint")]
     destinations = [a for a in reach.attachments if a.kind in ("guest", "endpoint", "management")]
-    contributions: dict[tuple[int, str], list[tuple[list[Attachment], Any]]] = {}
-    source_classes: dict[int, list[Attachment]] = {}
-    for sm, dm, v in reach.class_verdicts(sources, destinations):
-        if not v.violating:
-            continue
-        if dm[0].kind == "management" and sm[0].kind == "guest":
-            continue  # guest-reaches-management's
-        source_classes[id(sm)] = sm
-        contributions.setdefault((id(sm), dm[0].zone or ""), []).append((dm, v))
     order = {a.ref: i for i, a in enumerate(reach.attachments)}
     rows = []
-    for (sid, zone), cs in contributions.items():
-        sm = source_classes[sid]
+    # per source class its row of destination groups, each group sharing one verdict
+    # (Reachability.verdict_rows): the work follows the groups, not the destination classes
+    for sm, row in reach.verdict_rows(sources, destinations):
+        per_zone: dict[str, list[tuple[Any, Any]]] = {}
+        for (kind, zone), groups in row.items():
+            if kind == "management" and sm[0].kind == "guest":
+                continue  # guest-reaches-management's
+            for g, v in groups:
+                if v.violating:
+                    per_zone.setdefault(zone or "", []).append((g, v))
         lone = sm[0] if len(sm) == 1 else None  # a class of one never counts itself
-        services = ServiceSet.none()
-        unioned: dict[int, ServiceSet] = {}
-        members: list[Attachment] = []
-        first: tuple[Attachment, Any] | None = None
-        routes: dict[tuple[str, tuple[str, ...]], Any] = {}
-        for dm, v in cs:
-            others = [d for d in dm if d is not lone]
-            if not others:
+        for zone, cs in per_zone.items():
+            found = _zone_destinations(cs, lone)
+            if found is None:
                 continue
-            if id(v.violating) not in unioned:  # verdicts share their service sets
-                unioned[id(v.violating)] = v.violating
-                services = services | v.violating
-            members += others
-            key = (v.mode, v.route.routers if v.route is not None else ())
-            if first is None or (key not in routes and len(routes) < EXAMPLES):
-                lowest = min(others, key=_ref)
-                first = first or (lowest, v)
-                routes.setdefault(key, (lowest, v))
-        if first is None:
-            continue
-        classes: dict[str, list[str]] = {}
-        src_side, scid = _side(reach, sm, classes)
-        s = reach.attachment(src_side["examples"][0])
-        dests = by_name(members)
-        d = dests[0]
-        p = reach.make_pair(s, d, next(v for dm, v in cs if any(x is d for x in dm)))
-        route_list = []
-        for rd, rv in routes.values():
-            rp = reach.make_pair(s, rd, rv) if rd is not s else p
-            route_list.append(
-                {"mode": rp.mode, "via": list(rp.via), "lines": _routes(rp), "path": _path(rp)}
+            services, count, dests, d, dv, routes = found
+            classes: dict[str, list[str]] = {}
+            src_side, scid = _side(reach, sm, classes)
+            s = reach.attachment(src_side["examples"][0])
+            p = reach.make_pair(s, d, dv)
+            route_list = []
+            for rd, rv in routes:
+                rp = reach.make_pair(s, rd, rv) if rd is not s else p
+                route_list.append(
+                    {"mode": rp.mode, "via": list(rp.via), "lines": _routes(rp), "path": _path(rp)}
+                )
+            lines = _routes(p)
+            more = f" and {count - 1} more" if count > 1 else ""
+            rows.append(
+                (
+                    (order[s.ref], zone),
+                    catalogue.finding(
+                        "zone-policy-violation",
+                        f"{name(reach, s)}{_more(len(sm), 'of its class')} can send to zone "
+                        f"{zone} ({name(reach, d)}{more}) {_how(p)} {_on(services)}, which the "
+                        "policy does not allow",
+                        s.ref,
+                        s.location,
+                        refs.zone(zone),
+                        {
+                            "services": services.items(),
+                            "destinations": [e.ref for e in dests],
+                            "count": count,
+                            "mode": p.mode,
+                            "via": list(p.via),
+                            "tag_injection": p.tag_injection,
+                            "path": _path(p),
+                            "sources": src_side,
+                            "routes": route_list,
+                            "opening": _opening(where, p, lines),
+                        },
+                        identity=(scid, refs.zone(zone)),
+                        classes=classes,
+                    ),
+                )
             )
-        lines = _routes(p)
-        count = len(dests)
-        more = f" and {count - 1} more" if count > 1 else ""
-        rows.append(
-            (
-                (order[s.ref], zone),
-                catalogue.finding(
-                    "zone-policy-violation",
-                    f"{name(reach, s)}{_more(len(sm), 'of its class')} can send to zone {zone} "
-                    f"({name(reach, d)}{more}) {_how(p)} {_on(services)}, which the policy "
-                    "does not allow",
-                    s.ref,
-                    s.location,
-                    refs.zone(zone),
-                    {
-                        "services": services.items(),
-                        "destinations": [e.ref for e in dests[:EXAMPLES]],
-                        "count": count,
-                        "mode": p.mode,
-                        "via": list(p.via),
-                        "tag_injection": p.tag_injection,
-                        "path": _path(p),
-                        "sources": src_side,
-                        "routes": route_list,
-                        "opening": _opening(where, p, lines),
-                    },
-                    identity=(scid, refs.zone(zone)),
-                    classes=classes,
-                ),
-            )
-        )
     rows.sort(key=lambda t: t[0])
     return [f for _, f in rows]
+
+
+def _zone_destinations(
+    cs: list[tuple[Any, Any]], lone: Attachment | None
+) -> tuple[ServiceSet, int, list[Attachment], Attachment, Any, list[tuple[Attachment, Any]]] | None:
+    """What a zone-policy-violation finding says of its destinations, from the groups of one
+    source's row in that zone (each ``(ClassGroup, Verdict)``): the violating services, the
+    count, the first :data:`EXAMPLES` in name order, the first one and its verdict, and one
+    example (the lowest-named destination) per route kind, the first :data:`EXAMPLES` kinds
+    in order of their examples. ``lone`` (a source class of one) never counts itself."""
+    services = ServiceSet.none()
+    unioned: set[int] = set()
+    count = 0
+    heads: list[tuple[list[Attachment], Any]] = []
+    routes: dict[tuple[str, tuple[str, ...]], tuple[Attachment, Any]] = {}
+    for g, v in cs:
+        members = g.first(EXAMPLES + 1)
+        n = g.count
+        if lone is not None and g.holds(lone):
+            n -= 1
+            members = [a for a in members if a is not lone]
+        if n <= 0:
+            continue
+        count += n
+        if id(v.violating) not in unioned:  # verdicts share their service sets
+            unioned.add(id(v.violating))
+            services = services | v.violating
+        heads.append((members, v))
+        key = (v.mode, v.route.routers if v.route is not None else ())
+        known = routes.get(key)
+        if known is None or members[0].ref < known[0].ref:
+            routes[key] = (members[0], v)
+    if not heads:
+        return None
+    # the first EXAMPLES members overall come from the groups whose first members are the
+    # EXAMPLES lowest
+    lowest = heapq.nsmallest(EXAMPLES, range(len(heads)), key=lambda k: heads[k][0][0].ref)
+    merged = heapq.merge(*([(a.ref, k, a) for a in heads[k][0][:EXAMPLES]] for k in lowest))
+    firsts = [(k, a) for _, k, a in itertools.islice(merged, EXAMPLES)]
+    d = firsts[0][1]
+    examples = sorted(routes.values(), key=lambda t: t[0].ref)[:EXAMPLES]
+    return services, count, [a for _, a in firsts], d, heads[firsts[0][0]][1], examples
 
 
 def native_vlan_carries_guests(
