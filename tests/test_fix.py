@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bench.gen_topology import generate_topology
@@ -175,6 +175,7 @@ def load_text(text: str):
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(seed=st.integers(1, 10_000), hosts=st.integers(1, 2), guests=st.integers(2, 6))
+@example(seed=119, hosts=1, guests=2)  # the bridge-filtering remedy splits a guest class
 def test_generated_designs_never_get_worse(
     seed: int, hosts: int, guests: int, tmp_path: Path
 ) -> None:
@@ -184,7 +185,11 @@ def test_generated_designs_never_get_worse(
     result = fix(str(path), "low")
     assert not result.proof.new_findings
     assert not result.lost
-    assert {f.key for f in result.residual} <= {f.key for f in result.before.failing(Severity.LOW)}
+    # Matched as diff and fix match findings (Finding.identities): a remedy such as VLAN
+    # filtering on a bridge changes a guest's class, so its class key changes while the finding
+    # (rule, subject, object) is the one it already had.
+    before = {k for f in result.before.failing(Severity.LOW) for k in f.identities}
+    assert all(not before.isdisjoint(f.identities) for f in result.residual)
 
 
 def test_acl_deny_goes_above_the_permit_that_opens_the_violation() -> None:
