@@ -16,6 +16,7 @@ does).
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import sys
@@ -58,9 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         shape, _, sizes = spec.partition(":")
         for guests in [int(s) for s in sizes.split(",")]:
             path = shape_input(args.cache, shape, guests)
-            cells = {}
-            for side, tree in (("before", args.before), ("after", args.after)):
-                cells[side] = (math.inf, 0.0, 0.0, "")
+            cells = {side: (math.inf, 0.0, 0.0, "") for side in ("before", "after")}
             for _ in range(args.repeat):
                 for side, tree in (("before", args.before), ("after", args.after)):
                     outcome, wall, rss, cpu = _run(tree, path, args.cpu, args.memory)
@@ -78,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         for spec in args.shape:
             shape, _, sizes = spec.partition(":")
             gs = [int(s) for s in sizes.split(",")]
-            for g0, g1 in zip(gs, gs[1:], strict=False):
+            for g0, g1 in itertools.pairwise(gs):
                 t0, t1 = best[(side, shape, g0)], best[(side, shape, g1)]
                 if math.isfinite(t0) and math.isfinite(t1):
                     e = math.log(t1 / t0) / math.log(g1 / g0)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from heapq import merge
+from itertools import islice
 from typing import Any
 
 from netseg.collector import collector_paused
@@ -145,15 +147,45 @@ def _routes(p: ReachablePair) -> list[str]:
     return [h.ref for h in p.path if h.ref.startswith("acl:")]
 
 
+class Sides:
+    """Each class's members in name order and their references, computed once per class (a
+    class is on many findings: a source class against every zone it reaches). Keyed by the
+    identity of the members list :meth:`Reachability.class_verdicts` gives, which is one list
+    per class; the entry keeps the list, so its identity stays its own."""
+
+    def __init__(self, reach: Reachability) -> None:
+        self.reach = reach
+        self._ordered: dict[int, tuple[Sequence[Attachment], list[Attachment], list[str]]] = {}
+
+    def ordered(self, members: Sequence[Attachment]) -> list[Attachment]:
+        return self._entry(members)[1]
+
+    def _entry(
+        self, members: Sequence[Attachment]
+    ) -> tuple[Sequence[Attachment], list[Attachment], list[str]]:
+        found = self._ordered.get(id(members))
+        if found is None or found[0] is not members:
+            ordered = by_name(members)
+            found = (members, ordered, [a.ref for a in ordered])
+            self._ordered[id(members)] = found
+        return found
+
+    def side(
+        self, members: Sequence[Attachment], classes: dict[str, Sequence[str]]
+    ) -> tuple[dict[str, Any], str]:
+        """A finding's side: its class's stable name, count and first examples in name order;
+        every member goes to the finding's classes table (JSON writes it once)."""
+        _, ordered, names = self._entry(members)
+        cid = class_identity(self.reach, ordered[0])
+        classes.setdefault(cid, names)
+        return {"class": cid, "count": len(ordered), "examples": names[:EXAMPLES]}, cid
+
+
 def _side(
-    reach: Reachability, members: Sequence[Attachment], classes: dict[str, list[str]]
+    reach: Reachability, members: Sequence[Attachment], classes: dict[str, Sequence[str]]
 ) -> tuple[dict[str, Any], str]:
-    """A finding's side: its class's stable name, count and first examples in name order;
-    every member goes to the finding's classes table (JSON writes it once)."""
-    ordered = by_name(members)
-    cid = class_identity(reach, ordered[0])
-    classes.setdefault(cid, [a.ref for a in ordered])
-    return {"class": cid, "count": len(ordered), "examples": classes[cid][:EXAMPLES]}, cid
+    """A finding's side for a class seen once (see :class:`Sides`)."""
+    return Sides(reach).side(members, classes)
 
 
 def _ref(a: Attachment) -> str:
@@ -201,12 +233,13 @@ def guest_reaches_management(
     """One finding per (guest class, management class) with services the policy does not
     allow (rules.md, "Grain"): subject and object are the first members in name order."""
     out = []
+    sides = Sides(reach)
     for sm, dm, v in reach.class_verdicts(guests, management):
         if not v.violating:
             continue
-        classes: dict[str, list[str]] = {}
-        sources, scid = _side(reach, sm, classes)
-        destinations, dcid = _side(reach, dm, classes)
+        classes: dict[str, Sequence[str]] = {}
+        sources, scid = sides.side(sm, classes)
+        destinations, dcid = sides.side(dm, classes)
         s, d = (
             reach.attachment(sources["examples"][0]),
             reach.attachment(destinations["examples"][0]),
@@ -258,7 +291,7 @@ def guest_on_management_segment(
     out = []
     for (_, seg), members in groups.items():
         here = mgmt_in[seg]
-        classes: dict[str, list[str]] = {}
+        classes: dict[str, Sequence[str]] = {}
         sources, scid = _side(reach, members, classes)
         g = reach.attachment(sources["examples"][0])
         first = here[0]
@@ -385,36 +418,48 @@ def zone_policy_violation(reach: Reachability, where: Mapping[str, Location]) ->
         source_classes[id(sm)] = sm
         contributions.setdefault((id(sm), dm[0].zone or ""), []).append((dm, v))
     order = {a.ref: i for i, a in enumerate(reach.attachments)}
+    sides = Sides(reach)
+    ids: dict[int, frozenset[int]] = {}  # a destination class's member identities (for lone)
     rows = []
     for (sid, zone), cs in contributions.items():
         sm = source_classes[sid]
         lone = sm[0] if len(sm) == 1 else None  # a class of one never counts itself
         services = ServiceSet.none()
         unioned: dict[int, ServiceSet] = {}
-        members: list[Attachment] = []
-        first: tuple[Attachment, Any] | None = None
+        # per destination class: its members in name order without the lone source, and the
+        # verdict; the destinations of the finding are their merge (classes are disjoint)
+        pieces: list[tuple[list[Attachment], Any]] = []
+        count = 0
         routes: dict[tuple[str, tuple[str, ...]], Any] = {}
+        d: Attachment | None = None  # the first destination in name order, and its verdict
+        dv: Any = None
         for dm, v in cs:
-            others = [d for d in dm if d is not lone]
-            if not others:
+            ordered = sides.ordered(dm)
+            if lone is not None:
+                members_ids = ids.get(id(dm))
+                if members_ids is None:
+                    members_ids = ids[id(dm)] = frozenset(map(id, dm))
+                if id(lone) in members_ids:
+                    ordered = [d for d in ordered if d is not lone]
+            if not ordered:
                 continue
             if id(v.violating) not in unioned:  # verdicts share their service sets
                 unioned[id(v.violating)] = v.violating
                 services = services | v.violating
-            members += others
+            count += len(ordered)
+            pieces.append((ordered, v))
+            if d is None or ordered[0].ref < d.ref:
+                d, dv = ordered[0], v
             key = (v.mode, v.route.routers if v.route is not None else ())
-            if first is None or (key not in routes and len(routes) < EXAMPLES):
-                lowest = min(others, key=_ref)
-                first = first or (lowest, v)
-                routes.setdefault(key, (lowest, v))
-        if first is None:
+            if not routes or (key not in routes and len(routes) < EXAMPLES):
+                routes.setdefault(key, (ordered[0], v))
+        if d is None:
             continue
-        classes: dict[str, list[str]] = {}
-        src_side, scid = _side(reach, sm, classes)
+        classes: dict[str, Sequence[str]] = {}
+        src_side, scid = sides.side(sm, classes)
         s = reach.attachment(src_side["examples"][0])
-        dests = by_name(members)
-        d = dests[0]
-        p = reach.make_pair(s, d, next(v for dm, v in cs if any(x is d for x in dm)))
+        dests = list(islice(merge(*(o for o, _ in pieces), key=_ref), EXAMPLES))
+        p = reach.make_pair(s, d, dv)
         route_list = []
         for rd, rv in routes.values():
             rp = reach.make_pair(s, rd, rv) if rd is not s else p
@@ -422,7 +467,6 @@ def zone_policy_violation(reach: Reachability, where: Mapping[str, Location]) ->
                 {"mode": rp.mode, "via": list(rp.via), "lines": _routes(rp), "path": _path(rp)}
             )
         lines = _routes(p)
-        count = len(dests)
         more = f" and {count - 1} more" if count > 1 else ""
         rows.append(
             (
