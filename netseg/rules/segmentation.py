@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from heapq import merge
-from itertools import islice
 from typing import Any
 
 from netseg.collector import collector_paused
@@ -162,16 +160,13 @@ def _routes(p: ReachablePair) -> list[str]:
 
 class Sides:
     """Each class's members in name order and their references, computed once per class (a
-    class is on many findings: a source class against every zone it reaches). Keyed by the
+    class is on many findings: a guest class against every management class). Keyed by the
     identity of the members list :meth:`Reachability.class_verdicts` gives, which is one list
     per class; the entry keeps the list, so its identity stays its own."""
 
     def __init__(self, reach: Reachability) -> None:
         self.reach = reach
         self._ordered: dict[int, tuple[Sequence[Attachment], list[Attachment], list[str]]] = {}
-
-    def ordered(self, members: Sequence[Attachment]) -> list[Attachment]:
-        return self._entry(members)[1]
 
     def _entry(
         self, members: Sequence[Attachment]
@@ -184,7 +179,7 @@ class Sides:
         return found
 
     def side(
-        self, members: Sequence[Attachment], classes: dict[str, Sequence[str]]
+        self, members: Sequence[Attachment], classes: dict[str, list[str]]
     ) -> tuple[dict[str, Any], str]:
         """A finding's side: its class's stable name, count and first examples in name order;
         every member goes to the finding's classes table (JSON writes it once)."""
@@ -195,7 +190,7 @@ class Sides:
 
 
 def _side(
-    reach: Reachability, members: Sequence[Attachment], classes: dict[str, Sequence[str]]
+    reach: Reachability, members: Sequence[Attachment], classes: dict[str, list[str]]
 ) -> tuple[dict[str, Any], str]:
     """A finding's side for a class seen once (see :class:`Sides`)."""
     return Sides(reach).side(members, classes)
@@ -250,7 +245,7 @@ def guest_reaches_management(
     for sm, dm, v in reach.class_verdicts(guests, management):
         if not v.violating:
             continue
-        classes: dict[str, Sequence[str]] = {}
+        classes: dict[str, list[str]] = {}
         sources, scid = sides.side(sm, classes)
         destinations, dcid = sides.side(dm, classes)
         s, d = (
@@ -304,7 +299,7 @@ def guest_on_management_segment(
     out = []
     for (_, seg), members in groups.items():
         here = mgmt_in[seg]
-        classes: dict[str, Sequence[str]] = {}
+        classes: dict[str, list[str]] = {}
         sources, scid = _side(reach, members, classes)
         g = reach.attachment(sources["examples"][0])
         first = here[0]
@@ -360,7 +355,7 @@ def guest_can_tag_management_vlan(
     sides = Sides(reach)
     out = []
     for (_, hits), members in groups.items():
-        classes: dict[str, Sequence[str]] = {}
+        classes: dict[str, list[str]] = {}
         sources, scid = sides.side(members, classes)
         g = reach.attachment(sources["examples"][0])
         seg = hits[0][0]
@@ -439,7 +434,7 @@ def guest_observes_management(
     sides = Sides(reach)
     out = []
     for members, seen_refs, host, vs, pg in groups.values():
-        classes: dict[str, Sequence[str]] = {}
+        classes: dict[str, list[str]] = {}
         sources, scid = sides.side(members, classes)
         g = reach.attachment(sources["examples"][0])
         first = next(m for j in g.joins for m in mgmt_at.get(j.node, ()))
@@ -492,48 +487,36 @@ def zone_policy_violation(reach: Reachability, where: Mapping[str, Location]) ->
         source_classes[id(sm)] = sm
         contributions.setdefault((id(sm), dm[0].zone or ""), []).append((dm, v))
     order = {a.ref: i for i, a in enumerate(reach.attachments)}
-    sides = Sides(reach)
-    ids: dict[int, frozenset[int]] = {}  # a destination class's member identities (for lone)
     rows = []
     for (sid, zone), cs in contributions.items():
         sm = source_classes[sid]
         lone = sm[0] if len(sm) == 1 else None  # a class of one never counts itself
         services = ServiceSet.none()
         unioned: dict[int, ServiceSet] = {}
-        # per destination class: its members in name order without the lone source, and the
-        # verdict; the destinations of the finding are their merge (classes are disjoint)
-        pieces: list[tuple[list[Attachment], Any]] = []
-        count = 0
+        members: list[Attachment] = []
+        first: tuple[Attachment, Any] | None = None
         routes: dict[tuple[str, tuple[str, ...]], Any] = {}
-        d: Attachment | None = None  # the first destination in name order, and its verdict
-        dv: Any = None
         for dm, v in cs:
-            ordered = sides.ordered(dm)
-            if lone is not None:
-                members_ids = ids.get(id(dm))
-                if members_ids is None:
-                    members_ids = ids[id(dm)] = frozenset(map(id, dm))
-                if id(lone) in members_ids:
-                    ordered = [d for d in ordered if d is not lone]
-            if not ordered:
+            others = [d for d in dm if d is not lone]
+            if not others:
                 continue
             if id(v.violating) not in unioned:  # verdicts share their service sets
                 unioned[id(v.violating)] = v.violating
                 services = services | v.violating
-            count += len(ordered)
-            pieces.append((ordered, v))
-            if d is None or ordered[0].ref < d.ref:
-                d, dv = ordered[0], v
+            members += others
             key = (v.mode, v.route.routers if v.route is not None else ())
-            if not routes or (key not in routes and len(routes) < EXAMPLES):
-                routes.setdefault(key, (ordered[0], v))
-        if d is None:
+            if first is None or (key not in routes and len(routes) < EXAMPLES):
+                lowest = min(others, key=_ref)
+                first = first or (lowest, v)
+                routes.setdefault(key, (lowest, v))
+        if first is None:
             continue
-        classes: dict[str, Sequence[str]] = {}
-        src_side, scid = sides.side(sm, classes)
+        classes: dict[str, list[str]] = {}
+        src_side, scid = _side(reach, sm, classes)
         s = reach.attachment(src_side["examples"][0])
-        dests = list(islice(merge(*(o for o, _ in pieces), key=_ref), EXAMPLES))
-        p = reach.make_pair(s, d, dv)
+        dests = by_name(members)
+        d = dests[0]
+        p = reach.make_pair(s, d, next(v for dm, v in cs if any(x is d for x in dm)))
         route_list = []
         for rd, rv in routes.values():
             rp = reach.make_pair(s, rd, rv) if rd is not s else p
@@ -541,6 +524,7 @@ def zone_policy_violation(reach: Reachability, where: Mapping[str, Location]) ->
                 {"mode": rp.mode, "via": list(rp.via), "lines": _routes(rp), "path": _path(rp)}
             )
         lines = _routes(p)
+        count = len(dests)
         more = f" and {count - 1} more" if count > 1 else ""
         rows.append(
             (
