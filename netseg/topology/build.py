@@ -52,6 +52,8 @@ from netseg.model.topology import (
 )
 from netseg.model.vlans import VlanSet
 from netseg.topology.build_base import _NO_GUARDS, _items, _list, _ok
+
+_NO_ROLES: frozenset[str] = frozenset()
 from netseg.topology.build_esxi import VENDOR_SECURITY, EsxiParts
 from netseg.topology.build_hyperv import HypervParts
 from netseg.topology.build_xen import XenParts
@@ -850,15 +852,18 @@ class Builder(EsxiParts, HypervParts, XenParts):
                 nic = self.build_guest_nic(n, npath, str(gname), str(nname), host)
                 if nic:
                     nics.append(nic)
+            # most guests declare neither roles nor passthrough: the shared empty values
+            roles = _list(g, "roles")
+            passthrough = _list(g, "passthrough")
             out.append(
                 Guest(
                     gname,
                     host.name if host else str(hname),
-                    zone=zone,
-                    roles=frozenset(x for x in _list(g, "roles") if _ok(x)),
-                    passthrough=tuple(x for x in _list(g, "passthrough") if _ok(x)),
-                    nics=tuple(nics),
-                    location=self.loc(g),
+                    zone,
+                    frozenset(x for x in roles if _ok(x)) if roles else _NO_ROLES,
+                    tuple(x for x in passthrough if _ok(x)) if passthrough else (),
+                    tuple(nics),
+                    Location(g.file, g.mark[0], g.mark[1]),
                 )
             )
         return out
