@@ -52,8 +52,6 @@ from netseg.model.topology import (
 )
 from netseg.model.vlans import VlanSet
 from netseg.topology.build_base import _NO_GUARDS, _items, _list, _ok
-
-_NO_ROLES: frozenset[str] = frozenset()
 from netseg.topology.build_esxi import VENDOR_SECURITY, EsxiParts
 from netseg.topology.build_hyperv import HypervParts
 from netseg.topology.build_xen import XenParts
@@ -68,6 +66,7 @@ from netseg.topology.spec import (
 )
 
 DEFAULT_VSWITCH_TYPE = {"esxi": "standard", "xen": "bridge"}
+_NO_ROLES: frozenset[str] = frozenset()
 TYPES_OF = {
     "esxi": ("standard", "distributed"),
     "hyperv": ("external", "internal", "private"),
