@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -410,12 +410,11 @@ def guest_observes_management(
     groups: dict[
         tuple[object, ...], tuple[list[Attachment], set[str], str, VSwitch, PortGroup]
     ] = {}
-    for g in guests:
-        guest = topology.guest(refs.last(g.ref)[0])
-        nic = next(n for n in guest.nics if n.ref == g.ref)
-        if nic.portgroup is None or nic.vswitch is None:
+    attached = {g.ref: g for g in guests}
+    for ref, pkey in _portgroup_nics(topology):
+        g = attached.get(ref)
+        if g is None:
             continue
-        pkey = (guest.host, nic.vswitch, nic.portgroup)
         if pkey in promiscuous:
             found = promiscuous[pkey]
         else:
@@ -428,7 +427,7 @@ def guest_observes_management(
         key = (reach.class_key(g.ref), pkey)
         group = groups.get(key)
         if group is None:
-            group = groups[key] = ([], set(), guest.host, *found)
+            group = groups[key] = ([], set(), pkey[0], *found)
         group[0].append(g)
         group[1].update(m.ref for m in seen)
     sides = Sides(reach)
@@ -458,6 +457,14 @@ def guest_observes_management(
             )
         )
     return out
+
+
+def _portgroup_nics(topology: Topology) -> Iterator[tuple[str, tuple[str, str, str]]]:
+    """Every guest NIC on a port group: its reference and (host, vswitch, port group)."""
+    for guest in topology.guests:
+        for nic in guest.nics:
+            if nic.portgroup is not None and nic.vswitch is not None:
+                yield nic.ref, (guest.host, nic.vswitch, nic.portgroup)
 
 
 def _promiscuous(
