@@ -457,7 +457,7 @@ def fix(
     proof = diff(topo, after.topology)
     lost = lost_flows(flows, after.reachability)
     applied = _attribute(original, file, edits, shared, before, level, tried)
-    still = {f.key for f in after.failing(level)}
+    still = {k for f in after.failing(level) for k in f.identities}
     return FixResult(
         file,
         level,
@@ -469,7 +469,11 @@ def fix(
         proof,
         tuple(flows),
         tuple(lost),
-        tuple(r for r in refused.values() if any(f.key in still for f in _targets(r, before))),
+        tuple(
+            r
+            for r in refused.values()
+            if any(not still.isdisjoint(f.identities) for f in _targets(r, before))
+        ),
     )
 
 
@@ -482,8 +486,10 @@ def _targets(r: Refused, before: Analysis) -> Iterator[Finding]:
 def _closes(
     text: str, file: str, edits: list[Edit], level: Severity, tried: dict[str, Analysis]
 ) -> set[tuple[str, ...]]:
+    """Every identity of the failing findings once ``edits`` are applied (a finding whose
+    class changed, e.g. its segments, is the same finding by rule, subject and object)."""
     patched, _ = apply_in_order(text, file, edits)
-    return {f.key for f in _analyse_text(patched, file, tried).failing(level)}
+    return {k for f in _analyse_text(patched, file, tried).failing(level) for k in f.identities}
 
 
 def _prune(
@@ -509,7 +515,7 @@ def _prune(
         except NetsegError:  # a later edit's place depends on this one
             continue
         if (
-            {f.key for f in result.failing(level)} <= target
+            all(not target.isdisjoint(f.identities) for f in result.failing(level))
             and not [f for f in result.findings if original_keys.isdisjoint(f.identities)]
             and not lost_flows(flows, result.reachability)
         ):
@@ -532,7 +538,7 @@ def _attribute(
     previous = {f.key: f for f in before.failing(level)}
     for k, e in enumerate(edits):
         now = _closes(original, file, edits[: k + 1], level, tried)
-        closes = tuple(f for key, f in previous.items() if key not in now)
-        previous = {key: f for key, f in previous.items() if key in now}
+        closes = tuple(f for f in previous.values() if now.isdisjoint(f.identities))
+        previous = {key: f for key, f in previous.items() if not now.isdisjoint(f.identities)}
         out.append(AppliedEdit(e, closes, shared[k] if k < len(shared) else ()))
     return out

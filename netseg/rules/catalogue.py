@@ -430,7 +430,12 @@ INTERPRETATION: tuple[str, ...] = (
     "destination class or zone or segment): it stays when members join or leave. A waiver "
     "waives a class finding when it (or several) covers every member of the source class; "
     "naming one member of a larger class leaves the finding reported for the others. "
-    "`guest-can-tag-management-vlan` and `guest-observes-management` stay per guest.",
+    "`guest-can-tag-management-vlan` is reported per (guest class, the management segments "
+    "and VLANs its tags reach): identity (rule, source class, `tagged:SEGMENTS/VLANS`), "
+    "`opening` the guest's own tagging port group, port or bridge. "
+    "`guest-observes-management` is reported per (guest class, promiscuous port group): "
+    "identity (rule, source class, the port group), `management` every management interface "
+    "a member sees (first 10), `opening` the port group. Both add `sources` as above.",
     "`management-firewall-missing` fires for every host without `firewall`.",
     "`management-firewall-permissive`: `default: allow`; an allow from `any` or from a "
     "prefix of length 0; from a zone that is not privileged; or from a prefix that contains "

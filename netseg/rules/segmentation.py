@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from netseg.graph import (
 )
 from netseg.model import refs
 from netseg.model.services import ServiceSet
-from netseg.model.topology import Location, Topology
+from netseg.model.topology import Location, PortGroup, Topology, VSwitch
 from netseg.rules import catalogue
 from netseg.rules.finding import Finding
 
@@ -39,9 +39,22 @@ def _finding(
     subject: Attachment | tuple[str, Location],
     obj: str | None,
     evidence: dict[str, Any],
+    identity: tuple[str, ...] = (),
+    classes: Mapping[str, Sequence[str]] | None = None,
 ) -> Finding:
     ref, location = (subject.ref, subject.location) if isinstance(subject, Attachment) else subject
-    return catalogue.finding(rule, message, ref, location, obj, evidence)
+    return catalogue.finding(
+        rule, message, ref, location, obj, evidence, identity=identity, classes=classes
+    )
+
+
+def _located(where: Mapping[str, Location], ref: str) -> dict[str, Any]:
+    """An opening element: its reference, and its ``file`` and ``line`` when declared."""
+    loc = where.get(ref)
+    out: dict[str, Any] = {"ref": ref}
+    if loc is not None and loc.line > 0:
+        out["file"], out["line"] = loc.file, loc.line
+    return out
 
 
 def name(reach: Reachability, a: Attachment) -> str:
@@ -147,15 +160,42 @@ def _routes(p: ReachablePair) -> list[str]:
     return [h.ref for h in p.path if h.ref.startswith("acl:")]
 
 
+class Sides:
+    """Each class's members in name order and their references, computed once per class (a
+    class is on many findings: a guest class against every management class). Keyed by the
+    identity of the members list :meth:`Reachability.class_verdicts` gives, which is one list
+    per class; the entry keeps the list, so its identity stays its own."""
+
+    def __init__(self, reach: Reachability) -> None:
+        self.reach = reach
+        self._ordered: dict[int, tuple[Sequence[Attachment], list[Attachment], list[str]]] = {}
+
+    def _entry(
+        self, members: Sequence[Attachment]
+    ) -> tuple[Sequence[Attachment], list[Attachment], list[str]]:
+        found = self._ordered.get(id(members))
+        if found is None or found[0] is not members:
+            ordered = by_name(members)
+            found = (members, ordered, [a.ref for a in ordered])
+            self._ordered[id(members)] = found
+        return found
+
+    def side(
+        self, members: Sequence[Attachment], classes: dict[str, list[str]]
+    ) -> tuple[dict[str, Any], str]:
+        """A finding's side: its class's stable name, count and first examples in name order;
+        every member goes to the finding's classes table (JSON writes it once)."""
+        _, ordered, names = self._entry(members)
+        cid = class_identity(self.reach, ordered[0])
+        classes.setdefault(cid, names)
+        return {"class": cid, "count": len(ordered), "examples": names[:EXAMPLES]}, cid
+
+
 def _side(
     reach: Reachability, members: Sequence[Attachment], classes: dict[str, list[str]]
 ) -> tuple[dict[str, Any], str]:
-    """A finding's side: its class's stable name, count and first examples in name order;
-    every member goes to the finding's classes table (JSON writes it once)."""
-    ordered = by_name(members)
-    cid = class_identity(reach, ordered[0])
-    classes.setdefault(cid, [a.ref for a in ordered])
-    return {"class": cid, "count": len(ordered), "examples": classes[cid][:EXAMPLES]}, cid
+    """A finding's side for a class seen once (see :class:`Sides`)."""
+    return Sides(reach).side(members, classes)
 
 
 def _ref(a: Attachment) -> str:
@@ -203,12 +243,13 @@ def guest_reaches_management(
     """One finding per (guest class, management class) with services the policy does not
     allow (rules.md, "Grain"): subject and object are the first members in name order."""
     out = []
+    sides = Sides(reach)
     for sm, dm, v in reach.class_verdicts(guests, management):
         if not v.violating:
             continue
         classes: dict[str, list[str]] = {}
-        sources, scid = _side(reach, sm, classes)
-        destinations, dcid = _side(reach, dm, classes)
+        sources, scid = sides.side(sm, classes)
+        destinations, dcid = sides.side(dm, classes)
         s, d = (
             reach.attachment(sources["examples"][0]),
             reach.attachment(destinations["examples"][0]),
@@ -295,34 +336,55 @@ def guest_on_management_segment(
 
 
 def guest_can_tag_management_vlan(
-    reach: Reachability, guests: Sequence[Attachment], management: Sequence[Attachment]
+    reach: Reachability,
+    guests: Sequence[Attachment],
+    management: Sequence[Attachment],
+    where: Mapping[str, Location],
 ) -> list[Finding]:
+    """One finding per (guest class, the management segments and VLANs its tags reach)
+    (rules.md, "Grain"): members of a class share their segments, so they share what their
+    tags reach; the subject is the first member in name order."""
     mgmt_in = _by_segment(reach, management)
     atoms = reach.layer2.atoms
-    out = []
+    groups: dict[tuple[tuple[object, ...], tuple[tuple[int, Any], ...]], list[Attachment]] = {}
     for g in guests:
-        tagged = sorted({(j.segment, j.node[3]) for j in g.joins if j.tagged})
-        hits = [(seg, atom) for seg, atom in tagged if seg in mgmt_in]
+        hits = tuple(
+            sorted({(j.segment, j.node[3]) for j in g.joins if j.tagged and j.segment in mgmt_in})
+        )
         if not hits:
             continue
+        groups.setdefault((reach.class_key(g.ref), hits), []).append(g)
+    sides = Sides(reach)
+    out = []
+    for (_, hits), members in groups.items():
+        classes: dict[str, list[str]] = {}
+        sources, scid = sides.side(members, classes)
+        g = reach.attachment(sources["examples"][0])
         seg = hits[0][0]
         first = mgmt_in[seg][0]
         vlans = sorted({atoms.describe(a) for _, a in hits if a != UNTAGGED})
+        labels = sorted({reach.segments[s].label for s, _ in hits})
+        path = [h.ref for h in reach.segment_path(g, first, seg)]
+        opening = path[1] if len(path) > 2 else g.ref  # the guest's own tagging port
         out.append(
             _finding(
                 "guest-can-tag-management-vlan",
-                f"{name(reach, g)} can send frames tagged {', '.join(vlans)} into the "
-                f"segment of {name(reach, first)}",
+                f"{name(reach, g)}{_more(len(members), 'guests of its class')} can send "
+                f"frames tagged {', '.join(vlans)} into the segment of {name(reach, first)}",
                 g,
                 first.ref,
                 {
                     "vlans": vlans,
-                    "segments": sorted({reach.segments[s].label for s, _ in hits}),
+                    "segments": labels,
                     "management": sorted({m.ref for s, _ in hits for m in mgmt_in[s]})[:EXAMPLES],
                     "mode": "l2",
                     "tag_injection": True,
-                    "path": [h.ref for h in reach.segment_path(g, first, seg)],
+                    "path": path,
+                    "sources": sources,
+                    "opening": _located(where, opening),
                 },
+                identity=(scid, "tagged:" + ",".join(labels) + "/" + ",".join(vlans)),
+                classes=classes,
             )
         )
     return out
@@ -333,42 +395,89 @@ def guest_observes_management(
     reach: Reachability,
     guests: Sequence[Attachment],
     management: Sequence[Attachment],
+    where: Mapping[str, Location],
 ) -> list[Finding]:
     """ESXi promiscuous mode shows a guest every frame of the bridge domains it is attached
-    to on its virtual switch; a management interface attached to one of them is observed."""
+    to on its virtual switch; a management interface attached to one of them is observed.
+    One finding per (guest class, promiscuous port group) (rules.md, "Grain")."""
     mgmt_at: dict[object, list[Attachment]] = defaultdict(list)
     for m in management:
         for j in m.joins:
             if j.node[0] == "vs":
                 mgmt_at[j.node].append(m)
-    out = []
-    for g in guests:
-        guest = topology.guest(refs.last(g.ref)[0])
-        nic = next(n for n in guest.nics if n.ref == g.ref)
-        if nic.portgroup is None:
+    if not mgmt_at:
+        return []
+    # (host, vswitch, port group) -> (vswitch, port group) when ESXi with promiscuous mode
+    promiscuous: dict[tuple[str, str, str], tuple[VSwitch, PortGroup] | None] = {}
+    groups: dict[
+        tuple[object, ...], tuple[list[Attachment], set[str], str, VSwitch, PortGroup]
+    ] = {}
+    attached = {g.ref: g for g in guests}
+    for ref, pkey in _portgroup_nics(topology):
+        g = attached.get(ref)
+        if g is None:
             continue
-        vs = topology.host(guest.host).vswitch(nic.vswitch)
-        pg = vs.portgroup(nic.portgroup) if vs is not None else None
-        if vs is None or not vs.is_esxi or pg is None or not pg.security.promiscuous:
+        if pkey in promiscuous:
+            found = promiscuous[pkey]
+        else:
+            found = promiscuous[pkey] = _promiscuous(topology, *pkey)
+        if found is None:
             continue
         seen = [m for j in g.joins for m in mgmt_at.get(j.node, ())]
         if not seen:
             continue
-        first = seen[0]
+        key = (reach.class_key(g.ref), pkey)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = ([], set(), pkey[0], *found)
+        group[0].append(g)
+        group[1].update(m.ref for m in seen)
+    sides = Sides(reach)
+    out = []
+    for members, seen_refs, host, vs, pg in groups.values():
+        classes: dict[str, list[str]] = {}
+        sources, scid = sides.side(members, classes)
+        g = reach.attachment(sources["examples"][0])
+        first = next(m for j in g.joins for m in mgmt_at.get(j.node, ()))
+        portgroup = refs.portgroup(host, vs.name, pg.name)
         out.append(
             _finding(
                 "guest-observes-management",
-                f"{name(reach, g)} has promiscuous mode on port group {pg.name} of {vs.name} "
-                f"and sees the frames of {name(reach, first)}",
+                f"{name(reach, g)}{_more(len(members), 'guests of its class')} has "
+                f"promiscuous mode on port group {pg.name} of {vs.name} and sees the frames "
+                f"of {name(reach, first)}",
                 g,
                 first.ref,
                 {
-                    "portgroup": refs.portgroup(guest.host, vs.name, pg.name),
-                    "management": sorted({m.ref for m in seen})[:EXAMPLES],
+                    "portgroup": portgroup,
+                    "management": sorted(seen_refs)[:EXAMPLES],
+                    "sources": sources,
+                    "opening": _located(where, portgroup),
                 },
+                identity=(scid, portgroup),
+                classes=classes,
             )
         )
     return out
+
+
+def _portgroup_nics(topology: Topology) -> Iterator[tuple[str, tuple[str, str, str]]]:
+    """Every guest NIC on a port group: its reference and (host, vswitch, port group)."""
+    for guest in topology.guests:
+        for nic in guest.nics:
+            if nic.portgroup is not None and nic.vswitch is not None:
+                yield nic.ref, (guest.host, nic.vswitch, nic.portgroup)
+
+
+def _promiscuous(
+    topology: Topology, host: str, vswitch: str, portgroup: str
+) -> tuple[VSwitch, PortGroup] | None:
+    """An ESXi port group with promiscuous mode allowed, and its virtual switch."""
+    vs = topology.host(host).vswitch(vswitch)
+    pg = vs.portgroup(portgroup) if vs is not None else None
+    if vs is None or not vs.is_esxi or pg is None or not pg.security.promiscuous:
+        return None
+    return vs, pg
 
 
 def zone_policy_violation(reach: Reachability, where: Mapping[str, Location]) -> list[Finding]:
@@ -625,10 +734,10 @@ SEGMENTATION: Mapping[str, Callable[[Context], list[Finding]]] = {
         c.reach, c.guests, c.management, c.where
     ),
     "guest-can-tag-management-vlan": lambda c: guest_can_tag_management_vlan(
-        c.reach, c.guests, c.management
+        c.reach, c.guests, c.management, c.where
     ),
     "guest-observes-management": lambda c: guest_observes_management(
-        c.topology, c.reach, c.guests, c.management
+        c.topology, c.reach, c.guests, c.management, c.where
     ),
     "zone-policy-violation": lambda c: zone_policy_violation(c.reach, c.where),
     "native-vlan-carries-guests": lambda c: native_vlan_carries_guests(

@@ -66,6 +66,7 @@ from netseg.topology.spec import (
 )
 
 DEFAULT_VSWITCH_TYPE = {"esxi": "standard", "xen": "bridge"}
+_NO_ROLES: frozenset[str] = frozenset()
 TYPES_OF = {
     "esxi": ("standard", "distributed"),
     "hyperv": ("external", "internal", "private"),
@@ -850,15 +851,18 @@ class Builder(EsxiParts, HypervParts, XenParts):
                 nic = self.build_guest_nic(n, npath, str(gname), str(nname), host)
                 if nic:
                     nics.append(nic)
+            # most guests declare neither roles nor passthrough: the shared empty values
+            roles = _list(g, "roles")
+            passthrough = _list(g, "passthrough")
             out.append(
                 Guest(
                     gname,
                     host.name if host else str(hname),
-                    zone=zone,
-                    roles=frozenset(x for x in _list(g, "roles") if _ok(x)),
-                    passthrough=tuple(x for x in _list(g, "passthrough") if _ok(x)),
-                    nics=tuple(nics),
-                    location=self.loc(g),
+                    zone,
+                    frozenset(x for x in roles if _ok(x)) if roles else _NO_ROLES,
+                    tuple(x for x in passthrough if _ok(x)) if passthrough else (),
+                    tuple(nics),
+                    Location(g.file, g.mark[0], g.mark[1]),
                 )
             )
         return out

@@ -448,6 +448,7 @@ class Record(Type):
     _types: dict[str, Type] = field(init=False, repr=False, compare=False)
     _required: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _restricted: tuple[tuple[str, Field], ...] = field(init=False, repr=False, compare=False)
+    _restricted_keys: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._types = {key: spec.type for key, spec in self.fields.items()}
@@ -455,10 +456,13 @@ class Record(Type):
         self._restricted = tuple(
             (key, spec) for key, spec in self.fields.items() if spec.hypervisors
         )
+        self._restricted_keys = frozenset(key for key, _ in self._restricted)
 
     def misplaced(self, value: MDict, hypervisor: str) -> list[tuple[str, str]]:
         """(key, message) for every key of ``value`` that does not apply to ``hypervisor``,
         as the fields declare it."""
+        if self._restricted_keys.isdisjoint(value):
+            return []  # most records name no hypervisor-specific key (one C-level pass)
         return [
             (key, spec.elsewhere.format(key=key, hv=hypervisor))
             for key, spec in self._restricted
