@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, cast
 import numpy as np
 import numpy.typing as npt
 
+from netseg.capture import native
 from netseg.errors import CaptureError
 
 __all__ = [
@@ -330,9 +331,15 @@ class CaptureReader:
                 break
             n = len(buf)
             headers: list[npt.NDArray[np.uint32]] = []
-            offs, off, bad_caplen = _walk_pcap(
-                arr, n, endian, hdr_len, max_caplen, frac_limit, headers
-            )
+            kernel = native.kernel()
+            if kernel is not None:
+                offs, off, bad_caplen, cols = _walk_pcap_native(
+                    kernel, arr, n, endian, hdr_len, max_caplen, ts_mult
+                )
+            else:
+                offs, off, bad_caplen = _walk_pcap(
+                    arr, n, endian, hdr_len, max_caplen, frac_limit, headers
+                )
             if bad_caplen is not None:
                 self.corrupt_record = self.frames + len(offs) + 1
                 self.damage = (
@@ -340,7 +347,11 @@ class CaptureReader:
                     f"captured bytes, more than the maximum of {max_caplen}; the rest of the "
                     "file cannot be read"
                 )
-            if len(offs):
+            if len(offs) and kernel is not None:
+                caplen, origlen, ts = cols
+                lt = np.full(len(offs), linktype, np.int32)
+                yield self._batch(arr, offs + hdr_len, caplen, origlen, ts, lt)
+            elif len(offs):
                 hdrs = headers[0] if headers else None
                 yield self._pcap_batch(arr, offs, dt, ts_mult, hdr_len, linktype, hdrs)
             if bad_caplen is not None:
@@ -680,6 +691,10 @@ def _walk_pcap(
     resume. A chunk with too many candidates (timestamps near zero in a zero-filled payload)
     is walked in Python.
     """
+    kernel = native.kernel()
+    if kernel is not None:
+        offs, off, bad, _ = _walk_pcap_native(kernel, arr, n, endian, hdr_len, max_caplen, 1)
+        return offs, off, bad
     caplen_at = struct.Struct(endian + "I").unpack_from
     view = memoryview(arr)  # type: ignore[arg-type]
     last = n - hdr_len  # the last position where a whole record header fits
@@ -751,6 +766,42 @@ def _walk_pcap(
         singles.append(off)
         off = end
     return done(off, None)
+
+
+#: Records per call of the compiled walk (its output arrays are allocated this size).
+_NATIVE_PIECE = 1 << 18
+
+
+def _walk_pcap_native(
+    kernel: Any,
+    arr: npt.NDArray[np.uint8],
+    n: int,
+    endian: str,
+    hdr_len: int,
+    max_caplen: int,
+    ts_mult: int,
+) -> tuple[I64, int, int | None, tuple[I64, I64, I64]]:
+    """:func:`_walk_pcap` in the compiled kernel: the plain walk, record by record, in C.
+
+    Returns what :func:`_walk_pcap` returns and the records' captured lengths, original lengths
+    and timestamps in nanoseconds (``seconds * 1e9 + fraction * ts_mult``).
+    """
+    pieces: list[tuple[I64, I64, I64, I64]] = []
+    off, bad = 0, -1
+    size = min(_NATIVE_PIECE, n // hdr_len + 1)
+    while True:
+        out = tuple(np.empty(size, np.int64) for _ in range(4))
+        got, off, bad = kernel.walk_pcap(
+            arr, off, n, endian == ">", hdr_len, max_caplen, ts_mult, *out
+        )
+        pieces.append(tuple(a[:got] for a in out))  # type: ignore[arg-type]
+        if got < size or bad >= 0:
+            break
+    if len(pieces) == 1:
+        offs, caplen, origlen, ts = pieces[0]
+    else:
+        offs, caplen, origlen, ts = (np.concatenate(c) for c in zip(*pieces, strict=True))
+    return offs, off, (None if bad < 0 else bad), (caplen, origlen, ts)
 
 
 _SCAN = 256 * 1024
