@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test setup system-deps lint bench bench-quick bench-imports clean captures
 
-$(STAMP): pyproject.toml
+# setup.py and the C file: the capture kernel is rebuilt when they change
+$(STAMP): pyproject.toml setup.py netseg/capture/_fastwalk.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'

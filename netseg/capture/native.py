@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
-__all__ = ["ENV", "forced", "kernel", "why_not"]
+__all__ = ["ENV", "built", "forced", "kernel", "why_not"]
 
 #: Set to ``numpy`` to use the numpy path even when the compiled kernel is built.
 ENV = "NETSEG_CAPTURE_KERNEL"
@@ -38,11 +38,16 @@ def kernel() -> ModuleType | None:
     return _active
 
 
+def built() -> bool:
+    """Whether the compiled kernel is there (whatever :data:`ENV` says)."""
+    return _built is not None
+
+
 def why_not() -> str:
     """Why :func:`kernel` is None (empty when it is not)."""
     if _active is not None:
         return ""
-    return _missing or f"{ENV}=numpy"
+    return _missing or f"{ENV}=numpy, or forced in-process"
 
 
 @contextmanager
