@@ -462,26 +462,32 @@ done:
 
 /* -- assign: frames to rows, through an open-addressing table ---------------------------- */
 
+/* A 64-bit hash of a key's words, finished with MurmurHash3's fmix64 so that the low bits
+ * (which pick the slot) depend on every bit of every word. */
+static inline uint64_t fmix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
 static inline uint64_t hash_key(const uint64_t *cols, Py_ssize_t n, Py_ssize_t i)
 {
     uint64_t h = 0xCBF29CE484222325ULL;
-    for (int w = 0; w < PACKED; w++) {
-        h ^= cols[w * n + i];
-        h *= 0x9E3779B97F4A7C15ULL;
-        h ^= h >> 29;
-    }
-    return h;
+    for (int w = 0; w < PACKED; w++)
+        h = (h ^ cols[w * n + i]) * 0x9E3779B97F4A7C15ULL;
+    return fmix(h);
 }
 
 static inline uint64_t hash_row(const uint64_t *key)
 {
     uint64_t h = 0xCBF29CE484222325ULL;
-    for (int w = 0; w < PACKED; w++) {
-        h ^= key[w];
-        h *= 0x9E3779B97F4A7C15ULL;
-        h ^= h >> 29;
-    }
-    return h;
+    for (int w = 0; w < PACKED; w++)
+        h = (h ^ key[w]) * 0x9E3779B97F4A7C15ULL;
+    return fmix(h);
 }
 
 static inline void put(int32_t *slots, uint64_t mask, uint64_t h, int32_t row)

@@ -1198,8 +1198,17 @@ class EventTable:
     # Ethernet source): [count, first order keys]. Building an Event (with its IPv4Address) per
     # distinct claim per batch cost more than the rest of the batch's event work.
     _arp: dict[tuple[int, int, int, int], list[Any]] = field(default_factory=dict, repr=False)
+    # ARP frames of the latest batches, not yet grouped: (vlan, sender MAC, sender address,
+    # Ethernet source, order key) columns per batch. Grouped when they reach :data:`_ARP_HELD`
+    # frames or the table is read, so the per-group Python work is paid once per many batches
+    # rather than once per batch, in memory bounded by that many frames.
+    _held: list[tuple[npt.NDArray[Any], ...]] = field(
+        default_factory=list, repr=False, compare=False
+    )
+    _held_frames: int = field(default=0, repr=False, compare=False)
 
     def _flush(self) -> None:
+        self._group_held()
         if not self._arp:
             return
         pending, self._arp = self._arp, {}
@@ -1249,10 +1258,27 @@ class EventTable:
         vid = d.outer_vid[arp].astype(np.int64)
         vid[vid == 0] = -1  # an 802.1p priority tag is no VLAN
         sha, spa, src = d.arp_sha[arp], d.arp_spa[arp], d.src_mac[arp]
+        okey = np.int64(base) | d.records.frame_no[arp]
+        self._held.append((vid, sha, spa, src, okey))
+        self._held_frames += len(arp)
+        if self._held_frames >= _ARP_HELD:
+            self._group_held()
+
+    def _group_held(self) -> None:
+        """Group the held ARP frames into ``_arp``: a count and the first order keys per claim."""
+        if not self._held:
+            return
+        held, self._held, self._held_frames = self._held, [], 0
+        vid, sha, spa, src, okey = (
+            held[0] if len(held) == 1 else tuple(np.concatenate(c) for c in zip(*held, strict=True))
+        )
+        if len(okey) > 1 and (okey[1:] < okey[:-1]).any():
+            by_order = np.argsort(okey, kind="stable")  # batches of several files, out of order
+            vid, sha, spa, src, okey = (a[by_order] for a in (vid, sha, spa, src, okey))
         cols = np.stack([vid.astype(np.uint64), sha, spa, src])
         order, starts, _ = _group(cols, _hash(cols))
         ends = np.r_[starts[1:], len(order)]
-        okey = np.int64(base) | d.records.frame_no[arp[order]]
+        okey = okey[order]
         firsts = np.full((len(starts), SAMPLES), -1, dtype=np.int64)
         for k in range(SAMPLES):
             pos = starts + k
@@ -1274,6 +1300,10 @@ class EventTable:
                 entry[0] += count
                 if len(entry[1]) < SAMPLES or got[0] < entry[1][-1]:
                     entry[1] = sorted(entry[1] + got)[:SAMPLES]
+
+
+#: ARP frames held before they are grouped (see ``EventTable._held``).
+_ARP_HELD = 1 << 16
 
 
 def _vlan(v: int) -> int | None:

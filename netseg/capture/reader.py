@@ -1,6 +1,6 @@
 """Reading pcap and pcapng files, plain or gzip-compressed, as batches of records.
 
-A capture is read in chunks (64 MiB by default) so that memory stays bounded whatever the size of
+A capture is read in chunks (4 MiB by default) so that memory stays bounded whatever the size of
 the file. Each chunk yields one :class:`RecordBatch` per run of records: the chunk's bytes plus
 numpy columns giving, per record, where its frame data starts, its captured and original length,
 its timestamp in nanoseconds, its link type and its frame number (1-based, as Wireshark shows it).
@@ -59,7 +59,12 @@ LINKTYPE_LINUX_SLL2 = 276
 #: record never read past the array (the decoder masks them out by captured length).
 PAD = 128
 
-CHUNK_SIZE = 64 * 1024 * 1024
+#: Bytes read at a time. Small enough that a chunk is still in the CPU's cache (32 MiB of L3
+#: here) when the record walk, and then the decoder, read it right after it was copied in: on
+#: the 2,000,000-frame reference capture, reading and decoding took 0.36 s of CPU with 64 MiB
+#: chunks and 0.13 s with 4 MiB ones (compiled kernel; numpy 0.65 s and 0.45 s). Smaller still,
+#: the per-batch costs of grouping and events grow faster than the cache saves.
+CHUNK_SIZE = 4 * 1024 * 1024
 
 # Wireshark refuses records larger than this for ordinary link types (wtap_max_snaplen_for_encap)
 # and stops reading the file there; a few link types allow more.
