@@ -13,6 +13,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+
 /* -- helpers ------------------------------------------------------------------------------ */
 
 static inline uint16_t be16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
@@ -490,6 +496,9 @@ static inline uint64_t hash_row(const uint64_t *key)
     return fmix(h);
 }
 
+#define LOOKAHEAD 16
+#define RING 32 /* a power of two above LOOKAHEAD */
+
 static inline void put(int32_t *slots, uint64_t mask, uint64_t h, int32_t row)
 {
     uint64_t s = h & mask;
@@ -560,8 +569,25 @@ static PyObject *assign(PyObject *self, PyObject *args)
         int64_t *rows = b_rows.buf, *new_at = b_new.buf;
         Py_ssize_t added = 0, i = start, prev = -1;
         int64_t prev_row = -1;
+        /* Hashes of the frames ahead, so their slots and key rows are fetched from memory
+         * while earlier frames are looked up (LOOKAHEAD frames ahead for the slot, half as
+         * far for the key row the slot names): one lookup's cache misses overlap others'. */
+        uint64_t ring[RING];
+        for (Py_ssize_t j = start; j < n && j < start + LOOKAHEAD; j++)
+            ring[j & (RING - 1)] = hash_key(cols, n, j);
         Py_BEGIN_ALLOW_THREADS
         for (; i < n; i++) {
+            Py_ssize_t ahead = i + LOOKAHEAD, near = i + LOOKAHEAD / 2;
+            if (ahead < n) {
+                uint64_t h = hash_key(cols, n, ahead);
+                ring[ahead & (RING - 1)] = h;
+                PREFETCH(&slots[h & mask]);
+            }
+            if (near < n) {
+                int32_t r = slots[ring[near & (RING - 1)] & mask];
+                if (r >= 0)
+                    PREFETCH(keys + (Py_ssize_t)r * PACKED);
+            }
             if (!use[i]) {
                 rows[i] = -1;
                 continue;
@@ -576,7 +602,7 @@ static PyObject *assign(PyObject *self, PyObject *args)
                     continue;
                 }
             }
-            uint64_t s = hash_key(cols, n, i) & mask;
+            uint64_t s = ring[i & (RING - 1)] & mask;
             int64_t row = -1;
             for (;;) {
                 int32_t r = slots[s];
