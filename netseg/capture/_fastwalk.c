@@ -146,6 +146,58 @@ done:
     return result;
 }
 
+/* -- walk_pcapng -------------------------------------------------------------------------- */
+
+/* walk_pcapng(buf, start, n, big, max_block, off, kind) -> (blocks, where it stopped)
+ *
+ * The packet blocks (enhanced 6, simple 3, obsolete 2) of one pcapng section in buf[:n] from
+ * byte `start`, in the section's byte order: each one's offset and type, at most len(off) of
+ * them. Other blocks are stepped over, except the ones reader.py's block loop must see
+ * itself, where the walk stops without passing them: a section header (its byte order may
+ * change), an interface description (it is parsed), a block with an impossible length (the
+ * file is damaged there), and one that does not end inside buf[:n] (the next chunk has it). */
+static PyObject *walk_pcapng(PyObject *self, PyObject *args)
+{
+    Py_buffer buf, o_off, o_kind;
+    Py_ssize_t start, n;
+    int big;
+    long long max_block;
+    if (!PyArg_ParseTuple(args, "y*nnpLw*w*", &buf, &start, &n, &big, &max_block, &o_off,
+                          &o_kind))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t cap = o_off.len / 8;
+    if (o_kind.len / 8 < cap || n > buf.len || start < 0) {
+        PyErr_SetString(PyExc_ValueError, "_fastwalk.walk_pcapng: bad arguments");
+        goto done;
+    }
+    {
+        const uint8_t *p = (const uint8_t *)buf.buf;
+        int64_t *offs = (int64_t *)o_off.buf, *kinds = (int64_t *)o_kind.buf;
+        Py_ssize_t off = start, k = 0;
+        Py_BEGIN_ALLOW_THREADS
+        while (k < cap && off + 12 <= n) {
+            uint32_t bt = rd32(p + off, big), bl = rd32(p + off + 4, big);
+            if (bt == 0x0A0D0D0A || bt == 1 || bl < 12 || bl % 4 || (long long)bl > max_block ||
+                off + (Py_ssize_t)bl > n)
+                break; /* for the Python loop */
+            if (bt == 6 || bt == 3 || bt == 2) {
+                offs[k] = off;
+                kinds[k] = bt;
+                k++;
+            }
+            off += bl;
+        }
+        Py_END_ALLOW_THREADS
+        result = Py_BuildValue("nn", k, off);
+    }
+done:
+    PyBuffer_Release(&buf);
+    PyBuffer_Release(&o_off);
+    PyBuffer_Release(&o_kind);
+    return result;
+}
+
 /* -- decode ------------------------------------------------------------------------------- */
 
 #define MAC_STP 0x0180C2000000ULL
@@ -756,6 +808,7 @@ done:
 
 static PyMethodDef methods[] = {
     {"walk_pcap", walk_pcap, METH_VARARGS, "Walk pcap records (see _fastwalk.c)."},
+    {"walk_pcapng", walk_pcapng, METH_VARARGS, "Walk pcapng packet blocks (see _fastwalk.c)."},
     {"decode", decode, METH_VARARGS, "The fast path of decode_batch (see _fastwalk.c)."},
     {"frame_keys", frame_keys, METH_VARARGS, "conversations._frame_keys (see _fastwalk.c)."},
     {"index", index_rows, METH_VARARGS, "Enter rows into a slot table (see _fastwalk.c)."},

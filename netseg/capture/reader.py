@@ -201,6 +201,8 @@ class CaptureReader:
     _raw: BinaryIO | None = field(default=None, repr=False)
     _buffer: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
     _left: int | None = field(default=None, repr=False)  # bytes left to read in the span
+    # the compiled pcapng walk's output: block offsets and types (allocated when used)
+    _pcapng_out: tuple[I64, I64] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._names = str(self.path)
@@ -438,7 +440,24 @@ class CaptureReader:
             kinds: list[int] = []
             stop = False
             pair = struct.Struct(endian + "II").unpack_from if endian else None
+            kernel = native.kernel()
+            if kernel is not None and self._pcapng_out is None:
+                self._pcapng_out = (
+                    np.empty(_NATIVE_PIECE, np.int64),
+                    np.empty(_NATIVE_PIECE, np.int64),
+                )
             while off + 12 <= n:
+                if kernel is not None and endian and self._pcapng_out is not None:
+                    # the compiled walk steps over the packet blocks; the loop below takes
+                    # the block it stops at (a section header, an interface, damage, the end)
+                    got, off = kernel.walk_pcapng(
+                        arr, off, n, endian == ">", _MAX_BLOCK, *self._pcapng_out
+                    )
+                    if got:
+                        offs.extend(self._pcapng_out[0][:got].tolist())
+                        kinds.extend(self._pcapng_out[1][:got].tolist())
+                    if got == len(self._pcapng_out[0]) or off + 12 > n:
+                        continue
                 if buf[off : off + 4] == _PCAPNG_SHB:
                     if offs:
                         yield self._pcapng_batch(arr, buf, offs, kinds, endian, interfaces)

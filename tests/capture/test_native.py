@@ -8,6 +8,7 @@ import os
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ import pytest
 from netseg.capture import native, reader
 from netseg.capture.conversations import ConversationTable
 from netseg.capture.decode import decode_batch
-from netseg.capture.reader import PAD, _walk_pcap_slowly
+from netseg.capture.reader import PAD, CaptureReader, _walk_pcap_slowly
+from tests.capture.helpers import pcapng_section
 from tests.capture.test_decode import batch_of
 
 COLUMNS = (
@@ -120,3 +122,43 @@ def test_the_kernel_is_built_where_the_build_requires_it() -> None:
     if os.environ.get("NETSEG_REQUIRE_KERNEL") != "1":
         pytest.skip("NETSEG_REQUIRE_KERNEL is not set: the numpy fallback is allowed here")
     assert native.built(), native.why_not()
+
+
+def read_all(path: Path, use_kernel: bool, chunk_size: int) -> tuple[list[list[int]], object]:
+    with native.forced(use_kernel):
+        r = CaptureReader(path, chunk_size=chunk_size)
+        cols = [[] for _ in range(6)]  # type: list[list[int]]
+        for b in r.batches():
+            for got, col in zip(
+                cols,
+                (b.data_off, b.caplen, b.origlen, b.ts_ns, b.linktype, b.frame_no),
+                strict=True,
+            ):
+                got.extend(col.tolist())
+        return cols, (r.frames, r.cut_short, r.damage, r.corrupt_record)
+
+
+@pytest.mark.parametrize("chunk_size", [64, 1000, 1 << 20])
+def test_pcapng_sections_and_interfaces_walk_as_the_block_loop_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_size: int
+) -> None:
+    """The compiled walk stops at every section header and interface block for the Python
+    loop, resumes when its outputs fill, and leaves damage and a cut-short end to the loop."""
+    needs_kernel()
+    monkeypatch.setattr(reader, "_NATIVE_PIECE", 4)
+    frames = [udp_frame(k) for k in range(30)]
+    data = pcapng_section([(1, 6)], [(0, 1_000 + k, f) for k, f in enumerate(frames[:10])])
+    data += pcapng_section(
+        [(1, 9), (101, 6)],
+        [(k % 2, 7 + k, f[14:] if k % 2 else f) for k, f in enumerate(frames[10:25])],
+        big_endian=True,
+        simple=frames[25],
+    )
+    damaged = data + struct.pack("<II", 6, 13) + bytes(20)
+    for name, blob in (("whole", data), ("cut", data[:-7]), ("damaged", damaged)):
+        path = tmp_path / f"{name}.pcapng"
+        path.write_bytes(blob)
+        ours = read_all(path, True, chunk_size)
+        ref = read_all(path, False, chunk_size)
+        assert ours == ref, name
+        assert ours[1][0] > 0
