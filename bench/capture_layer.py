@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 from bench.harness import FULL, NETSEG, REPO, Inputs
@@ -64,14 +65,16 @@ def stages(path: Path) -> dict[str, float]:
     return spent
 
 
-def replay_run(topology: Path, capture: Path, kernel: str) -> tuple[float, float]:
+def replay_run(topology: Path, capture: Path, kernel: str, tree: Path) -> tuple[float, float]:
     """Wall and CPU (user + system) seconds of one ``netseg replay`` as a fresh process."""
     env = dict(os.environ)
     if kernel == "numpy":
         env["NETSEG_CAPTURE_KERNEL"] = "numpy"
+    if tree != REPO:
+        env["PYTHONPATH"] = str(tree)
     cmd = [*NETSEG, "replay", str(topology), str(capture), "--format", "json", "-o", os.devnull]
     start = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, cwd=REPO, env=env)
+    child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, cwd=tree, env=env)
     _, _, usage = os.wait4(child.pid, 0)
     return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
@@ -88,23 +91,37 @@ def main(argv: list[str] | None = None) -> int:
         help="which capture path to time (default both, interleaved)",
     )
     ap.add_argument("--replay", action="store_true", help="also time whole netseg replay runs")
+    ap.add_argument(
+        "--tree",
+        type=Path,
+        default=REPO,
+        help="the netseg checkout to time (default this one): a 'before' beside the 'after'",
+    )
     args = ap.parse_args(argv)
+    tree = args.tree.resolve()
+    if tree != REPO:
+        sys.path.insert(0, str(tree))
     cache = args.cache or Path(
         os.environ.get("NETSEG_BENCH_CACHE", Path.home() / ".cache" / "netseg-bench")
     )
     inputs = Inputs(cache, FULL, quick=False)
     capture = args.capture or inputs.capture(FULL.frames)
-    from netseg.capture import native
-
+    try:
+        from netseg.capture import native
+    except ImportError:  # a tree from before the compiled kernel: numpy only
+        native = None  # type: ignore[assignment]
     kernels = ["native", "numpy"] if args.kernel == "both" else [args.kernel]
-    if "native" in kernels and native.kernel() is None:
-        print(f"compiled kernel not available ({native.why_not()}): numpy only", file=sys.stderr)
+    if "native" in kernels and (native is None or not native.built()):
+        why = native.why_not() if native is not None else "this tree has none"
+        print(f"compiled kernel not available ({why}): numpy only", file=sys.stderr)
         kernels = ["numpy"]
-    print(f"{capture.name}  (load average {os.getloadavg()[0]:.2f})")
+    import netseg
+
+    print(f"{capture.name}  ({Path(netseg.__file__).parents[1]}, load {os.getloadavg()[0]:.2f})")
     best: dict[str, dict[str, float]] = {}
     for _ in range(args.repeat):
         for k in kernels:
-            with native.forced(k == "native"):
+            with native.forced(k == "native") if native is not None else nullcontext():
                 got = stages(capture)
             mine = best.setdefault(k, got)
             for s in STAGES:
@@ -121,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         tiny = inputs.capture(1000, seed=7)
         for k in kernels:
             runs = {
-                c: [replay_run(topo, c, k) for _ in range(args.repeat)] for c in (tiny, capture)
+                c: [replay_run(topo, c, k, tree) for _ in range(args.repeat)]
+                for c in (tiny, capture)
             }
             (bw, bc), (rw, rc) = (
                 (min(r[0] for r in runs[c]), min(r[1] for r in runs[c])) for c in (tiny, capture)
