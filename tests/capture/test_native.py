@@ -5,6 +5,7 @@ added, its record walk resuming when its output arrays fill, and the switch to n
 from __future__ import annotations
 
 import os
+import pickle
 import struct
 import subprocess
 import sys
@@ -162,3 +163,21 @@ def test_pcapng_sections_and_interfaces_walk_as_the_block_loop_does(
         ref = read_all(path, False, chunk_size)
         assert ours == ref, name
         assert ours[1][0] > 0
+
+
+def test_a_pickled_table_leaves_the_kernel_index_behind_and_rebuilds_it() -> None:
+    needs_kernel()
+    frames = [udp_frame(k) for k in range(5_000)]
+    with native.forced(True):
+        t = ConversationTable()
+        t.add_batch(decode_batch(batch_of(frames[:3_000])), 0)
+        assert t._nindexed == 3_000
+        copy = pickle.loads(pickle.dumps(t))
+        assert copy._nindexed == 0 and len(copy._nkeys) == 0 and copy.keys == t.keys
+        b = batch_of(frames)
+        b.frame_no += 3_000
+        for table in (t, copy):
+            table.add_batch(decode_batch(b), 0)
+    assert copy.keys == t.keys and len(t) == 5_000
+    for col in COLUMNS:
+        assert np.array_equal(getattr(copy, col), getattr(t, col)), col
