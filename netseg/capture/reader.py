@@ -436,8 +436,7 @@ class CaptureReader:
             at_eof = not got
             n = len(buf)
             off = 0
-            offs: list[int] = []
-            kinds: list[int] = []
+            blocks = _Blocks()
             stop = False
             pair = struct.Struct(endian + "II").unpack_from if endian else None
             kernel = native.kernel()
@@ -454,14 +453,13 @@ class CaptureReader:
                         arr, off, n, endian == ">", _MAX_BLOCK, *self._pcapng_out
                     )
                     if got:
-                        offs.extend(self._pcapng_out[0][:got].tolist())
-                        kinds.extend(self._pcapng_out[1][:got].tolist())
+                        blocks.add_arrays(self._pcapng_out[0][:got], self._pcapng_out[1][:got])
                     if got == len(self._pcapng_out[0]) or off + 12 > n:
                         continue
                 if buf[off : off + 4] == _PCAPNG_SHB:
-                    if offs:
-                        yield self._pcapng_batch(arr, buf, offs, kinds, endian, interfaces)
-                        offs, kinds = [], []
+                    if blocks:
+                        yield self._pcapng_batch(arr, buf, blocks, endian, interfaces)
+                        blocks = _Blocks()
                         if self._stop_after:
                             return
                     bom = bytes(buf[off + 8 : off + 12])
@@ -495,13 +493,12 @@ class CaptureReader:
                 if end > n:
                     break
                 if bt in (_EPB, _SPB, _PB):
-                    offs.append(off)
-                    kinds.append(bt)
+                    blocks.add(off, bt)
                 elif bt == _IDB:
                     interfaces.append(_parse_idb(buf, off, bl, endian))
                 off = end
-            if offs:
-                yield self._pcapng_batch(arr, buf, offs, kinds, endian, interfaces)
+            if blocks:
+                yield self._pcapng_batch(arr, buf, blocks, endian, interfaces)
                 if self._stop_after:
                     return
             carry = b"" if stop else bytes(buf[off:])
@@ -514,12 +511,11 @@ class CaptureReader:
         self,
         arr: npt.NDArray[np.uint8],
         buf: memoryview,
-        offs: list[int],
-        kinds: list[int],
+        blocks: _Blocks,
         endian: str,
         interfaces: list[_Interface],
     ) -> RecordBatch:
-        o = np.asarray(offs, dtype=np.int64)
+        o, k = blocks.arrays()
         raw = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(arr, 28)[o])
         w = raw.view(np.dtype(endian + "u4")).astype(
             np.int64
@@ -530,11 +526,10 @@ class CaptureReader:
         origlen = w[:, 6].copy()
         data_off = o + 28
         block_len = w[:, 1]
-        k = np.asarray(kinds, dtype=np.int64)
         if (k != _EPB).any():
             for i in np.flatnonzero(k != _EPB).tolist():
                 b = int(o[i])
-                if kinds[i] == _SPB:
+                if int(k[i]) == _SPB:
                     orig = int(w[i, 2])
                     snap = interfaces[0].snaplen if interfaces else 0
                     room = int(block_len[i]) - 16
@@ -562,6 +557,44 @@ class CaptureReader:
         lt = np.asarray([i.linktype for i in interfaces], dtype=np.int32)[iface]
         ts = _to_ns(tsraw, iface, interfaces)
         return self._batch(arr, data_off, caplen, origlen, ts, lt)
+
+
+class _Blocks:
+    """The packet blocks (offsets and types, in file order) of one pcapng batch: single ones
+    from the Python block loop, runs of them from the compiled walk."""
+
+    __slots__ = ("kinds", "offs", "pieces")
+
+    def __init__(self) -> None:
+        self.offs: list[int] = []
+        self.kinds: list[int] = []
+        self.pieces: list[tuple[I64, I64]] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.offs or self.pieces)
+
+    def add(self, off: int, kind: int) -> None:
+        self.offs.append(off)
+        self.kinds.append(kind)
+
+    def add_arrays(self, offs: I64, kinds: I64) -> None:
+        """A run from the compiled walk (copied: the walk reuses its output arrays)."""
+        self._settle()
+        self.pieces.append((offs.copy(), kinds.copy()))
+
+    def _settle(self) -> None:
+        if self.offs:
+            self.pieces.append((np.asarray(self.offs, np.int64), np.asarray(self.kinds, np.int64)))
+            self.offs, self.kinds = [], []
+
+    def arrays(self) -> tuple[I64, I64]:
+        self._settle()
+        if len(self.pieces) == 1:
+            return self.pieces[0]
+        return (
+            np.concatenate([p[0] for p in self.pieces]),
+            np.concatenate([p[1] for p in self.pieces]),
+        )
 
 
 def _read_some(raw: BinaryIO, size: int, fail: Any) -> bytes:
