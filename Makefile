@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup system-deps lint bench bench-quick bench-imports clean captures
+.PHONY: demo test setup system-deps lint bench bench-quick bench-imports bench-capture clean captures
 
-$(STAMP): pyproject.toml
+# setup.py and the C file: the capture kernel is rebuilt when they change
+$(STAMP): pyproject.toml setup.py netseg/capture/_fastwalk.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
@@ -48,6 +49,10 @@ bench-quick: $(STAMP)
 IMPORT_SOURCES ?= rvtools netbox hyperv xapi libvirt ovs switch vcenter
 bench-imports: $(STAMP)
 	@for s in $(IMPORT_SOURCES); do echo "== $$s"; $(BIN)/python -m bench.import_$$s || exit 1; done
+
+# The capture layer by stage (compiled kernel and numpy, CPU time) and whole replay runs.
+bench-capture: $(STAMP)
+	$(BIN)/python -m bench.capture_layer --replay
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from netseg.capture import native
 from netseg.capture.decode import (
     DECODED,
     NONE_MAC,
@@ -183,9 +184,29 @@ class ConversationTable:
     )
     _indexed: int = field(default=0, repr=False, compare=False)
     _collided: bool = field(default=False, repr=False, compare=False)
+    # The compiled kernel's index (see :meth:`_add_batch_native`): an open-addressing table of
+    # row numbers (``_nslots``, twice as many slots as ``_nkeys`` has room for rows, -1 free)
+    # over the packed key words of every row (``_nkeys``), covering the first ``_nindexed``.
+    _nslots: npt.NDArray[np.int32] = field(
+        default_factory=lambda: np.zeros(0, np.int32), repr=False, compare=False
+    )
+    _nkeys: npt.NDArray[np.uint64] = field(
+        default_factory=lambda: np.zeros((0, _PACKED), np.uint64), repr=False, compare=False
+    )
+    _nindexed: int = field(default=0, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.keys)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a worker's table going to the main process) without the compiled kernel's
+        index, which the receiver rebuilds if it adds batches: for 200,000 conversations it is
+        about 17 MB that no merge reads."""
+        state = dict(self.__dict__)
+        state["_nslots"] = np.zeros(0, np.int32)
+        state["_nkeys"] = np.zeros((0, _PACKED), np.uint64)
+        state["_nindexed"] = 0
+        return state
 
     # -- building ----------------------------------------------------------------------------
 
@@ -387,6 +408,10 @@ class ConversationTable:
         minima and maxima go straight into the table's columns (``bincount``, ``minimum.at``);
         only rows that still lack sample frames look at the order of frames.
         """
+        kernel = native.kernel()
+        if kernel is not None:
+            self._add_batch_native(kernel, d, file_index)
+            return
         decoded = d.status == DECODED
         cols, direction, decided, other = _frame_keys(d)
         if d.extras:
@@ -472,6 +497,97 @@ class ConversationTable:
                 both = np.concatenate([self.samples[g], got], axis=1)
                 both.sort(axis=1)
                 self.samples[g] = both[:, :SAMPLES]
+
+    def _add_batch_native(self, kernel: Any, d: DecodedBatch, file_index: int) -> None:
+        """:meth:`add_batch` in the compiled kernel: keys, rows and sums in three loops.
+
+        The same table results, column for column: frames are keyed as :func:`_frame_keys`
+        keys them (``frame_keys``); each is given its row by its exact key words, new keys
+        becoming rows in order of first frame (``assign``, through an open-addressing table
+        whose slots hold row numbers, so no hash collision can merge two keys); then each
+        frame is folded into its row (``aggregate``).
+        """
+        n = len(d)
+        decoded = d.status == DECODED
+        cols = np.empty((_PACKED, n), dtype=np.uint64)
+        direction = np.empty(n, dtype=np.int64)
+        decided = np.empty(n, dtype=np.bool_)
+        other = np.empty(n, dtype=np.int64)
+        ins = (d.sport, d.dport, d.src_mac, d.dst_mac, d.src_hi, d.src_lo, d.dst_hi, d.dst_lo)
+        more = (d.ipver, d.ethertype, d.outer_vid, d.proto)
+        kernel.frame_keys(
+            (*(np.ascontiguousarray(a) for a in (*ins, *more)), _SERVICE_LUT),
+            (cols, direction, decided, other),
+        )
+        if d.extras:
+            taken = self.joins.add_frames(d, file_index, cols, direction)
+            if taken:
+                decoded[taken] = False
+        if not decoded.any():
+            return
+        self._native_room(kernel, len(self.keys))
+        rows = np.empty(n, dtype=np.int64)
+        new_at = np.empty(n, dtype=np.int64)
+        start = 0
+        while True:
+            m = len(self.keys)
+            start, added = kernel.assign(
+                cols, decoded, self._nslots, self._nkeys, m, start, rows, new_at
+            )
+            if added:
+                got = self._rows_for(_unpack(cols[:, new_at[:added]]))
+                assert int(got[0]) == m and int(got[-1]) == m + added - 1
+                self._nindexed = m + added
+            if start >= n:
+                break
+            self._native_room(kernel, 2 * len(self._nkeys))
+        rec = d.records
+        kernel.aggregate(
+            (
+                rows,
+                direction,
+                decided,
+                other,
+                *(
+                    np.ascontiguousarray(a, dtype=np.int64)
+                    for a in (rec.origlen, rec.ts_ns, rec.frame_no)
+                ),
+                np.ascontiguousarray(d.tcp_flags, dtype=np.int16),
+            ),
+            (
+                self.frames,
+                self.bytes,
+                self.ts_first,
+                self.ts_last,
+                self.first_order,
+                self.first_dir,
+                self.other_port,
+                self.port_decided,
+                self.syn_order,
+                self.syn_dir,
+                self.samples,
+            ),
+            file_index,
+            len(self.keys),
+        )
+
+    def _native_room(self, kernel: Any, rows: int) -> None:
+        """Index every row in the compiled kernel's table, with room for at least ``rows``."""
+        m = len(self.keys)
+        size = len(self._nkeys)
+        if size < max(rows, m, 1):
+            size = 1 << max(12, (max(rows, m) - 1).bit_length())
+            keys = np.zeros((size, _PACKED), dtype=np.uint64)
+            keys[: self._nindexed] = self._nkeys[: self._nindexed]
+            self._nkeys = keys
+            self._nslots = np.full(2 * size, -1, dtype=np.int32)
+            kernel.index(self._nslots, self._nkeys, 0, self._nindexed)
+        if self._nindexed < m:
+            # rows added outside the kernel (merges, joins): their keys enter the table
+            new = _pack(np.asarray(self.keys[self._nindexed :], dtype=np.uint64))
+            self._nkeys[self._nindexed : m] = new
+            kernel.index(self._nslots, self._nkeys, self._nindexed, m)
+            self._nindexed = m
 
     def _add_exact(
         self,
@@ -1092,8 +1208,17 @@ class EventTable:
     # Ethernet source): [count, first order keys]. Building an Event (with its IPv4Address) per
     # distinct claim per batch cost more than the rest of the batch's event work.
     _arp: dict[tuple[int, int, int, int], list[Any]] = field(default_factory=dict, repr=False)
+    # ARP frames of the latest batches, not yet grouped: (vlan, sender MAC, sender address,
+    # Ethernet source, order key) columns per batch. Grouped when they reach :data:`_ARP_HELD`
+    # frames or the table is read, so the per-group Python work is paid once per many batches
+    # rather than once per batch, in memory bounded by that many frames.
+    _held: list[tuple[npt.NDArray[Any], ...]] = field(
+        default_factory=list, repr=False, compare=False
+    )
+    _held_frames: int = field(default=0, repr=False, compare=False)
 
     def _flush(self) -> None:
+        self._group_held()
         if not self._arp:
             return
         pending, self._arp = self._arp, {}
@@ -1143,10 +1268,27 @@ class EventTable:
         vid = d.outer_vid[arp].astype(np.int64)
         vid[vid == 0] = -1  # an 802.1p priority tag is no VLAN
         sha, spa, src = d.arp_sha[arp], d.arp_spa[arp], d.src_mac[arp]
+        okey = np.int64(base) | d.records.frame_no[arp]
+        self._held.append((vid, sha, spa, src, okey))
+        self._held_frames += len(arp)
+        if self._held_frames >= _ARP_HELD:
+            self._group_held()
+
+    def _group_held(self) -> None:
+        """Group the held ARP frames into ``_arp``: a count and the first order keys per claim."""
+        if not self._held:
+            return
+        held, self._held, self._held_frames = self._held, [], 0
+        vid, sha, spa, src, okey = (
+            held[0] if len(held) == 1 else tuple(np.concatenate(c) for c in zip(*held, strict=True))
+        )
+        if len(okey) > 1 and (okey[1:] < okey[:-1]).any():
+            by_order = np.argsort(okey, kind="stable")  # batches of several files, out of order
+            vid, sha, spa, src, okey = (a[by_order] for a in (vid, sha, spa, src, okey))
         cols = np.stack([vid.astype(np.uint64), sha, spa, src])
         order, starts, _ = _group(cols, _hash(cols))
         ends = np.r_[starts[1:], len(order)]
-        okey = np.int64(base) | d.records.frame_no[arp[order]]
+        okey = okey[order]
         firsts = np.full((len(starts), SAMPLES), -1, dtype=np.int64)
         for k in range(SAMPLES):
             pos = starts + k
@@ -1168,6 +1310,10 @@ class EventTable:
                 entry[0] += count
                 if len(entry[1]) < SAMPLES or got[0] < entry[1][-1]:
                     entry[1] = sorted(entry[1] + got)[:SAMPLES]
+
+
+#: ARP frames held before they are grouped (see ``EventTable._held``).
+_ARP_HELD = 1 << 16
 
 
 def _vlan(v: int) -> int | None:

@@ -1,6 +1,6 @@
 """Reading pcap and pcapng files, plain or gzip-compressed, as batches of records.
 
-A capture is read in chunks (64 MiB by default) so that memory stays bounded whatever the size of
+A capture is read in chunks (4 MiB by default) so that memory stays bounded whatever the size of
 the file. Each chunk yields one :class:`RecordBatch` per run of records: the chunk's bytes plus
 numpy columns giving, per record, where its frame data starts, its captured and original length,
 its timestamp in nanoseconds, its link type and its frame number (1-based, as Wireshark shows it).
@@ -28,6 +28,7 @@ from typing import Any, BinaryIO, cast
 import numpy as np
 import numpy.typing as npt
 
+from netseg.capture import native
 from netseg.errors import CaptureError
 
 __all__ = [
@@ -58,7 +59,12 @@ LINKTYPE_LINUX_SLL2 = 276
 #: record never read past the array (the decoder masks them out by captured length).
 PAD = 128
 
-CHUNK_SIZE = 64 * 1024 * 1024
+#: Bytes read at a time. Small enough that a chunk is still in the CPU's cache (32 MiB of L3
+#: here) when the record walk, and then the decoder, read it right after it was copied in: on
+#: the 2,000,000-frame reference capture, reading and decoding took 0.36 s of CPU with 64 MiB
+#: chunks and 0.13 s with 4 MiB ones (compiled kernel; numpy 0.65 s and 0.45 s). Smaller still,
+#: the per-batch costs of grouping and events grow faster than the cache saves.
+CHUNK_SIZE = 4 * 1024 * 1024
 
 # Wireshark refuses records larger than this for ordinary link types (wtap_max_snaplen_for_encap)
 # and stops reading the file there; a few link types allow more.
@@ -195,6 +201,8 @@ class CaptureReader:
     _raw: BinaryIO | None = field(default=None, repr=False)
     _buffer: npt.NDArray[np.uint8] | None = field(default=None, repr=False)
     _left: int | None = field(default=None, repr=False)  # bytes left to read in the span
+    # the compiled pcapng walk's output: block offsets and types (allocated when used)
+    _pcapng_out: tuple[I64, I64] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._names = str(self.path)
@@ -330,9 +338,15 @@ class CaptureReader:
                 break
             n = len(buf)
             headers: list[npt.NDArray[np.uint32]] = []
-            offs, off, bad_caplen = _walk_pcap(
-                arr, n, endian, hdr_len, max_caplen, frac_limit, headers
-            )
+            kernel = native.kernel()
+            if kernel is not None:
+                offs, off, bad_caplen, cols = _walk_pcap_native(
+                    kernel, arr, n, endian, hdr_len, max_caplen, ts_mult
+                )
+            else:
+                offs, off, bad_caplen = _walk_pcap(
+                    arr, n, endian, hdr_len, max_caplen, frac_limit, headers
+                )
             if bad_caplen is not None:
                 self.corrupt_record = self.frames + len(offs) + 1
                 self.damage = (
@@ -340,7 +354,11 @@ class CaptureReader:
                     f"captured bytes, more than the maximum of {max_caplen}; the rest of the "
                     "file cannot be read"
                 )
-            if len(offs):
+            if len(offs) and kernel is not None:
+                caplen, origlen, ts = cols
+                lt = np.full(len(offs), linktype, np.int32)
+                yield self._batch(arr, offs + hdr_len, caplen, origlen, ts, lt)
+            elif len(offs):
                 hdrs = headers[0] if headers else None
                 yield self._pcap_batch(arr, offs, dt, ts_mult, hdr_len, linktype, hdrs)
             if bad_caplen is not None:
@@ -418,15 +436,30 @@ class CaptureReader:
             at_eof = not got
             n = len(buf)
             off = 0
-            offs: list[int] = []
-            kinds: list[int] = []
+            blocks = _Blocks()
             stop = False
             pair = struct.Struct(endian + "II").unpack_from if endian else None
+            kernel = native.kernel()
+            if kernel is not None and self._pcapng_out is None:
+                self._pcapng_out = (
+                    np.empty(_NATIVE_PIECE, np.int64),
+                    np.empty(_NATIVE_PIECE, np.int64),
+                )
             while off + 12 <= n:
+                if kernel is not None and endian and self._pcapng_out is not None:
+                    # the compiled walk steps over the packet blocks; the loop below takes
+                    # the block it stops at (a section header, an interface, damage, the end)
+                    got, off = kernel.walk_pcapng(
+                        arr, off, n, endian == ">", _MAX_BLOCK, *self._pcapng_out
+                    )
+                    if got:
+                        blocks.add_arrays(self._pcapng_out[0][:got], self._pcapng_out[1][:got])
+                    if got == len(self._pcapng_out[0]) or off + 12 > n:
+                        continue
                 if buf[off : off + 4] == _PCAPNG_SHB:
-                    if offs:
-                        yield self._pcapng_batch(arr, buf, offs, kinds, endian, interfaces)
-                        offs, kinds = [], []
+                    if blocks:
+                        yield self._pcapng_batch(arr, buf, blocks, endian, interfaces)
+                        blocks = _Blocks()
                         if self._stop_after:
                             return
                     bom = bytes(buf[off + 8 : off + 12])
@@ -460,13 +493,12 @@ class CaptureReader:
                 if end > n:
                     break
                 if bt in (_EPB, _SPB, _PB):
-                    offs.append(off)
-                    kinds.append(bt)
+                    blocks.add(off, bt)
                 elif bt == _IDB:
                     interfaces.append(_parse_idb(buf, off, bl, endian))
                 off = end
-            if offs:
-                yield self._pcapng_batch(arr, buf, offs, kinds, endian, interfaces)
+            if blocks:
+                yield self._pcapng_batch(arr, buf, blocks, endian, interfaces)
                 if self._stop_after:
                     return
             carry = b"" if stop else bytes(buf[off:])
@@ -479,12 +511,11 @@ class CaptureReader:
         self,
         arr: npt.NDArray[np.uint8],
         buf: memoryview,
-        offs: list[int],
-        kinds: list[int],
+        blocks: _Blocks,
         endian: str,
         interfaces: list[_Interface],
     ) -> RecordBatch:
-        o = np.asarray(offs, dtype=np.int64)
+        o, k = blocks.arrays()
         raw = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(arr, 28)[o])
         w = raw.view(np.dtype(endian + "u4")).astype(
             np.int64
@@ -495,11 +526,10 @@ class CaptureReader:
         origlen = w[:, 6].copy()
         data_off = o + 28
         block_len = w[:, 1]
-        k = np.asarray(kinds, dtype=np.int64)
         if (k != _EPB).any():
             for i in np.flatnonzero(k != _EPB).tolist():
                 b = int(o[i])
-                if kinds[i] == _SPB:
+                if int(k[i]) == _SPB:
                     orig = int(w[i, 2])
                     snap = interfaces[0].snaplen if interfaces else 0
                     room = int(block_len[i]) - 16
@@ -527,6 +557,44 @@ class CaptureReader:
         lt = np.asarray([i.linktype for i in interfaces], dtype=np.int32)[iface]
         ts = _to_ns(tsraw, iface, interfaces)
         return self._batch(arr, data_off, caplen, origlen, ts, lt)
+
+
+class _Blocks:
+    """The packet blocks (offsets and types, in file order) of one pcapng batch: single ones
+    from the Python block loop, runs of them from the compiled walk."""
+
+    __slots__ = ("kinds", "offs", "pieces")
+
+    def __init__(self) -> None:
+        self.offs: list[int] = []
+        self.kinds: list[int] = []
+        self.pieces: list[tuple[I64, I64]] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.offs or self.pieces)
+
+    def add(self, off: int, kind: int) -> None:
+        self.offs.append(off)
+        self.kinds.append(kind)
+
+    def add_arrays(self, offs: I64, kinds: I64) -> None:
+        """A run from the compiled walk (copied: the walk reuses its output arrays)."""
+        self._settle()
+        self.pieces.append((offs.copy(), kinds.copy()))
+
+    def _settle(self) -> None:
+        if self.offs:
+            self.pieces.append((np.asarray(self.offs, np.int64), np.asarray(self.kinds, np.int64)))
+            self.offs, self.kinds = [], []
+
+    def arrays(self) -> tuple[I64, I64]:
+        self._settle()
+        if len(self.pieces) == 1:
+            return self.pieces[0]
+        return (
+            np.concatenate([p[0] for p in self.pieces]),
+            np.concatenate([p[1] for p in self.pieces]),
+        )
 
 
 def _read_some(raw: BinaryIO, size: int, fail: Any) -> bytes:
@@ -680,6 +748,10 @@ def _walk_pcap(
     resume. A chunk with too many candidates (timestamps near zero in a zero-filled payload)
     is walked in Python.
     """
+    kernel = native.kernel()
+    if kernel is not None:
+        offs, off, bad, _ = _walk_pcap_native(kernel, arr, n, endian, hdr_len, max_caplen, 1)
+        return offs, off, bad
     caplen_at = struct.Struct(endian + "I").unpack_from
     view = memoryview(arr)  # type: ignore[arg-type]
     last = n - hdr_len  # the last position where a whole record header fits
@@ -751,6 +823,42 @@ def _walk_pcap(
         singles.append(off)
         off = end
     return done(off, None)
+
+
+#: Records per call of the compiled walk (its output arrays are allocated this size).
+_NATIVE_PIECE = 1 << 18
+
+
+def _walk_pcap_native(
+    kernel: Any,
+    arr: npt.NDArray[np.uint8],
+    n: int,
+    endian: str,
+    hdr_len: int,
+    max_caplen: int,
+    ts_mult: int,
+) -> tuple[I64, int, int | None, tuple[I64, I64, I64]]:
+    """:func:`_walk_pcap` in the compiled kernel: the plain walk, record by record, in C.
+
+    Returns what :func:`_walk_pcap` returns and the records' captured lengths, original lengths
+    and timestamps in nanoseconds (``seconds * 1e9 + fraction * ts_mult``).
+    """
+    pieces: list[tuple[I64, I64, I64, I64]] = []
+    off, bad = 0, -1
+    size = min(_NATIVE_PIECE, n // hdr_len + 1)
+    while True:
+        out = tuple(np.empty(size, np.int64) for _ in range(4))
+        got, off, bad = kernel.walk_pcap(
+            arr, off, n, endian == ">", hdr_len, max_caplen, ts_mult, *out
+        )
+        pieces.append(tuple(a[:got] for a in out))  # type: ignore[arg-type]
+        if got < size or bad >= 0:
+            break
+    if len(pieces) == 1:
+        offs, caplen, origlen, ts = pieces[0]
+    else:
+        offs, caplen, origlen, ts = (np.concatenate(c) for c in zip(*pieces, strict=True))
+    return offs, off, (None if bad < 0 else bad), (caplen, origlen, ts)
 
 
 _SCAN = 256 * 1024

@@ -17,6 +17,9 @@ from netseg.topology import load, loads
 from tests.conftest import REPO
 from tests.rules.cases import covers
 
+# every test here on both capture paths: the compiled kernel and numpy (conftest.kernel)
+pytestmark = pytest.mark.usefixtures("kernel")
+
 TOPOLOGY = REPO / "topologies" / "esxi-cluster.yaml"
 INCIDENT = (str(REPO / "captures" / "esxi-incident.pcap"), "tor1:Eth1/11")
 MANAGEMENT = (

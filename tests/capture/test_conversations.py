@@ -7,6 +7,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scapy.layers.inet import ICMP, IP, TCP, UDP
@@ -18,6 +19,9 @@ from netseg.capture.decode import decode_batch
 from tests.capture.frames import A4, A_MAC, B4, B_MAC, SAMPLES, reply_tcp, tcp
 from tests.capture.helpers import pcap_bytes, write
 from tests.capture.test_decode import batch_of
+
+# every test here on both capture paths: the compiled kernel and numpy (conftest.kernel)
+pytestmark = pytest.mark.usefixtures("kernel")
 
 
 def table(frames: list[bytes], file_index: int = 0, first_frame: int = 1) -> ConversationTable:

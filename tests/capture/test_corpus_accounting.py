@@ -17,6 +17,9 @@ import pytest
 from netseg.capture import tabulate_file
 from tests.conftest import CORPUS
 
+# every test here on both capture paths: the compiled kernel and numpy (conftest.kernel)
+pytestmark = pytest.mark.usefixtures("kernel")
+
 
 def _files() -> list[Path]:
     roots = [CORPUS / "pcaps", CORPUS / "robustness"]

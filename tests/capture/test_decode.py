@@ -13,6 +13,9 @@ from netseg.capture.decode import FrameFacts, Undecodable, VlanTag, decode_batch
 from netseg.capture.reader import PAD, RecordBatch
 from tests.capture.frames import A4, A6, A_MAC, B4, B6, B_MAC, SAMPLES
 
+# every test here on both capture paths: the compiled kernel and numpy (conftest.kernel)
+pytestmark = pytest.mark.usefixtures("kernel")
+
 
 def mac(s: str) -> int:
     return int(s.replace(":", ""), 16)

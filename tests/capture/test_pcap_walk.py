@@ -9,10 +9,14 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netseg.capture.reader import PAD, _walk_pcap, _walk_pcap_slowly
+
+# every test here on both capture paths: the compiled kernel and numpy (conftest.kernel)
+pytestmark = pytest.mark.usefixtures("kernel")
 
 MAX = 262_144
 

@@ -14,6 +14,9 @@ from netseg.errors import CaptureError
 from tests.capture.frames import SAMPLES
 from tests.capture.helpers import pcap_bytes, pcapng_section, write
 
+# every test here on both capture paths: the compiled kernel and numpy (conftest.kernel)
+pytestmark = pytest.mark.usefixtures("kernel")
+
 T0 = 1_700_000_000_123_456_789
 FRAMES = [SAMPLES["tcp-tagged"], SAMPLES["udp"], SAMPLES["arp"]]
 

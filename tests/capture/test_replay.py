@@ -25,6 +25,9 @@ from netseg.render.replay import replay_document
 from netseg.topology import load
 from tests.conftest import REPO, UPDATE_GOLDEN
 
+# every test here on both capture paths: the compiled kernel and numpy (conftest.kernel)
+pytestmark = pytest.mark.usefixtures("kernel")
+
 TOPOLOGY = "topologies/esxi-cluster.yaml"
 CASES = {
     "esxi-incident": ("captures/esxi-incident.pcap", "tor1:Eth1/11"),

@@ -20,6 +20,9 @@ from tests.capture.scapy_reference import ours_view, scapy_view
 from tests.capture.test_decode import batch_of
 from tests.conftest import CAPTURES, CORPUS
 
+# every test here on both capture paths: the compiled kernel and numpy (conftest.kernel)
+pytestmark = pytest.mark.usefixtures("kernel")
+
 # Fields that precede the IP header: still compared when netseg finds a later header cut short.
 _L2 = {"dst_mac", "src_mac", "tags"}
 _L3 = {"src_ip", "dst_ip", "proto", "later_fragment"}
