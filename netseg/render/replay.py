@@ -55,7 +55,7 @@ def _document_parts(
     """The document's keys before its conversations, its conversations (produced one at a
     time), and its findings: the document is written in this order."""
     files = result.files
-    shown = (c for c in result.conversations if all_conversations or c.verdict != "allowed")
+    shown = result.shown(all_conversations)
     summary = severity_counts(result.findings)
     orphans = result.tables.conversations.fragments_without_first()
     doc: dict[str, Any] = {
