@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from netseg.capture.conversations import (
     Conversation,
     FrameRef,
     Side,
+    _hash,
     _Joined,
 )
 from netseg.capture.decode import NONE_MAC, ip_address
@@ -170,26 +172,35 @@ class ConversationColumns:
 
 def _key_columns(keys: list[tuple[int, ...]]) -> npt.NDArray[np.uint64]:
     """The table's keys as one row of 11 columns each (uint64, absent = 2**64 - 1)."""
-    if not keys:
-        return np.zeros((0, 11), dtype=np.uint64)
-    return np.array(keys, dtype=np.uint64)
+    flat = np.fromiter(chain.from_iterable(keys), dtype=np.uint64, count=11 * len(keys))
+    return flat.reshape(-1, 11)
 
 
 def _number_sides(
     a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]
 ) -> tuple[I64, I64, npt.NDArray[np.uint64]]:
     """Rows of (mac, ipver, hi, lo) for side A and side B of every conversation: the number of
-    each distinct side (in sorted order), for A and for B, and the distinct rows."""
+    each distinct side, for A and for B, and the distinct rows (in order of their numbers).
+
+    Sides are grouped by a 64-bit hash of their four words (one sort of one word instead of a
+    sort on four), checked exactly; a collision falls back to sorting the words themselves.
+    """
     both = np.concatenate([a, b])
     if not len(both):
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, both
-    order = np.lexsort(both.T[::-1])
-    s = both[order]
-    change = np.r_[True, (s[1:] != s[:-1]).any(axis=1)]
-    number = np.empty(len(both), dtype=np.int64)
-    number[order] = np.cumsum(change) - 1
-    return number[: len(a)], number[len(a) :], s[change]
+    h = _hash(both.T)
+    _, first, number = np.unique(h, return_index=True, return_inverse=True)
+    number = number.reshape(-1).astype(np.int64)
+    distinct = both[first]
+    if (distinct[number] != both).any():
+        order = np.lexsort(both.T[::-1])
+        s = both[order]
+        change = np.r_[True, (s[1:] != s[:-1]).any(axis=1)]
+        number = np.empty(len(both), dtype=np.int64)
+        number[order] = np.cumsum(change) - 1
+        distinct = s[change]
+    return number[: len(a)], number[len(a) :], distinct
 
 
 def oriented(table: ConversationTable, named: NamedPorts | None = None) -> ConversationColumns:

@@ -198,3 +198,22 @@ def test_service_lookups_equal_set_inclusion(services: str | list[str]) -> None:
         else:
             service = ServiceSet.single("other")
         assert inside == (service <= table.sets[i]), (p, q, table.sets[i])
+
+
+def test_sides_sharing_a_hash_are_still_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Distinct sides are numbered by a 64-bit hash of their words; should two ever share one,
+    the numbering falls back to the words themselves and gives the same conversations."""
+    import netseg.capture.columns as columns
+
+    tables = _tables(
+        [
+            bytes(Ether(src=m, dst=KNOWN[0][0]) / IP(src=ip, dst=KNOWN[0][1]) / UDP())
+            for m, ip in KNOWN
+            if ":" not in ip
+        ]
+    )
+    expected = list(tables.conversations.conversations())
+    monkeypatch.setattr(columns, "_hash", lambda cols: np.zeros(cols.shape[1], dtype=np.uint64))
+    cols = tables.conversations.columns()
+    assert len(cols.sides) == len({s for c in expected for s in (c.initiator, c.responder)})
+    assert list(cols.conversations()) == expected
