@@ -621,6 +621,7 @@ class Judge:
         self._within: dict[tuple[int, int], bool] = {}
         self._service_table = _ServiceTable()
         self._class_numbers: dict[tuple[object, ...], int] = {}
+        self._class_by_ref: dict[str, int | None] = {}
         self._off_vlan: dict[tuple[int, int | None], tuple[Side, str | None]] = {}
         self._spoofs: dict[
             int, tuple[Side, tuple[tuple[str, IPAddress], tuple[Known, int]] | None]
@@ -717,11 +718,16 @@ class Judge:
         """The number of an attachment's reachability class (``Reachability.class_key``;
         the model's services between two attachments depend only on their classes), or None
         for an attachment the model does not know (asking it then raises, as it always did)."""
+        if k.ref in self._class_by_ref:
+            return self._class_by_ref[k.ref]
         try:
             key = self.reach.class_key(k.ref)
         except SelectorError:
-            return None
-        return self._class_numbers.setdefault(key, len(self._class_numbers))
+            number = None
+        else:
+            number = self._class_numbers.setdefault(key, len(self._class_numbers))
+        self._class_by_ref[k.ref] = number
+        return number
 
     def _pair_set(
         self, shapes: tuple[int, int, bool], compute: Callable[[], ServiceSet]
@@ -1187,16 +1193,22 @@ class Judge:
     def _event(self, event: Event, count: int, refs: tuple[FrameRef, ...]) -> None:
         mac = event.mac
         k = self.directory.by_mac.get(mac) if mac is not None else None
-        frames = ", ".join(str(r.frame) for r in refs)
         who = (
             k.ref if k is not None else (f"mac:{format_mac(mac)}" if mac is not None else "unknown")
         )
         loc = k.location if k is not None else NOWHERE
-        ev = {
-            "frames": [frame_json(r, self.files) for r in refs],
-            "count": count,
-            "vlan": event.vlan,
-        }
+
+        # made only for a finding: most events (a guest's ARP for its own address) make none
+        def frames() -> str:
+            return ", ".join(str(r.frame) for r in refs)
+
+        def ev() -> dict[str, Any]:
+            return {
+                "frames": [frame_json(r, self.files) for r in refs],
+                "count": count,
+                "vlan": event.vlan,
+            }
+
         if (
             event.kind in ("arp-claim", "nd-claim")
             and event.address is not None
@@ -1214,58 +1226,58 @@ class Judge:
                     ip,
                     refs,
                     f"claims in {'ARP' if event.kind == 'arp-claim' else 'neighbour discovery'}",
-                    ev,
+                    ev(),
                 )
             elif k is None and claims_other:
                 assert owner is not None
                 self.finding(
                     "observed-address-spoofing",
-                    f"unknown MAC {format_mac(mac)} claims {ip} ({owner.ref}'s address); frames {frames}",
+                    f"unknown MAC {format_mac(mac)} claims {ip} ({owner.ref}'s address); frames {frames()}",
                     who,
                     owner.ref,
                     NOWHERE,
-                    {"claimed_address": str(ip), **ev},
+                    {"claimed_address": str(ip), **ev()},
                     Severity.CRITICAL if ip in self.directory.management_ips else None,
                 )
         elif event.kind == "dhcp-server":
             if k is None or "dhcp-server" not in k.roles:
                 self.finding(
                     "observed-rogue-dhcp",
-                    f"DHCP {event.detail} from {who}, which has no role dhcp-server; frames {frames}",
+                    f"DHCP {event.detail} from {who}, which has no role dhcp-server; frames {frames()}",
                     who,
                     None,
                     loc,
-                    {"server_address": str(event.address) if event.address else None, **ev},
+                    {"server_address": str(event.address) if event.address else None, **ev()},
                 )
         elif event.kind == "router-advertisement":
             if k is None or "router" not in k.roles:
                 self.finding(
                     "observed-rogue-router-advertisement",
-                    f"IPv6 router advertisement from {who}, which has no role router; frames {frames}",
+                    f"IPv6 router advertisement from {who}, which has no role router; frames {frames()}",
                     who,
                     None,
                     loc,
-                    {"source_address": str(event.address) if event.address else None, **ev},
+                    {"source_address": str(event.address) if event.address else None, **ev()},
                 )
         elif event.kind == "bridge-protocol":
             if k is not None and k.kind == "guest":
                 self.finding(
                     "observed-bridge-protocol",
-                    f"{str(event.detail).upper()} frames from {who}: guests should never speak switch protocols; frames {frames}",
+                    f"{str(event.detail).upper()} frames from {who}: guests should never speak switch protocols; frames {frames()}",
                     who,
                     None,
                     loc,
-                    {"protocol": event.detail, **ev},
+                    {"protocol": event.detail, **ev()},
                 )
         elif event.kind == "multi-tag" and not self.point.qinq:
             tags = "/".join(str(vid) for _, vid in (event.detail or ()))  # type: ignore[attr-defined]
             self.finding(
                 "observed-double-tag",
-                f"{who} sent frames with stacked VLAN tags {tags} (double tagging hops VLANs); frames {frames}",
+                f"{who} sent frames with stacked VLAN tags {tags} (double tagging hops VLANs); frames {frames()}",
                 who,
                 None,
                 loc,
-                {"tags": [list(t) for t in (event.detail or ())], **ev},  # type: ignore[attr-defined]
+                {"tags": [list(t) for t in (event.detail or ())], **ev()},  # type: ignore[attr-defined]
             )
 
 

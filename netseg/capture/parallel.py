@@ -236,10 +236,13 @@ class _Merge:
             for other in group[1:]:
                 account = _join(account, other)
             result.files.append(account)
-        for split_file, tables in self.tables:
-            if split_file is None or split_file not in failed:
-                result.conversations.update(tables.conversations)
-                result.events.update(tables.events)
+        kept = [t for split, t in self.tables if split is None or split not in failed]
+        if kept:
+            # the first tables are taken as they are (they are the merge's own): no copy
+            result.conversations, result.events = kept[0].conversations, kept[0].events
+        for tables in kept[1:]:
+            result.conversations.update(tables.conversations)
+            result.events.update(tables.events)
         return result
 
 
@@ -247,7 +250,7 @@ def merge_parts(parts: Sequence[CaptureTables]) -> CaptureTables:
     """Join task results given in task order (file, then part) into one set of tables.
 
     A file any of whose parts could not be read counts as unreadable as a whole, as in a
-    sequential read.
+    sequential read. The parts are the merge's own: their tables are merged into, not copied.
     """
     merge = _Merge()
     for pos, part in enumerate(parts):
