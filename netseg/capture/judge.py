@@ -20,7 +20,14 @@ import numpy.typing as npt
 
 from netseg.capture.accounting import CaptureTables
 from netseg.capture.columns import ConversationColumns, NamedPorts
-from netseg.capture.conversations import Conversation, Event, FrameRef, Side
+from netseg.capture.conversations import (
+    _INITIATOR_BY,
+    _NO_ORDER,
+    Conversation,
+    Event,
+    FrameRef,
+    Side,
+)
 from netseg.capture.decode import format_mac
 from netseg.errors import SelectorError
 from netseg.graph import PolicySide, PrefixIndex, Reachability, policy_allows
@@ -319,15 +326,24 @@ def service_of(c: Conversation) -> ServiceSet:
 
 
 def service_text(c: Conversation) -> str:
-    name = _IP_PROTOCOLS.get(c.proto) if c.proto is not None else None
-    if name in ("tcp", "udp") and c.service_port is not None:
-        return f"{name}/{c.service_port}"
+    return _service_text(
+        -1 if c.proto is None else c.proto,
+        -1 if c.service_port is None else c.service_port,
+        -1 if c.ethertype is None else c.ethertype,
+    )
+
+
+def _service_text(proto: int, port: int, ethertype: int) -> str:
+    """:func:`service_text` of the columns' numbers (-1: absent)."""
+    name = _IP_PROTOCOLS.get(proto) if proto >= 0 else None
+    if name in ("tcp", "udp") and port >= 0:
+        return f"{name}/{port}"
     if name is not None:
         return name
-    if c.proto is not None:
-        return f"ip-proto-{c.proto}"
-    if c.ethertype is not None:
-        return f"ethertype-0x{c.ethertype:04x}"
+    if proto >= 0:
+        return f"ip-proto-{proto}"
+    if ethertype >= 0:
+        return f"ethertype-0x{ethertype:04x}"
     return "llc"
 
 
@@ -404,12 +420,7 @@ class JudgedConversations(Sequence[JudgedConversation]):
 
     def at(self, positions: Iterable[int] | I64 | None) -> Iterator[JudgedConversation]:
         """The judged conversations at ``positions`` (every one by default), in that order."""
-        if positions is None:
-            chosen = np.arange(len(self), dtype=np.int64)
-        elif isinstance(positions, np.ndarray):
-            chosen = positions.astype(np.int64, copy=False)
-        else:
-            chosen = np.fromiter(positions, dtype=np.int64)
+        chosen = self._positions(positions)
         cols = self.columns
         parties = self.parties
         untagged = self._point.untagged_vlan
@@ -436,6 +447,87 @@ class JudgedConversations(Sequence[JudgedConversation]):
                     RULES[rules[i]],
                     stopped,
                 )
+
+    def to_json(
+        self, positions: Iterable[int] | I64 | None, files: Sequence[str]
+    ) -> Iterator[dict[str, Any]]:
+        """``JudgedConversation.to_json`` of the conversations at ``positions`` (every one by
+        default), made from the columns without the objects: the same dicts, at a fraction of
+        the cost (a side's address is written once, not once per conversation)."""
+        chosen = self._positions(positions)
+        cols = self.columns
+        parties = self.parties
+        untagged = self._point.untagged_vlan
+        addr: dict[int, str | None] = {}
+        services: dict[tuple[int, int, int], str] = {}
+        refs = [p.ref for p in parties]
+        frame_no = (1 << 40) - 1
+        names = [{"file": f} for f in files]
+        by = _INITIATOR_BY
+        for s in range(0, len(chosen), _CHUNK):
+            chunk = chosen[s : s + _CHUNK]
+            vlan = cols.vlan[chunk].tolist()
+            proto = cols.proto[chunk].tolist()
+            service = cols.service[chunk].tolist()
+            etype = cols.ethertype[chunk].tolist()
+            init = cols.initiator[chunk].tolist()
+            resp = cols.responder[chunk].tolist()
+            sent, returned = cols.frames_sent[chunk].tolist(), cols.frames_returned[chunk].tolist()
+            bsent, breturned = cols.bytes_sent[chunk].tolist(), cols.bytes_returned[chunk].tolist()
+            first, last = cols.first_ts_ns[chunk].tolist(), cols.last_ts_ns[chunk].tolist()
+            how = cols.initiator_by[chunk].tolist()
+            samples = cols.samples[chunk].tolist()
+            verdicts = self.verdict[chunk].tolist()
+            rules = self.rules[chunk].tolist()
+            for i, j in enumerate(chunk.tolist()):
+                if j in cols.joined:
+                    # joined by fragments or ICMP errors (rare): through the objects
+                    (one,) = self.at([j])
+                    yield one.to_json(files)
+                    continue
+                a, b = init[i], resp[i]
+                if a not in addr:
+                    addr[a] = _addr(cols.sides[a])
+                if b not in addr:
+                    addr[b] = _addr(cols.sides[b])
+                skey = (proto[i], service[i], etype[i])
+                text = services.get(skey)
+                if text is None:
+                    text = services[skey] = _service_text(*skey)
+                frames = []
+                for o in samples[i]:
+                    if o == _NO_ORDER:
+                        continue
+                    fi = o >> 40
+                    frames.append(
+                        {**names[fi], "frame": o & frame_no}
+                        if fi < len(names)
+                        else {"file": "?", "frame": o & frame_no}
+                    )
+                yield {
+                    "vlan": vlan[i] if vlan[i] >= 0 else untagged,
+                    "src": refs[a],
+                    "dst": refs[b],
+                    "src_addr": addr[a],
+                    "dst_addr": addr[b],
+                    "service": text,
+                    "frames": [sent[i], returned[i]],
+                    "bytes": [bsent[i], breturned[i]],
+                    "first": first[i] / 1e9,
+                    "last": last[i] / 1e9,
+                    "sample_frames": frames,
+                    "answered": returned[i] > 0,
+                    "initiator_by": by[how[i]],
+                    "verdict": VERDICTS[verdicts[i]],
+                    "rules": list(RULES[rules[i]]),
+                }
+
+    def _positions(self, positions: Iterable[int] | I64 | None) -> I64:
+        if positions is None:
+            return np.arange(len(self), dtype=np.int64)
+        if isinstance(positions, np.ndarray):
+            return positions.astype(np.int64, copy=False)
+        return np.fromiter(positions, dtype=np.int64)
 
 
 class _ServiceTable:
@@ -547,6 +639,14 @@ class ReplayResult:
             codes = [VERDICTS.index(v) for v in verdicts]
             return got.where(np.isin(got.verdict, codes))
         return (c for c in got if all_conversations or c.verdict in verdicts)
+
+    def shown_json(self, all_conversations: bool = False) -> Iterator[dict[str, Any]]:
+        """The JSON of :meth:`shown`'s conversations (``JudgedConversation.to_json``)."""
+        got = self.conversations
+        if isinstance(got, JudgedConversations):
+            chosen = None if all_conversations else np.flatnonzero(got.verdict != ALLOWED)
+            return got.to_json(chosen, self.files)
+        return (c.to_json(self.files) for c in self.shown(all_conversations))
 
     def failing(self, threshold: Severity | str) -> list[Finding]:
         level = Severity(threshold).rank
