@@ -129,6 +129,9 @@ def test_columnar_verdicts_equal_each_conversations_own(
         )
         assert (got.service, got.vlan, got.stopped_by) == (own.service, own.vlan, own.stopped_by)
     assert judge.findings == reference.findings
+    # the JSON written straight from the columns is the objects' own
+    files = ["a.pcap"]
+    assert list(judged.to_json(None, files)) == [j.to_json(files) for j in judged]
 
 
 def test_random_conversations_reach_every_verdict() -> None:
