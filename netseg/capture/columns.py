@@ -25,8 +25,11 @@ from netseg.capture.conversations import (
     _ABSENT,
     _FRAME_BITS,
     _INITIATOR_BY,
+    _KEY_COLS,
     _NO_ORDER,
     _NOT_JOINED,
+    _SMALL,
+    _WIDE,
     Conversation,
     FrameRef,
     Side,
@@ -170,10 +173,22 @@ class ConversationColumns:
             )
 
 
-def _key_columns(keys: list[tuple[int, ...]]) -> npt.NDArray[np.uint64]:
-    """The table's keys as one row of 11 columns each (uint64, absent = 2**64 - 1)."""
-    flat = np.fromiter(chain.from_iterable(keys), dtype=np.uint64, count=11 * len(keys))
-    return flat.reshape(-1, 11)
+def _key_columns(table: ConversationTable) -> npt.NDArray[np.uint64]:
+    """The table's keys as one row of 11 columns each (uint64, absent = 2**64 - 1): unpacked
+    from the hash index's packed words when they cover every row (they are the keys, packed),
+    else converted from the key tuples."""
+    n = len(table.keys)
+    packed = table._key_rows
+    if table._indexed == n and len(packed) == n and not table._collided:
+        out = np.empty((n, _KEY_COLS), dtype=np.uint64)
+        one = np.uint64(1)
+        for col, shift, bits in _SMALL:
+            out[:, col] = ((packed[:, 0] >> np.uint64(shift)) & np.uint64((1 << bits) - 1)) - one
+        for col, word in _WIDE:
+            out[:, col] = packed[:, word]
+        return out
+    flat = np.fromiter(chain.from_iterable(table.keys), dtype=np.uint64, count=_KEY_COLS * n)
+    return flat.reshape(-1, _KEY_COLS)
 
 
 def _number_sides(
@@ -208,7 +223,7 @@ def oriented(table: ConversationTable, named: NamedPorts | None = None) -> Conve
     t, extra = table._resolved()
     order = np.argsort(t.first_order, kind="stable")
     n = len(order)
-    keys = _key_columns(t.keys)[order] if n else np.zeros((0, 11), dtype=np.uint64)
+    keys = _key_columns(t)[order]
     syn_seen = t.syn_order[order] != _NO_ORDER
     decided = t.port_decided[order]
     init = np.where(syn_seen, t.syn_dir[order], np.where(decided, 0, t.first_dir[order])).astype(

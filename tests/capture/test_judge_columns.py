@@ -220,3 +220,17 @@ def test_sides_sharing_a_hash_are_still_told_apart(monkeypatch: pytest.MonkeyPat
     cols = tables.conversations.columns()
     assert len(cols.sides) == len({s for c in expected for s in (c.initiator, c.responder)})
     assert list(cols.conversations()) == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(frames(), min_size=1, max_size=30))
+def test_key_columns_from_the_packed_index_equal_the_key_tuples(frames: list[bytes]) -> None:
+    """The columns unpack the hash index's packed words when they cover every row: the same
+    numbers as the key tuples themselves (the path a table merged from parts takes)."""
+    from netseg.capture.columns import _key_columns
+
+    table = _tables(frames).conversations
+    assert table._indexed == len(table.keys)  # the packed path is the one taken here
+    expected = np.array(table.keys, dtype=np.uint64).reshape(-1, 11)
+    assert (_key_columns(table) == expected).all()
+    assert (_key_columns(table.copy()) == expected).all()
