@@ -8,6 +8,14 @@ system of the process and its children, from ``os.wait4``), the wall time and th
 with the load average at the start of each run. ``--quick`` uses the bench's quick inputs;
 ``--no-tshark`` leaves tshark out (it takes about 50 CPU seconds on the full inputs);
 ``--only NAME`` (repeatable: reference, short, short-all, zipf, workers) picks rows.
+
+The workers row also gives the critical path of ``--workers 1`` and ``--workers 2`` on idle
+cores, from CPU times measured inside one run each: the main process's CPU until the workers
+are forked and until it needs their tables, each worker's CPU, and the main process's CPU after
+the last worker handed its tables back (merging, judging, writing). On two idle cores
+``--workers 2`` takes about the larger of (fork + slowest worker) and the main process's own
+work meanwhile, plus what follows: a lower bound, since the main process's work overlaps the
+workers' on the same two cores.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -55,7 +63,70 @@ def measure(cmd: Sequence[str], repeat: int = 1) -> Usage:
     return min(runs, key=lambda u: u.cpu)
 
 
+def _timed_flush() -> object:
+    """``parallel._flush``, then the worker's CPU since it was forked (on standard output)."""
+    import resource
+
+    got = _FLUSH[0]()
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"worker": u.ru_utime + u.ru_stime}), flush=True)
+    return got
+
+
+_FLUSH: list[Callable[[], object]] = []
+
+
+def _critical_path_child(topology: str, workers: int, files: list[str]) -> None:
+    """Run one replay like ``netseg replay`` and print its phases' CPU seconds as JSON."""
+    import netseg.capture.parallel as parallel
+
+    start = time.process_time()
+    _FLUSH.append(parallel._flush)
+    parallel._flush = _timed_flush  # type: ignore[assignment]
+    with parallel.start_tabulation(files, workers) as pending:
+        forked = time.process_time()
+        from netseg.analysis import load
+        from netseg.capture.replay import replay
+        from netseg.graph import analyse_reachability
+        from netseg.render.replay import iter_replay_json
+
+        loaded = load(topology)
+        reach = analyse_reachability(loaded)
+        before = time.process_time()
+        result = replay(loaded, files, workers=workers, reachability=reach, tables=pending)
+        b"".join(iter_replay_json(result))
+    done = time.process_time()
+    phases = {"main_before": before - start, "main_after": done - before, "fork": forked - start}
+    print(json.dumps(phases), flush=True)
+
+
+def critical_path(topology: Path, files: Sequence[Path], workers: int) -> dict[str, float]:
+    """The phases of one run (see the module's docstring) and the critical path they give."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.replay_cpu", "--child", str(topology), str(workers),
+         *map(str, files)],
+        capture_output=True, text=True, check=True, cwd=REPO,
+    ).stdout  # fmt: skip
+    got: dict[str, float] = {}
+    slowest = 0.0
+    for line in out.splitlines():
+        item = json.loads(line)
+        if "worker" in item:
+            slowest = max(slowest, item["worker"])
+        else:
+            got.update(item)
+    got["slowest_worker"] = slowest
+    if workers == 1:
+        got["path"] = got["main_before"] + got["main_after"]
+    else:
+        got["path"] = max(got["main_before"], got["fork"] + slowest) + got["main_after"]
+    return got
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] == ["--child"]:
+        _critical_path_child(sys.argv[2], int(sys.argv[3]), sys.argv[4:])
+        return 0
     ap = argparse.ArgumentParser(prog="python -m bench.replay_cpu", description=__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-tshark", action="store_true")
@@ -88,11 +159,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                 files = [inputs.capture(sizes.worker_file_frames, seed=11 + k) for k in range(4)]
                 w1 = measure(replay(*files, extra=["--workers", "1"]), args.repeat)
                 w2 = measure(replay(*files, extra=["--workers", "2"]), args.repeat)
-                out[name] = {"workers_1": asdict(w1), "workers_2": asdict(w2)}
+                p1 = min(
+                    (critical_path(topo, files, 1) for _ in range(args.repeat)),
+                    key=lambda p: p["path"],
+                )
+                p2 = min(
+                    (critical_path(topo, files, 2) for _ in range(args.repeat)),
+                    key=lambda p: p["path"],
+                )
+                out[name] = {
+                    "workers_1": asdict(w1),
+                    "workers_2": asdict(w2),
+                    "path_1": p1,
+                    "path_2": p2,
+                }
                 print(
                     f"workers: --workers 1 {w1.cpu:.2f} s CPU, {w1.wall:.2f} s wall; "
                     f"--workers 2 {w2.cpu:.2f} s CPU, {w2.wall:.2f} s wall: "
-                    f"{w1.wall / w2.wall:.2f}× wall (load {w1.load:.1f}/{w2.load:.1f})"
+                    f"{w1.wall / w2.wall:.2f}× wall (load {w1.load:.1f}/{w2.load:.1f}); "
+                    f"critical path on idle cores {p1['path']:.2f} s / {p2['path']:.2f} s: "
+                    f"{p1['path'] / p2['path']:.2f}× (--workers 2: main {p2['main_before']:.2f} s "
+                    f"before, slowest worker {p2['slowest_worker']:.2f} s, main "
+                    f"{p2['main_after']:.2f} s after)"
                 )
                 continue
             cap = caps[name.removesuffix("-all")]
