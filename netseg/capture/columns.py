@@ -1,7 +1,6 @@
 """The conversation table read as columns: every conversation oriented, in order of first frame.
 
-:meth:`ConversationTable.columns <netseg.capture.conversations.ConversationTable.columns>` gives
-a :class:`ConversationColumns`: one numpy array per field of
+:func:`columns_of` gives a :class:`ConversationColumns`: one numpy array per field of
 :class:`~netseg.capture.conversations.Conversation`, oriented by the initiator rule
 (docs/replay.md, "Conversations and their direction") for every conversation at once, and the
 distinct sides (MAC and address) numbered, each conversation naming its initiator's and its
@@ -9,6 +8,11 @@ responder's. Judging works on these columns (:mod:`netseg.capture.judge`); a
 :class:`~netseg.capture.conversations.Conversation` object is made only for a conversation that
 is reported, a few thousand at a time (:meth:`ConversationColumns.conversations`), so that
 200,000 conversations are never all held as objects.
+
+:meth:`ConversationTable.conversations
+<netseg.capture.conversations.ConversationTable.conversations>` applies the same rule one
+conversation at a time and is the reference: the columns' conversations must equal its, in the
+same order (``tests/capture/test_judge_columns.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +35,7 @@ from netseg.capture.conversations import (
     _SMALL,
     _WIDE,
     Conversation,
+    ConversationTable,
     FrameRef,
     Side,
     _hash,
@@ -38,10 +43,7 @@ from netseg.capture.conversations import (
 )
 from netseg.capture.decode import NONE_MAC, ip_address
 
-if TYPE_CHECKING:
-    from netseg.capture.conversations import ConversationTable
-
-__all__ = ["ConversationColumns", "NamedPorts", "oriented"]
+__all__ = ["ConversationColumns", "NamedPorts", "columns_of"]
 
 #: ``named(proto, port)`` for arrays: whether the topology names each (protocol, port) as a
 #: service (the initiator rule's last port evidence).
@@ -218,8 +220,10 @@ def _number_sides(
     return number[: len(a)], number[len(a) :], distinct
 
 
-def oriented(table: ConversationTable, named: NamedPorts | None = None) -> ConversationColumns:
-    """The columns of ``table`` (see :meth:`ConversationTable.columns`)."""
+def columns_of(table: ConversationTable, named: NamedPorts | None = None) -> ConversationColumns:
+    """Every conversation of ``table`` as columns, oriented as ``table.conversations()``
+    orients them; ``named`` answers for arrays of (protocol, port) at once what
+    ``conversations(named)``'s callable answers for one."""
     t, extra = table._resolved()
     order = np.argsort(t.first_order, kind="stable")
     n = len(order)

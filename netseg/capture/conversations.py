@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,10 +36,8 @@ from netseg.capture.decode import (
     NONE_MAC,
     DecodedBatch,
     FrameFacts,
+    ip_address,
 )
-
-if TYPE_CHECKING:
-    from netseg.capture.columns import ConversationColumns, NamedPorts
 
 __all__ = [
     "SAMPLES",
@@ -666,26 +664,81 @@ class ConversationTable:
         sender. Later fragments and ICMP errors are joined to their conversations here.
 
         The same side (MAC and address) in several conversations is one shared :class:`Side`
-        object, so callers can memoise per side cheaply. Made from :meth:`columns`, a few
-        thousand at a time.
+        object, so callers can memoise per side cheaply.
         """
-        each = None
-        if named is not None:
-            scalar = named
+        t, extra = self._resolved()
+        order = np.argsort(t.first_order, kind="stable")
+        syn_seen = t.syn_order[order] != _NO_ORDER
+        decided = t.port_decided[order]
+        syn = syn_seen.tolist()
+        init = np.where(
+            syn_seen, t.syn_dir[order], np.where(decided, 0, t.first_dir[order])
+        ).tolist()
+        by = np.where(syn_seen, 0, np.where(decided, 1, 2)).tolist()
+        undecided = (~decided).tolist()
+        others = t.other_port[order].tolist()
+        frames, nbytes = t.frames[order].tolist(), t.bytes[order].tolist()
+        ts_first, ts_last = t.ts_first[order].tolist(), t.ts_last[order].tolist()
+        samples = t.samples[order]
+        present = samples != _NO_ORDER
+        # Every sample frame made in one pass; each conversation takes its slice.
+        flat = samples[present]
+        refs = list(
+            map(
+                FrameRef, (flat >> _FRAME_BITS).tolist(), (flat & ((1 << _FRAME_BITS) - 1)).tolist()
+            )
+        )
+        bounds = np.r_[0, np.cumsum(present.sum(axis=1))].tolist()
+        sides: dict[tuple[int, int, int, int], Side] = {}
 
-            def each(proto: npt.NDArray[np.int64], port: npt.NDArray[np.int64]) -> Any:
-                pairs = zip(proto.tolist(), port.tolist(), strict=True)
-                return np.fromiter((scalar(p, q) for p, q in pairs), np.bool_, len(proto))
+        def side(mac: int, ipver: int, hi: int, lo: int) -> Side:
+            key = (mac, ipver, hi, lo)
+            found = sides.get(key)
+            if found is None:
+                found = sides[key] = Side(
+                    None if mac == NONE_MAC else mac, ip_address(ipver, hi, lo)
+                )
+            return found
 
-        return self.columns(each).conversations()
-
-    def columns(self, named: NamedPorts | None = None) -> ConversationColumns:
-        """Every conversation as columns (:class:`~netseg.capture.columns.ConversationColumns`),
-        oriented as :meth:`conversations` orients them; ``named`` answers for arrays of
-        (protocol, port) at once."""
-        from netseg.capture.columns import oriented
-
-        return oriented(self, named)
+        keys = t.keys
+        for j, r in enumerate(order.tolist()):
+            vlan, ma, mb, ipver, ahi, alo, bhi, blo, proto, port, etype = keys[r]
+            a = side(ma, ipver, ahi, alo)
+            b = side(mb, ipver, bhi, blo)
+            how = by[j]
+            first = init[j]
+            other = others[j]
+            service: int | None = _opt(port)
+            if undecided[j] and other >= 0 and service is not None:
+                if how == 2 and named is not None:
+                    # step 2, last part: the port the topology names as a service
+                    b_named, a_named = named(proto, service), named(proto, other)
+                    if b_named != a_named:
+                        first, how = (0 if b_named else 1), 1
+                if first == 1:
+                    service = other  # the responder's port is the service
+            fw, bw = (0, 1) if first == 0 else (1, 0)
+            fr, nb = frames[j], nbytes[j]
+            more = extra.get(r)
+            # positional: the constructor runs once per conversation (13,000 in the bench)
+            yield Conversation(
+                _opt(vlan),
+                a if fw == 0 else b,
+                b if fw == 0 else a,
+                _opt(proto),
+                None if ipver else _opt(etype),
+                service,
+                fr[fw],
+                fr[bw],
+                nb[fw],
+                nb[bw],
+                ts_first[j],
+                ts_last[j],
+                tuple(refs[bounds[j] : bounds[j + 1]]),
+                syn[j],
+                _INITIATOR_BY[how],
+                *(_NOT_JOINED if more is None else more.fields()),
+            )
 
     def total_frames(self) -> int:
         return int(self.frames.sum()) + self.joins.frames()

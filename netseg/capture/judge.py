@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from netseg.capture.accounting import CaptureTables
-from netseg.capture.columns import ConversationColumns, NamedPorts
+from netseg.capture.columns import ConversationColumns, NamedPorts, columns_of
 from netseg.capture.conversations import (
     _INITIATOR_BY,
     _NO_ORDER,
@@ -1422,7 +1422,7 @@ def judge_tables(
     judge_columns`), then run the frame rules."""
     judge = Judge(topology, reachability, point)
     judge.files = [f.file for f in tables.files]
-    cols = tables.conversations.columns(named_ports(topology))
+    cols = columns_of(tables.conversations, named_ports(topology))
     judged = judge.judge_columns(cols)
     judge.frame_rules(judged, tables)
     findings = apply_policy(topology, judge.findings)

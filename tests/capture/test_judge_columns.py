@@ -22,6 +22,7 @@ from scapy.layers.l2 import Dot1Q, Ether
 from scapy.packet import Raw
 
 from netseg.capture.accounting import CaptureTables
+from netseg.capture.columns import columns_of
 from netseg.capture.decode import decode_batch, format_mac
 from netseg.capture.judge import (
     _IP_PROTOCOLS,
@@ -112,7 +113,7 @@ def test_columnar_verdicts_equal_each_conversations_own(
     tables = _tables(frames)
     point = resolve_capture_point(TOPOLOGY, at)
     judge = Judge(TOPOLOGY, REACH, point)
-    cols = tables.conversations.columns(named_ports(TOPOLOGY))
+    cols = columns_of(tables.conversations, named_ports(TOPOLOGY))
     judged = judge.judge_columns(cols)
     objects = list(tables.conversations.conversations(_is_named))
     assert len(judged) == len(objects) == len(cols)
@@ -217,7 +218,7 @@ def test_sides_sharing_a_hash_are_still_told_apart(monkeypatch: pytest.MonkeyPat
     )
     expected = list(tables.conversations.conversations())
     monkeypatch.setattr(columns, "_hash", lambda cols: np.zeros(cols.shape[1], dtype=np.uint64))
-    cols = tables.conversations.columns()
+    cols = columns_of(tables.conversations)
     assert len(cols.sides) == len({s for c in expected for s in (c.initiator, c.responder)})
     assert list(cols.conversations()) == expected
 
