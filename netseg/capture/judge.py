@@ -11,12 +11,23 @@ conversation and event tables. Work grows with distinct conversations, never wit
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from netseg.capture.accounting import CaptureTables
-from netseg.capture.conversations import Conversation, Event, FrameRef, Side
+from netseg.capture.columns import ConversationColumns, NamedPorts, columns_of
+from netseg.capture.conversations import (
+    _INITIATOR_BY,
+    _NO_ORDER,
+    Conversation,
+    Event,
+    FrameRef,
+    Side,
+)
 from netseg.capture.decode import format_mac
 from netseg.errors import SelectorError
 from netseg.graph import PolicySide, PrefixIndex, Reachability, policy_allows
@@ -315,16 +326,282 @@ def service_of(c: Conversation) -> ServiceSet:
 
 
 def service_text(c: Conversation) -> str:
-    name = _IP_PROTOCOLS.get(c.proto) if c.proto is not None else None
-    if name in ("tcp", "udp") and c.service_port is not None:
-        return f"{name}/{c.service_port}"
+    return _service_text(
+        -1 if c.proto is None else c.proto,
+        -1 if c.service_port is None else c.service_port,
+        -1 if c.ethertype is None else c.ethertype,
+    )
+
+
+def _service_text(proto: int, port: int, ethertype: int) -> str:
+    """:func:`service_text` of the columns' numbers (-1: absent)."""
+    name = _IP_PROTOCOLS.get(proto) if proto >= 0 else None
+    if name in ("tcp", "udp") and port >= 0:
+        return f"{name}/{port}"
     if name is not None:
         return name
-    if c.proto is not None:
-        return f"ip-proto-{c.proto}"
-    if c.ethertype is not None:
-        return f"ethertype-0x{c.ethertype:04x}"
+    if proto >= 0:
+        return f"ip-proto-{proto}"
+    if ethertype >= 0:
+        return f"ethertype-0x{ethertype:04x}"
     return "llc"
+
+
+# --- judged columns -------------------------------------------------------------------------
+
+#: Verdict codes of :class:`JudgedConversations` (``VERDICTS[code]``).
+VERDICTS: tuple[Verdict, ...] = ("allowed", "violation", "unattributed")
+ALLOWED, VIOLATION, UNATTRIBUTED = 0, 1, 2
+GUEST_TO_MANAGEMENT = "observed-guest-to-management"
+ZONE_VIOLATION = "observed-zone-violation"
+MODEL_DRIFT = "observed-model-drift"
+#: Rule codes: the policy's rule (none, guest to management, zone) plus 3 with drift.
+RULES: tuple[tuple[str, ...], ...] = (
+    (),
+    (GUEST_TO_MANAGEMENT,),
+    (ZONE_VIOLATION,),
+    (MODEL_DRIFT,),
+    (GUEST_TO_MANAGEMENT, MODEL_DRIFT),
+    (ZONE_VIOLATION, MODEL_DRIFT),
+)
+_CHUNK = 4096
+I64 = npt.NDArray[np.int64]
+
+
+class JudgedConversations(Sequence[JudgedConversation]):
+    """Every judged conversation of a replay as columns, in order of first frame.
+
+    A verdict and a rule code per conversation (``verdict``, ``rules``: indices into
+    :data:`VERDICTS` and :data:`RULES`) beside the conversation columns; each side's
+    attribution once per distinct side (``parties``). Indexing or iterating makes
+    :class:`JudgedConversation` objects, a chunk at a time, so 200,000 conversations can be
+    written out without ever all being objects.
+    """
+
+    def __init__(
+        self,
+        columns: ConversationColumns,
+        verdict: npt.NDArray[np.int8],
+        rules: npt.NDArray[np.int8],
+        parties: Sequence[Party],
+        directory: Directory,
+        point: CapturePoint,
+    ) -> None:
+        self.columns = columns
+        self.verdict = verdict
+        self.rules = rules
+        self.parties = parties
+        self._directory = directory
+        self._point = point
+        self._services: dict[tuple[int | None, int | None], ServiceSet] = {}
+
+    def __len__(self) -> int:
+        return len(self.verdict)
+
+    @overload
+    def __getitem__(self, index: int) -> JudgedConversation: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[JudgedConversation]: ...
+    def __getitem__(self, index: int | slice) -> JudgedConversation | list[JudgedConversation]:
+        if isinstance(index, slice):
+            return list(self.at(range(len(self))[index]))
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError("judged conversation index out of range")
+        (found,) = self.at([index % n])
+        return found
+
+    def __iter__(self) -> Iterator[JudgedConversation]:
+        return self.at(None)
+
+    def where(self, mask: npt.NDArray[np.bool_]) -> Iterator[JudgedConversation]:
+        """The conversations where ``mask`` is true, in order."""
+        return self.at(np.flatnonzero(mask))
+
+    def at(self, positions: Iterable[int] | I64 | None) -> Iterator[JudgedConversation]:
+        """The judged conversations at ``positions`` (every one by default), in that order."""
+        chosen = self._positions(positions)
+        cols = self.columns
+        parties = self.parties
+        untagged = self._point.untagged_vlan
+        for s in range(0, len(chosen), _CHUNK):
+            chunk = chosen[s : s + _CHUNK]
+            verdicts = self.verdict[chunk].tolist()
+            rules = self.rules[chunk].tolist()
+            init = cols.initiator[chunk].tolist()
+            resp = cols.responder[chunk].tolist()
+            for i, c in enumerate(cols.conversations(chunk)):
+                service = self._services.get((c.proto, c.service_port))
+                if service is None:
+                    service = self._services[(c.proto, c.service_port)] = service_of(c)
+                stopped = (
+                    attribute(c.stopped_by, self._directory) if c.stopped_by is not None else None
+                )
+                yield JudgedConversation(
+                    c,
+                    c.vlan if c.vlan is not None else untagged,
+                    parties[init[i]],
+                    parties[resp[i]],
+                    service,
+                    VERDICTS[verdicts[i]],
+                    RULES[rules[i]],
+                    stopped,
+                )
+
+    def to_json(
+        self, positions: Iterable[int] | I64 | None, files: Sequence[str]
+    ) -> Iterator[dict[str, Any]]:
+        """``JudgedConversation.to_json`` of the conversations at ``positions`` (every one by
+        default), made from the columns without the objects: the same dicts, at a fraction of
+        the cost (a side's address is written once, not once per conversation)."""
+        chosen = self._positions(positions)
+        cols = self.columns
+        parties = self.parties
+        untagged = self._point.untagged_vlan
+        addr: dict[int, str | None] = {}
+        services: dict[tuple[int, int, int], str] = {}
+        refs = [p.ref for p in parties]
+        frame_no = (1 << 40) - 1
+        names = [{"file": f} for f in files]
+        by = _INITIATOR_BY
+        for s in range(0, len(chosen), _CHUNK):
+            chunk = chosen[s : s + _CHUNK]
+            vlan = cols.vlan[chunk].tolist()
+            proto = cols.proto[chunk].tolist()
+            service = cols.service[chunk].tolist()
+            etype = cols.ethertype[chunk].tolist()
+            init = cols.initiator[chunk].tolist()
+            resp = cols.responder[chunk].tolist()
+            sent, returned = cols.frames_sent[chunk].tolist(), cols.frames_returned[chunk].tolist()
+            bsent, breturned = cols.bytes_sent[chunk].tolist(), cols.bytes_returned[chunk].tolist()
+            first, last = cols.first_ts_ns[chunk].tolist(), cols.last_ts_ns[chunk].tolist()
+            how = cols.initiator_by[chunk].tolist()
+            samples = cols.samples[chunk].tolist()
+            verdicts = self.verdict[chunk].tolist()
+            rules = self.rules[chunk].tolist()
+            for i, j in enumerate(chunk.tolist()):
+                if j in cols.joined:
+                    # joined by fragments or ICMP errors (rare): through the objects
+                    (one,) = self.at([j])
+                    yield one.to_json(files)
+                    continue
+                a, b = init[i], resp[i]
+                if a not in addr:
+                    addr[a] = _addr(cols.sides[a])
+                if b not in addr:
+                    addr[b] = _addr(cols.sides[b])
+                skey = (proto[i], service[i], etype[i])
+                text = services.get(skey)
+                if text is None:
+                    text = services[skey] = _service_text(*skey)
+                frames = []
+                for o in samples[i]:
+                    if o == _NO_ORDER:
+                        continue
+                    fi = o >> 40
+                    frames.append(
+                        {**names[fi], "frame": o & frame_no}
+                        if fi < len(names)
+                        else {"file": "?", "frame": o & frame_no}
+                    )
+                yield {
+                    "vlan": vlan[i] if vlan[i] >= 0 else untagged,
+                    "src": refs[a],
+                    "dst": refs[b],
+                    "src_addr": addr[a],
+                    "dst_addr": addr[b],
+                    "service": text,
+                    "frames": [sent[i], returned[i]],
+                    "bytes": [bsent[i], breturned[i]],
+                    "first": first[i] / 1e9,
+                    "last": last[i] / 1e9,
+                    "sample_frames": frames,
+                    "answered": returned[i] > 0,
+                    "initiator_by": by[how[i]],
+                    "verdict": VERDICTS[verdicts[i]],
+                    "rules": list(RULES[rules[i]]),
+                }
+
+    def _positions(self, positions: Iterable[int] | I64 | None) -> I64:
+        if positions is None:
+            return np.arange(len(self), dtype=np.int64)
+        if isinstance(positions, np.ndarray):
+            return positions.astype(np.int64, copy=False)
+        return np.fromiter(positions, dtype=np.int64)
+
+
+class _ServiceTable:
+    """Interned service sets, and "is this (protocol, port) within that set" for arrays.
+
+    A conversation's service is a kind (TCP or UDP port, a whole protocol without a port,
+    ICMP, ICMPv6, other) and a port. Ports are looked up in every set's TCP and UDP ranges at
+    once: each range becomes a start and an end on one line, ``(set * 2 + protocol) << 16 |
+    port``, so one binary search per conversation finds its range (or none).
+    """
+
+    TCP, UDP, TCP_ALL, UDP_ALL, ICMP, ICMP6, OTHER = range(7)
+
+    def __init__(self) -> None:
+        self.ids: dict[ServiceSet, int] = {}
+        self.sets: list[ServiceSet] = []
+        self._compiled = 0
+        self._starts = np.zeros(0, np.int64)
+        self._ends = np.zeros(0, np.int64)
+        self._flags = np.zeros((0, 5), np.bool_)
+
+    def id(self, services: ServiceSet) -> int:
+        found = self.ids.get(services)
+        if found is None:
+            found = self.ids[services] = len(self.sets)
+            self.sets.append(services)
+        return found
+
+    def _compile(self) -> None:
+        if self._compiled == len(self.sets):
+            return
+        starts: list[int] = []
+        ends: list[int] = []
+        for n, s in enumerate(self.sets):
+            for proto, ports in ((0, s.tcp), (1, s.udp)):
+                base = (n * 2 + proto) << 16
+                for lo, hi in ports.ranges:
+                    starts.append(base | lo)
+                    ends.append(base | hi)
+        self._starts = np.asarray(starts, dtype=np.int64)
+        self._ends = np.asarray(ends, dtype=np.int64)
+        self._flags = np.asarray(
+            [(s.tcp.is_full(), s.udp.is_full(), s.icmp, s.icmp6, s.other) for s in self.sets],
+            dtype=np.bool_,
+        ).reshape(-1, 5)
+        self._compiled = len(self.sets)
+
+    @classmethod
+    def kinds(cls, proto: I64, service: I64) -> npt.NDArray[np.int8]:
+        """Each conversation's kind of service (:func:`service_of`, as numbers)."""
+        kind = np.full(len(proto), cls.OTHER, dtype=np.int8)
+        kind[proto == 1] = cls.ICMP
+        kind[proto == 58] = cls.ICMP6
+        has_port = service >= 0
+        kind[(proto == 6) & has_port] = cls.TCP
+        kind[(proto == 6) & ~has_port] = cls.TCP_ALL
+        kind[(proto == 17) & has_port] = cls.UDP
+        kind[(proto == 17) & ~has_port] = cls.UDP_ALL
+        return kind
+
+    def within(self, set_ids: I64, kind: npt.NDArray[np.int8], port: I64) -> npt.NDArray[np.bool_]:
+        """Whether each service (``kind``, ``port``) is within set ``set_ids`` (``<=``)."""
+        self._compile()
+        out = np.zeros(len(set_ids), dtype=np.bool_)
+        ported = kind <= self.UDP
+        at = np.flatnonzero(ported)
+        if len(at) and len(self._starts):
+            q = ((set_ids[at] * 2 + kind[at]) << 16) | port[at]
+            i = np.searchsorted(self._starts, q, side="right") - 1
+            out[at] = (i >= 0) & (self._ends[np.maximum(i, 0)] >= q)
+        rest = np.flatnonzero(~ported)
+        if len(rest):
+            out[rest] = self._flags[set_ids[rest], kind[rest].astype(np.int64) - self.TCP_ALL]
+        return out
 
 
 # --- the result -----------------------------------------------------------------------------
@@ -337,7 +614,8 @@ class ReplayResult:
     topology: Topology
     point: CapturePoint
     tables: CaptureTables
-    conversations: list[JudgedConversation]
+    #: every judged conversation, in order of first frame (objects made as they are read)
+    conversations: Sequence[JudgedConversation]
     findings: list[Finding]
 
     @property
@@ -345,7 +623,30 @@ class ReplayResult:
         return [f.file for f in self.tables.files]
 
     def violating(self) -> list[JudgedConversation]:
-        return [c for c in self.conversations if c.verdict == "violation"]
+        return list(self.shown(verdicts=("violation",)))
+
+    def shown(
+        self,
+        all_conversations: bool = False,
+        verdicts: Sequence[Verdict] = ("violation", "unattributed"),
+    ) -> Iterator[JudgedConversation]:
+        """The conversations a report lists: those with one of ``verdicts`` (violating and
+        unattributed ones by default), or every one; made one chunk at a time."""
+        got = self.conversations
+        if isinstance(got, JudgedConversations):
+            if all_conversations:
+                return iter(got)
+            codes = [VERDICTS.index(v) for v in verdicts]
+            return got.where(np.isin(got.verdict, codes))
+        return (c for c in got if all_conversations or c.verdict in verdicts)
+
+    def shown_json(self, all_conversations: bool = False) -> Iterator[dict[str, Any]]:
+        """The JSON of :meth:`shown`'s conversations (``JudgedConversation.to_json``)."""
+        got = self.conversations
+        if isinstance(got, JudgedConversations):
+            chosen = None if all_conversations else np.flatnonzero(got.verdict != ALLOWED)
+            return got.to_json(chosen, self.files)
+        return (c.to_json(self.files) for c in self.shown(all_conversations))
 
     def failing(self, threshold: Severity | str) -> list[Finding]:
         level = Severity(threshold).rank
@@ -418,7 +719,9 @@ class Judge:
         self._pair_sets: dict[tuple[int, int, bool], ServiceSet] = {}
         self._interned: dict[ServiceSet, ServiceSet] = {}
         self._within: dict[tuple[int, int], bool] = {}
+        self._service_table = _ServiceTable()
         self._class_numbers: dict[tuple[object, ...], int] = {}
+        self._class_by_ref: dict[str, int | None] = {}
         self._off_vlan: dict[tuple[int, int | None], tuple[Side, str | None]] = {}
         self._spoofs: dict[
             int, tuple[Side, tuple[tuple[str, IPAddress], tuple[Known, int]] | None]
@@ -515,11 +818,16 @@ class Judge:
         """The number of an attachment's reachability class (``Reachability.class_key``;
         the model's services between two attachments depend only on their classes), or None
         for an attachment the model does not know (asking it then raises, as it always did)."""
+        if k.ref in self._class_by_ref:
+            return self._class_by_ref[k.ref]
         try:
             key = self.reach.class_key(k.ref)
         except SelectorError:
-            return None
-        return self._class_numbers.setdefault(key, len(self._class_numbers))
+            number = None
+        else:
+            number = self._class_numbers.setdefault(key, len(self._class_numbers))
+        self._class_by_ref[k.ref] = number
+        return number
 
     def _pair_set(
         self, shapes: tuple[int, int, bool], compute: Callable[[], ServiceSet]
@@ -617,6 +925,117 @@ class Judge:
             self._conversation_finding(rule, judged)
         return judged
 
+    def judge_columns(self, cols: ConversationColumns) -> JudgedConversations:
+        """Judge every conversation of ``cols`` at once, with the same verdicts and rules as
+        :meth:`judge` gives each, and add their findings.
+
+        Python works once per distinct side (its attribution and shape, as :meth:`judge`) and
+        once per pair of side shapes (the policy's and the model's services, interned); the
+        verdicts themselves are numpy over the columns: each conversation's (protocol, port)
+        looked up in its pair's sets (:class:`_ServiceTable`). Objects are made only for the
+        conversations with a finding.
+        """
+        n = len(cols)
+        entries = [self._side_entry(side) for side in cols.sides]
+        parties = [e[1] for e in entries]
+        refs: dict[str, int] = {}
+        shape = np.asarray([e[3] for e in entries], dtype=np.int64)
+        ref = np.asarray([refs.setdefault(e[1].ref, len(refs)) for e in entries], dtype=np.int64)
+        init, resp = cols.initiator, cols.responder
+        verdict = np.full(n, ALLOWED, dtype=np.int8)
+        rules = np.zeros(n, dtype=np.int8)
+        if n:
+            same = ref[init] == ref[resp]
+            answered = cols.answered
+            width = max(len(self._shapes), 1)
+            pairs, first, pair_of = np.unique(
+                shape[init] * width + shape[resp], return_index=True, return_inverse=True
+            )
+            pair_of = pair_of.reshape(-1)
+            # per pair of shapes: what is judged, and against which sets
+            kind = np.zeros(len(pairs), dtype=np.int8)  # 0 allowed, 1 judged, 2 unattributed
+            policy_rule = np.zeros(len(pairs), dtype=np.int8)
+            policy_set = np.zeros(len(pairs), dtype=np.int64)
+            for p, j in enumerate(first.tolist()):
+                kind[p], policy_rule[p], policy_set[p] = self._pair_plan(
+                    entries[int(init[j])], entries[int(resp[j])]
+                )
+            judged = kind[pair_of] == 1
+            service_kind = _ServiceTable.kinds(cols.proto, cols.service)
+            port = np.maximum(cols.service, 0)
+            at = np.flatnonzero(judged & ~same & (policy_rule[pair_of] != 0))
+            against = self._service_table
+            broken = at[~against.within(policy_set[pair_of[at]], service_kind[at], port[at])]
+            code = np.zeros(n, dtype=np.int8)
+            code[broken] = policy_rule[pair_of[broken]]
+            ask = judged & answered & ~same
+            if ask.any():
+                model_set = np.full(len(pairs), -1, dtype=np.int64)
+                asked = np.flatnonzero(ask)
+                needed, where = np.unique(pair_of[asked], return_index=True)
+                for p, j in zip(needed.tolist(), asked[where].tolist(), strict=True):
+                    model_set[p] = self._model_set(entries[int(init[j])], entries[int(resp[j])])
+                drift = asked[
+                    ~against.within(model_set[pair_of[asked]], service_kind[asked], port[asked])
+                ]
+                code[drift] += 3
+            rules = code
+            verdict[code != 0] = VIOLATION
+            verdict[kind[pair_of] == 2] = UNATTRIBUTED
+            # later fragments alone (their first is not in the capture): no zone verdict
+            verdict[cols.fragments_only] = UNATTRIBUTED
+            rules[cols.fragments_only] = 0
+        out = JudgedConversations(cols, verdict, rules, parties, self.directory, self.point)
+        for j in out.where(rules != 0):
+            for rule in j.rules:
+                self._conversation_finding(rule, j)
+        return out
+
+    def _pair_plan(
+        self,
+        src: tuple[Side, Party, PolicySide | None, int],
+        dst: tuple[Side, Party, PolicySide | None, int],
+    ) -> tuple[int, int, int]:
+        """For a pair of side shapes (a side of each, as :meth:`_side_entry` gives them): 0
+        (allowed whatever the service), 1 (judged) or 2 (unattributed); the policy's rule code
+        for a service it does not allow (0: none, it is allowed); the policy's set, interned
+        (:meth:`_shape_verdict` on the same shapes)."""
+        _, s, s_policy, s_shape = src
+        _, d, d_policy, d_shape = dst
+        if not s.attributed or not d.attributed:
+            return 2, 0, 0
+        if d.ref == BROADCAST or s.ref == BROADCAST:
+            return 0, 0, 0
+        if (s.known and s.known.kind == "router" and not s.by_ip) or (
+            d.known and d.known.kind == "router" and not d.by_ip
+        ):
+            return 0, 0, 0
+        assert s.known is not None and d.known is not None
+        assert s_policy is not None and d_policy is not None
+        allowed = self._pair_set(
+            (s_shape, d_shape, False), lambda: self._policy(s_policy, d_policy)
+        )
+        if s.known.kind == "guest" and d.known.kind == "management":
+            rule = 1
+        elif s.known.zone != d.known.zone or self.topology.policy.intra_zone == "deny":
+            rule = 2
+        else:
+            rule = 0
+        return 1, rule, self._service_table.id(allowed)
+
+    def _model_set(
+        self,
+        src: tuple[Side, Party, PolicySide | None, int],
+        dst: tuple[Side, Party, PolicySide | None, int],
+    ) -> int:
+        """The model's services between two judged sides of different attachments (the same
+        for every pair of their shapes), interned."""
+        s, d = src[1].known, dst[1].known
+        assert s is not None and d is not None
+        refs = (s.ref, d.ref)
+        model = self._pair_set((src[3], dst[3], True), lambda: self.reach.services(*refs))
+        return self._service_table.id(model)
+
     def _conversation_finding(self, rule: str, j: JudgedConversation) -> None:
         c = j.conversation
         src, dst = j.source, j.destination
@@ -636,32 +1055,70 @@ class Judge:
         self.finding(rule, msg, src.ref, dst.ref, where, {"conversation": j.to_json(self.files)})
 
     # frame-level rules ----------------------------------------------------------------------
-    def frame_rules(self, judged: list[JudgedConversation], tables: CaptureTables) -> None:
+    def frame_rules(self, judged: JudgedConversations, tables: CaptureTables) -> None:
         self._unknown_sources(judged)
         self._spoofed_sources(judged)
         self._wrong_vlans(judged)
         for event, count, refs in tables.events.events():
             self._event(event, count, refs)
 
-    def _unknown_sources(self, judged: list[JudgedConversation]) -> None:
-        seen: dict[str, list[JudgedConversation]] = {}
-        for j in judged:
-            c = j.conversation
-            for party, side, sends in (
-                (j.source, c.initiator, True),
-                (j.destination, c.responder, c.frames_returned > 0),
-            ):
-                if sends and party.mac_unknown and side.mac is not None and not _is_group(side.mac):
-                    seen.setdefault(format_mac(side.mac), []).append(j)
-        for mac, convs in sorted(seen.items()):
-            refs = [f for j in convs for f in j.conversation.sample_frames][:5]
-            frames = sum(j.conversation.frames for j in convs)
+    @staticmethod
+    def _senders(judged: JudgedConversations, group_of_side: I64) -> tuple[I64, I64]:
+        """Every (conversation, side) where that side sent something (the initiator always,
+        the responder when it answered) and its side's group (``group_of_side``; -1: none),
+        ordered by conversation then initiator first, as one walk over the conversations
+        meets them: positions and groups."""
+        cols = judged.columns
+        gi = group_of_side[cols.initiator]
+        gr = np.where(cols.answered, group_of_side[cols.responder], -1)
+        pos_i, pos_r = np.flatnonzero(gi >= 0), np.flatnonzero(gr >= 0)
+        pos = np.concatenate([pos_i, pos_r])
+        group = np.concatenate([gi[pos_i], gr[pos_r]])
+        order = np.lexsort((np.r_[np.zeros(len(pos_i)), np.ones(len(pos_r))], pos))
+        return pos[order], group[order]
+
+    @staticmethod
+    def _by_group(pos: I64, group: I64) -> dict[int, I64]:
+        """The positions of each group, in their order."""
+        if not len(group):
+            return {}
+        order = np.argsort(group, kind="stable")
+        g, p = group[order], pos[order]
+        starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+        ends = np.r_[starts[1:], len(g)]
+        return {int(g[a]): p[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)}
+
+    @staticmethod
+    def _first_refs(judged: JudgedConversations, positions: I64) -> list[FrameRef]:
+        """The first five sample frames of these conversations, in their order."""
+        refs: list[FrameRef] = []
+        for j in positions.tolist():
+            refs += judged.columns.sample_refs(j)
+            if len(refs) >= 5:
+                break
+        return refs[:5]
+
+    def _unknown_sources(self, judged: JudgedConversations) -> None:
+        cols = judged.columns
+        macs: dict[int, int] = {}
+        group = np.full(len(cols.sides), -1, dtype=np.int64)
+        for n, (side, party) in enumerate(zip(cols.sides, judged.parties, strict=True)):
+            if party.mac_unknown and side.mac is not None and not _is_group(side.mac):
+                group[n] = macs.setdefault(side.mac, len(macs))
+        if not macs:
+            return
+        found = self._by_group(*self._senders(judged, group))
+        frames = cols.frames
+        named = {format_mac(mac): g for mac, g in macs.items() if g in found}
+        for mac, g in sorted(named.items()):
+            convs = found[g]
+            refs = self._first_refs(judged, convs)
+            ends = np.unique(np.concatenate([cols.initiator[convs], cols.responder[convs]]))
             ips = sorted(
                 {
-                    str(s.ip)
-                    for j in convs
-                    for s in (j.conversation.initiator, j.conversation.responder)
-                    if s.mac is not None and format_mac(s.mac) == mac and s.ip is not None
+                    str(side.ip)
+                    for side in (cols.sides[e] for e in ends.tolist())
+                    if side.mac is not None and format_mac(side.mac) == mac and side.ip is not None
                 }
             )
             known_ip = [ip for ip in ips if ipaddress.ip_address(ip) in self.directory.by_ip]
@@ -670,17 +1127,18 @@ class Judge:
                 if known_ip
                 else ""
             )
+            total = int(frames[convs].sum())
             self.finding(
                 "observed-unknown-source",
                 f"frames from MAC {mac}, which is in no attachment of the topology{note} "
-                f"({frames} frames in {len(convs)} conversation{'s' if len(convs) != 1 else ''}); frames {', '.join(str(r.frame) for r in refs)}",
+                f"({total} frames in {len(convs)} conversation{'s' if len(convs) != 1 else ''}); frames {', '.join(str(r.frame) for r in refs)}",
                 f"mac:{mac}",
                 None,
                 NOWHERE,
                 {
                     "mac": mac,
                     "addresses": ips,
-                    "conversations": [j.to_json(self.files) for j in convs[:5]],
+                    "conversations": [j.to_json(self.files) for j in judged.at(convs[:5])],
                     "frames": [frame_json(r, self.files) for r in refs],
                 },
             )
@@ -739,47 +1197,57 @@ class Judge:
             Severity.CRITICAL if critical else None,
         )
 
-    def _spoofed_sources(self, judged: list[JudgedConversation]) -> None:
-        found: dict[tuple[str, IPAddress], list[JudgedConversation]] = {}
-        senders: dict[tuple[str, IPAddress], tuple[Known, int]] = {}
-        for j in judged:
-            c = j.conversation
-            for side, sends in ((c.initiator, True), (c.responder, c.frames_returned > 0)):
-                if not sends:
-                    continue
-                spoof = self._spoof_of(side)
-                if spoof is not None:
-                    found.setdefault(spoof[0], []).append(j)
-                    senders[spoof[0]] = spoof[1]
-        for key, convs in sorted(found.items(), key=lambda t: (t[0][0], str(t[0][1]))):
-            k, mac = senders[key]
-            refs = [f for x in convs for f in x.conversation.sample_frames][:5]
-            evidence = {"conversation": convs[0].to_json(self.files)}
+    def _spoofed_sources(self, judged: JudgedConversations) -> None:
+        cols = judged.columns
+        keys: dict[tuple[str, IPAddress], int] = {}
+        senders: list[tuple[Known, int]] = []
+        group = np.full(len(cols.sides), -1, dtype=np.int64)
+        for n, side in enumerate(cols.sides):
+            spoof = self._spoof_of(side)
+            if spoof is not None:
+                g = keys.setdefault(spoof[0], len(keys))
+                if g == len(senders):
+                    senders.append(spoof[1])
+                group[n] = g
+        if not keys:
+            return
+        found = self._by_group(*self._senders(judged, group))
+        present = [(key, g) for key, g in keys.items() if g in found]
+        for key, g in sorted(present, key=lambda t: (t[0][0], str(t[0][1]))):
+            k, mac = senders[g]
+            convs = found[g]
+            refs = self._first_refs(judged, convs)
+            (first,) = judged.at(convs[:1])
+            evidence = {"conversation": first.to_json(self.files)}
             self._spoof(k, mac, key[1], refs, "sends from", evidence)
 
-    def _wrong_vlans(self, judged: list[JudgedConversation]) -> None:
-        found: dict[tuple[str, int | None], list[JudgedConversation]] = {}
-        for j in judged:
-            c = j.conversation
-            for side, sends in ((c.initiator, True), (c.responder, c.frames_returned > 0)):
-                if not sends:
-                    continue
-                # memoised per side and tag: conversations share their sides
-                memo = self._off_vlan.get((id(side), c.vlan))
-                if memo is None:
-                    k = self.directory.by_mac.get(side.mac) if side.mac is not None else None
-                    wrong = (
-                        k is not None and k.vlan is not None and self._vlan_problem(k.vlan, c.vlan)
-                    )
-                    memo = self._off_vlan[(id(side), c.vlan)] = (
-                        side,
-                        k.ref if k is not None and wrong else None,
-                    )
-                if memo[1] is not None:
-                    found.setdefault((memo[1], c.vlan), []).append(j)
-        for (ref, tag), convs in sorted(found.items(), key=lambda t: (t[0][0], t[0][1] or 0)):
+    def _wrong_vlans(self, judged: JudgedConversations) -> None:
+        cols = judged.columns
+        if not len(cols):
+            return
+        # every (side, outer tag) that sent: is that tag wrong for the side's attachment?
+        tags = cols.vlan + 1  # 0: untagged
+        width = 4097
+        pos, side = self._senders(judged, np.arange(len(cols.sides), dtype=np.int64))
+        pair = side * width + tags[pos]
+        distinct, pair_of = np.unique(pair, return_inverse=True)
+        keys: dict[tuple[str, int | None], int] = {}
+        group_of_pair = np.full(len(distinct), -1, dtype=np.int64)
+        for n, value in enumerate(distinct.tolist()):
+            s, tag = cols.sides[value // width], value % width - 1
+            vlan = None if tag < 0 else tag
+            k = self.directory.by_mac.get(s.mac) if s.mac is not None else None
+            if k is not None and k.vlan is not None and self._vlan_problem(k.vlan, vlan):
+                group_of_pair[n] = keys.setdefault((k.ref, vlan), len(keys))
+        if not keys:
+            return
+        group = group_of_pair[pair_of.reshape(-1)]
+        chosen = group >= 0
+        found = self._by_group(pos[chosen], group[chosen])
+        for (ref, tag), g in sorted(keys.items(), key=lambda t: (t[0][0], t[0][1] or 0)):
             k = self.directory.by_ref[ref]
-            refs = [f for x in convs for f in x.conversation.sample_frames][:5]
+            convs = found[g]
+            refs = self._first_refs(judged, convs)
             assert k.vlan is not None
             seen = (
                 f"tagged VLAN {tag}"
@@ -790,6 +1258,7 @@ class Judge:
                     else f"untagged at {self.point.name}, where it must be tagged"
                 )
             )
+            (first,) = judged.at(convs[:1])
             self.finding(
                 "observed-wrong-vlan",
                 f"{ref} sent frames {seen}, but its attachment carries {k.vlan}; frames {', '.join(str(r.frame) for r in refs)}",
@@ -799,7 +1268,7 @@ class Judge:
                 {
                     "vlan": tag,
                     "expected": str(k.vlan),
-                    "conversation": convs[0].to_json(self.files),
+                    "conversation": first.to_json(self.files),
                     "frames": [frame_json(r, self.files) for r in refs],
                 },
             )
@@ -824,16 +1293,22 @@ class Judge:
     def _event(self, event: Event, count: int, refs: tuple[FrameRef, ...]) -> None:
         mac = event.mac
         k = self.directory.by_mac.get(mac) if mac is not None else None
-        frames = ", ".join(str(r.frame) for r in refs)
         who = (
             k.ref if k is not None else (f"mac:{format_mac(mac)}" if mac is not None else "unknown")
         )
         loc = k.location if k is not None else NOWHERE
-        ev = {
-            "frames": [frame_json(r, self.files) for r in refs],
-            "count": count,
-            "vlan": event.vlan,
-        }
+
+        # made only for a finding: most events (a guest's ARP for its own address) make none
+        def frames() -> str:
+            return ", ".join(str(r.frame) for r in refs)
+
+        def ev() -> dict[str, Any]:
+            return {
+                "frames": [frame_json(r, self.files) for r in refs],
+                "count": count,
+                "vlan": event.vlan,
+            }
+
         if (
             event.kind in ("arp-claim", "nd-claim")
             and event.address is not None
@@ -851,58 +1326,58 @@ class Judge:
                     ip,
                     refs,
                     f"claims in {'ARP' if event.kind == 'arp-claim' else 'neighbour discovery'}",
-                    ev,
+                    ev(),
                 )
             elif k is None and claims_other:
                 assert owner is not None
                 self.finding(
                     "observed-address-spoofing",
-                    f"unknown MAC {format_mac(mac)} claims {ip} ({owner.ref}'s address); frames {frames}",
+                    f"unknown MAC {format_mac(mac)} claims {ip} ({owner.ref}'s address); frames {frames()}",
                     who,
                     owner.ref,
                     NOWHERE,
-                    {"claimed_address": str(ip), **ev},
+                    {"claimed_address": str(ip), **ev()},
                     Severity.CRITICAL if ip in self.directory.management_ips else None,
                 )
         elif event.kind == "dhcp-server":
             if k is None or "dhcp-server" not in k.roles:
                 self.finding(
                     "observed-rogue-dhcp",
-                    f"DHCP {event.detail} from {who}, which has no role dhcp-server; frames {frames}",
+                    f"DHCP {event.detail} from {who}, which has no role dhcp-server; frames {frames()}",
                     who,
                     None,
                     loc,
-                    {"server_address": str(event.address) if event.address else None, **ev},
+                    {"server_address": str(event.address) if event.address else None, **ev()},
                 )
         elif event.kind == "router-advertisement":
             if k is None or "router" not in k.roles:
                 self.finding(
                     "observed-rogue-router-advertisement",
-                    f"IPv6 router advertisement from {who}, which has no role router; frames {frames}",
+                    f"IPv6 router advertisement from {who}, which has no role router; frames {frames()}",
                     who,
                     None,
                     loc,
-                    {"source_address": str(event.address) if event.address else None, **ev},
+                    {"source_address": str(event.address) if event.address else None, **ev()},
                 )
         elif event.kind == "bridge-protocol":
             if k is not None and k.kind == "guest":
                 self.finding(
                     "observed-bridge-protocol",
-                    f"{str(event.detail).upper()} frames from {who}: guests should never speak switch protocols; frames {frames}",
+                    f"{str(event.detail).upper()} frames from {who}: guests should never speak switch protocols; frames {frames()}",
                     who,
                     None,
                     loc,
-                    {"protocol": event.detail, **ev},
+                    {"protocol": event.detail, **ev()},
                 )
         elif event.kind == "multi-tag" and not self.point.qinq:
             tags = "/".join(str(vid) for _, vid in (event.detail or ()))  # type: ignore[attr-defined]
             self.finding(
                 "observed-double-tag",
-                f"{who} sent frames with stacked VLAN tags {tags} (double tagging hops VLANs); frames {frames}",
+                f"{who} sent frames with stacked VLAN tags {tags} (double tagging hops VLANs); frames {frames()}",
                 who,
                 None,
                 loc,
-                {"tags": [list(t) for t in (event.detail or ())], **ev},  # type: ignore[attr-defined]
+                {"tags": [list(t) for t in (event.detail or ())], **ev()},  # type: ignore[attr-defined]
             )
 
 
@@ -920,27 +1395,35 @@ def named_services(topology: Topology) -> ServiceSet:
     )
 
 
+def named_ports(topology: Topology) -> NamedPorts:
+    """Whether the topology names each (protocol, port) as a service (:func:`named_services`),
+    for arrays of them."""
+    named = named_services(topology)
+    tcp = np.zeros(65536, dtype=np.bool_)
+    udp = np.zeros(65536, dtype=np.bool_)
+    for table, ports in ((tcp, named.tcp), (udp, named.udp)):
+        for lo, hi in ports.ranges:
+            table[lo : hi + 1] = True
+
+    def is_named(proto: I64, port: I64) -> npt.NDArray[np.bool_]:
+        p = port & 0xFFFF
+        return np.where(proto == 6, tcp[p], np.where(proto == 17, udp[p], False)) & (port >= 0)
+
+    return is_named
+
+
 def judge_tables(
     topology: Topology,
     reachability: Reachability,
     tables: CaptureTables,
     point: CapturePoint = NO_POINT,
 ) -> ReplayResult:
-    """Attribute and judge every conversation of ``tables`` once, then run the frame rules."""
+    """Attribute and judge every conversation of ``tables`` (as columns, :meth:`Judge.
+    judge_columns`), then run the frame rules."""
     judge = Judge(topology, reachability, point)
     judge.files = [f.file for f in tables.files]
-    named = named_services(topology)
-    memo: dict[tuple[int, int], bool] = {}
-
-    def is_named(proto: int, port: int) -> bool:
-        found = memo.get((proto, port))
-        if found is None:
-            name = _IP_PROTOCOLS.get(proto)
-            found = name in ("tcp", "udp") and ServiceSet.single(name, port) <= named
-            memo[(proto, port)] = found
-        return found
-
-    judged = [judge.judge(c) for c in tables.conversations.conversations(is_named)]
+    cols = columns_of(tables.conversations, named_ports(topology))
+    judged = judge.judge_columns(cols)
     judge.frame_rules(judged, tables)
     findings = apply_policy(topology, judge.findings)
     return ReplayResult(topology, point, tables, judged, findings)

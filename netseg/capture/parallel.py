@@ -203,35 +203,67 @@ def _join(a: FileAccount, b: FileAccount) -> FileAccount:
     )
 
 
+class _Merge:
+    """Task results joined into one set of tables (:func:`merge_parts`), fed piece by piece:
+    each task's file account (by its position in task order) and tables, which may hold the
+    conversations and events of several tasks already merged (a worker's, see
+    :func:`_start_pool`). Tables of part of a split file are given with that file's index,
+    so that they are left out when any part of the file could not be read."""
+
+    def __init__(self) -> None:
+        self.accounts: dict[int, FileAccount] = {}
+        self.tables: list[tuple[int | None, CaptureTables]] = []
+
+    def account(self, pos: int, account: FileAccount) -> None:
+        self.accounts[pos] = account
+
+    def add(self, tables: CaptureTables, split_file: int | None = None) -> None:
+        self.tables.append((split_file, tables))
+
+    def result(self) -> CaptureTables:
+        by_file: dict[int, list[FileAccount]] = {}
+        for pos in sorted(self.accounts):
+            account = self.accounts[pos]
+            by_file.setdefault(account.index, []).append(account)
+        failed = {i for i, group in by_file.items() if any(a.error for a in group)}
+        result = CaptureTables()
+        for index in sorted(by_file):
+            group = by_file[index]
+            if index in failed:
+                result.files.append(next(a for a in group if a.error))
+                continue
+            account = group[0]
+            for other in group[1:]:
+                account = _join(account, other)
+            result.files.append(account)
+        kept = [t for split, t in self.tables if split is None or split not in failed]
+        if kept:
+            # the first tables are taken as they are (they are the merge's own): no copy
+            result.conversations, result.events = kept[0].conversations, kept[0].events
+        for tables in kept[1:]:
+            result.conversations.update(tables.conversations)
+            result.events.update(tables.events)
+        return result
+
+
 def merge_parts(parts: Sequence[CaptureTables]) -> CaptureTables:
     """Join task results given in task order (file, then part) into one set of tables.
 
     A file any of whose parts could not be read counts as unreadable as a whole, as in a
-    sequential read.
+    sequential read. The parts are the merge's own: their tables are merged into, not copied.
     """
-    by_file: dict[int, list[CaptureTables]] = {}
-    for part in parts:
-        by_file.setdefault(part.files[0].index, []).append(part)
-    result = CaptureTables()
-    for index in sorted(by_file):
-        group = by_file[index]
-        failed = [p.files[0] for p in group if p.files[0].error]
-        if failed:
-            result.files.append(failed[0])
-            continue
-        account = group[0].files[0]
-        for part in group:
-            if part is not group[0]:
-                account = _join(account, part.files[0])
-            result.conversations.update(part.conversations)
-            result.events.update(part.events)
-        result.files.append(account)
-    return result
+    merge = _Merge()
+    for pos, part in enumerate(parts):
+        merge.account(pos, part.files[0])
+        merge.add(part, part.files[0].index)
+    return merge.result()
 
 
 # --- running ------------------------------------------------------------------------------
 
 Outcome = tuple[int, CaptureTables | None, BaseException | None]
+#: How the results of started reading are waited for and merged (given the progress callback).
+Gather = Callable[[Progress | None], CaptureTables]
 
 
 class PendingTables:
@@ -244,14 +276,12 @@ class PendingTables:
     def __init__(
         self,
         tasks: list[Task],
-        collect: Callable[[], Iterator[Outcome]],
+        gather: Gather,
         close: Callable[[], None] = lambda: None,
-        in_process: bool = False,
     ) -> None:
         self.tasks = tasks
-        self._collect = collect
+        self._gather = gather
         self._close = close
-        self._in_process = in_process
         self._result: CaptureTables | None = None
 
     def result(self, progress: Progress | None = None) -> CaptureTables:
@@ -260,21 +290,9 @@ class PendingTables:
         if self._result is not None:
             return self._result
         try:
-            if self._in_process:
-                parts = [run_task(t, progress) for t in self.tasks]
-            else:
-                got: dict[int, CaptureTables] = {}
-                for pos, part, error in self._collect():
-                    if error is not None:
-                        raise error
-                    assert part is not None
-                    got[pos] = part
-                    if progress is not None:
-                        progress(sum(f.frames for f in part.files))
-                parts = [got[i] for i in range(len(self.tasks))]
+            self._result = self._gather(progress)
         finally:
             self.close()
-        self._result = merge_parts(parts)
         return self._result
 
     def close(self) -> None:
@@ -286,6 +304,24 @@ class PendingTables:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _gather_outcomes(tasks: Sequence[Task], collect: Callable[[], Iterator[Outcome]]) -> Gather:
+    """Wait for every task's tables (``collect`` yields them as they finish, by position in
+    ``tasks``) and merge them in task order."""
+
+    def gather(progress: Progress | None) -> CaptureTables:
+        got: dict[int, CaptureTables] = {}
+        for pos, part, error in collect():
+            if error is not None:
+                raise error
+            assert part is not None
+            got[pos] = part
+            if progress is not None:
+                progress(sum(f.frames for f in part.files))
+        return merge_parts([got[i] for i in range(len(tasks))])
+
+    return gather
 
 
 def start_tabulation(
@@ -302,7 +338,9 @@ def start_tabulation(
         return _start_dask(paths, scheduler, chunk_bytes)
     if workers <= 1:
         tasks = plan(paths, 1, chunk_bytes=chunk_bytes)
-        return PendingTables(tasks, lambda: iter(()), in_process=True)
+        return PendingTables(
+            tasks, lambda progress: merge_parts([run_task(t, progress) for t in tasks])
+        )
     return _start_pool(paths, workers, chunk_bytes)
 
 
@@ -319,14 +357,63 @@ def tabulate(
         return p.result(progress)
 
 
+class _Worker:
+    """In a worker process: the tables of every task it has read, merged as they come (one
+    set for whole files, one per split file), until :func:`_flush` sends them."""
+
+    def __init__(self, barrier: Any) -> None:
+        self.barrier = barrier
+        self.tables: dict[int | None, CaptureTables] = {}
+        self.read: list[int] = []
+
+
+_WORKER: _Worker | None = None
+
+
+def _start_worker(barrier: Any) -> None:
+    global _WORKER
+    _WORKER = _Worker(barrier)
+
+
+def _read_and_keep(task: Task, pos: int) -> list[FileAccount]:
+    """Read one task in a worker and merge its tables into the worker's; only the file's
+    account goes back now."""
+    assert _WORKER is not None
+    part = run_task(task)
+    bucket = task.index if task.span is not None else None
+    kept = _WORKER.tables.get(bucket)
+    if kept is None:
+        _WORKER.tables[bucket] = CaptureTables([], part.conversations, part.events)
+    else:
+        kept.conversations.update(part.conversations)
+        kept.events.update(part.events)
+    _WORKER.read.append(pos)
+    return part.files
+
+
+def _flush() -> tuple[list[int], dict[int | None, CaptureTables]]:
+    """A worker's merged tables, and which task positions they hold. Every worker runs one:
+    each waits at the barrier until all have started theirs (and so finished reading)."""
+    assert _WORKER is not None
+    _WORKER.barrier.wait()
+    read, tables = _WORKER.read, _WORKER.tables
+    _WORKER.read, _WORKER.tables = [], {}
+    return read, tables
+
+
 def _start_pool(
     paths: Iterable[str | os.PathLike[str]], workers: int, chunk_bytes: int | None
 ) -> PendingTables:
+    """Read on ``workers`` local processes. Tasks are handed out as workers free up (largest
+    first); each worker merges what it reads into its own tables, and sends them once, at the
+    end, so that the main process merges one set per worker instead of one per task (a file
+    split into parts holds the same conversations in every part)."""
     methods = multiprocessing.get_all_start_methods()
     # fork: the workers start at once with the modules already imported.
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    pool = ctx.Pool(workers)
-    outcomes: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+    barrier = ctx.Barrier(workers)
+    pool = ctx.Pool(workers, initializer=_start_worker, initargs=(barrier,))
+    outcomes: queue.SimpleQueue[tuple[int, Any, BaseException | None]] = queue.SimpleQueue()
     tasks: list[Task] = []
 
     def submit(batch: list[Task]) -> None:
@@ -334,8 +421,8 @@ def _start_pool(
             pos = len(tasks)
             tasks.append(task)
             pool.apply_async(
-                run_task,
-                (task,),
+                _read_and_keep,
+                (task, pos),
                 callback=_put(outcomes, pos, True),
                 error_callback=_put(outcomes, pos, False),
             )
@@ -345,26 +432,49 @@ def _start_pool(
         whole, split = _plan_whole(paths, workers, chunk_bytes, absolute=False)
         submit(whole)
         submit(_plan_split(split))
+        for k in range(workers):
+            pool.apply_async(
+                _flush,
+                callback=_put(outcomes, -1 - k, True),
+                error_callback=_put(outcomes, -1 - k, False),
+            )
     except BaseException:
         pool.terminate()
         raise
     ordered = _order(tasks)
     rank = {id(t): i for i, t in enumerate(ordered)}
-    position = [rank[id(t)] for t in tasks]
 
-    def collect() -> Iterator[Outcome]:
-        for _ in tasks:
-            pos, part, error = outcomes.get()
-            yield position[pos], part, error
+    def gather(progress: Progress | None) -> CaptureTables:
+        merge = _Merge()
+        held: set[int] = set()
+        for _ in range(len(tasks) + workers):
+            pos, value, error = outcomes.get()
+            if error is not None:
+                raise error
+            if pos >= 0:
+                (account,) = value
+                merge.account(rank[id(tasks[pos])], account)
+                if progress is not None:
+                    progress(account.frames)
+                continue
+            read, tables = value
+            held.update(read)
+            for bucket, part in tables.items():
+                merge.add(part, bucket)
+        if held != set(range(len(tasks))):
+            raise RuntimeError("a worker process was lost before it handed back what it read")
+        return merge.result()
 
     def close() -> None:
         pool.terminate()
         pool.join()
 
-    return PendingTables(ordered, collect, close)
+    return PendingTables(ordered, gather, close)
 
 
-def _put(outcomes: queue.SimpleQueue[Outcome], pos: int, ok: bool) -> Callable[[Any], None]:
+def _put(
+    outcomes: queue.SimpleQueue[tuple[int, Any, BaseException | None]], pos: int, ok: bool
+) -> Callable[[Any], None]:
     def put(value: Any) -> None:
         outcomes.put((pos, value, None) if ok else (pos, None, value))
 
@@ -432,4 +542,4 @@ def _start_dask(
             future.cancel()
         client.close()
 
-    return PendingTables(tasks, collect, close)
+    return PendingTables(tasks, _gather_outcomes(tasks, collect), close)

@@ -54,8 +54,6 @@ def _document_parts(
 ) -> tuple[dict[str, Any], Iterator[dict[str, Any]], list[dict[str, Any]]]:
     """The document's keys before its conversations, its conversations (produced one at a
     time), and its findings: the document is written in this order."""
-    files = result.files
-    shown = (c for c in result.conversations if all_conversations or c.verdict != "allowed")
     summary = severity_counts(result.findings)
     orphans = result.tables.conversations.fragments_without_first()
     doc: dict[str, Any] = {
@@ -70,7 +68,7 @@ def _document_parts(
         doc["nothing_judged"] = reason
     doc["summary"] = summary
     findings = [finding_to_json(f) for f in result.findings]
-    return doc, (c.to_json(files) for c in shown), findings
+    return doc, result.shown_json(all_conversations), findings
 
 
 def render_replay_json(result: ReplayResult, all_conversations: bool = False) -> str:
