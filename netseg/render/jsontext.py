@@ -34,6 +34,9 @@ __all__ = ["dumps_indent2", "iter_document"]
 # where orjson's floats differ from Python's (every exponent from -30 to 30 compared): below
 # 1e-4 only, written "0.0000..." down to 1e-5 and with a one-digit negative exponent below
 _NEG_EXP = re.compile(rb"e-[1-9](?![0-9])")
+# a number below 1e-4 starts with "0.0000"; inside a larger one (a timestamp such as
+# 1700000000.000053) the zero follows a digit and orjson writes what Python writes
+_TINY = re.compile(rb"(?<![0-9])0\.0000")
 _DIGITS = frozenset(b"0123456789")
 _NON_ASCII = re.compile(r"[^\x00-\x7e]")
 _BATCH = 2000
@@ -70,7 +73,7 @@ def _fast(value: Any) -> bytes | None:
 def _odd_floats(out: bytes) -> bool:
     """Whether ``out`` may hold a float that Python writes otherwise (a string that looks like
     one only costs the slower, exact encoding)."""
-    if b"0.0000" in out:
+    if _TINY.search(out):
         return True
     return any(m.start() and out[m.start() - 1] in _DIGITS for m in _NEG_EXP.finditer(out))
 
