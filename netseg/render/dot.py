@@ -52,6 +52,7 @@ from netseg.render.dotparts import (
     MANAGEMENT_BORDER,
     MANAGEMENT_FILL,
     attrs,
+    finding_edge,
     html_label,
     member_sets,
     node_id,
@@ -889,17 +890,7 @@ class _Builder:
                 continue  # one end is not in this drawing (--host)
             self.emit(
                 f"{node_id('guest:' + guest)} -> {node_id(ref)} "
-                + _attrs(
-                    # no label on the edge: its statement is a red line in the guest's node
-                    # (where it can overlap nothing), and the edge's tooltip in SVG
-                    tooltip=text("; ".join(lines)).replace("\\", "/"),
-                    color=FINDING_RED,
-                    style="dashed",
-                    penwidth="2",
-                    arrowhead="normal",
-                    constraint="false",
-                    **{"class": "finding"},
-                )
+                + finding_edge(text("; ".join(lines)).replace("\\", "/"))
                 + ";"
             )
 

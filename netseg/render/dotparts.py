@@ -54,6 +54,20 @@ def attrs(**kw: str | None) -> str:
     return "[" + ", ".join(parts) + "]"
 
 
+def finding_edge(tooltip: str) -> str:
+    """The attributes of a violation's edge: red, dashed, no label (its statement sits in a
+    node, where it overlaps nothing; SVG shows it as the tooltip), never moving the layout."""
+    return attrs(
+        tooltip=tooltip,
+        color=FINDING_RED,
+        style="dashed",
+        penwidth="2",
+        arrowhead="normal",
+        constraint="false",
+        **{"class": "finding"},
+    )
+
+
 def html_label(inner: str) -> str:
     return "<" + inner + ">"
 
@@ -99,6 +113,7 @@ __all__ = [
     "MANAGEMENT_BORDER",
     "MANAGEMENT_FILL",
     "attrs",
+    "finding_edge",
     "html_label",
     "member_sets",
     "node_id",

@@ -39,6 +39,7 @@ from netseg.render.dotparts import (
     MANAGEMENT_BORDER,
     MANAGEMENT_FILL,
     attrs,
+    finding_edge,
     html_label,
     member_sets,
     node_id,
@@ -363,15 +364,7 @@ def render_overview(
     for (zone, pd), (guests, _, whats) in sorted(red.items()):
         emit(
             f"{node_id(refs.zone(zone))} -> {node_id('privileged-domain:' + pd)} "
-            + attrs(
-                tooltip=text(f"{len(guests):,} guests: " + "; ".join(sorted(whats))),
-                color=FINDING_RED,
-                style="dashed",
-                penwidth="2",
-                arrowhead="normal",
-                constraint="false",
-                **{"class": "finding"},
-            )
+            + finding_edge(text(f"{len(guests):,} guests: " + "; ".join(sorted(whats))))
             + ";"
         )
     out.append("}")
