@@ -27,7 +27,6 @@ import numpy.typing as npt
 
 from netseg.capture.conversations import (
     _ABSENT,
-    _FRAME_BITS,
     _INITIATOR_BY,
     _KEY_COLS,
     _NO_ORDER,
@@ -40,6 +39,7 @@ from netseg.capture.conversations import (
     Side,
     _hash,
     _Joined,
+    sample_refs,
 )
 from netseg.capture.decode import NONE_MAC, ip_address
 
@@ -142,15 +142,7 @@ class ConversationColumns:
         bsent, breturned = col(self.bytes_sent), col(self.bytes_returned)
         first, last = col(self.first_ts_ns), col(self.last_ts_ns)
         syn, by = col(self.syn), col(self.initiator_by)
-        samples = self.samples[at]
-        present = samples != _NO_ORDER
-        flat = samples[present]
-        refs = list(
-            map(
-                FrameRef, (flat >> _FRAME_BITS).tolist(), (flat & ((1 << _FRAME_BITS) - 1)).tolist()
-            )
-        )
-        bounds = np.r_[0, np.cumsum(present.sum(axis=1))].tolist()
+        refs, bounds = sample_refs(self.samples[at])
         joined = self.joined
         for i, j in enumerate(at.tolist()):
             more = joined.get(j)

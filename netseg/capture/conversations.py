@@ -679,16 +679,7 @@ class ConversationTable:
         others = t.other_port[order].tolist()
         frames, nbytes = t.frames[order].tolist(), t.bytes[order].tolist()
         ts_first, ts_last = t.ts_first[order].tolist(), t.ts_last[order].tolist()
-        samples = t.samples[order]
-        present = samples != _NO_ORDER
-        # Every sample frame made in one pass; each conversation takes its slice.
-        flat = samples[present]
-        refs = list(
-            map(
-                FrameRef, (flat >> _FRAME_BITS).tolist(), (flat & ((1 << _FRAME_BITS) - 1)).tolist()
-            )
-        )
-        bounds = np.r_[0, np.cumsum(present.sum(axis=1))].tolist()
+        refs, bounds = sample_refs(t.samples[order])
         sides: dict[tuple[int, int, int, int], Side] = {}
 
         def side(mac: int, ipver: int, hi: int, lo: int) -> Side:
@@ -816,6 +807,17 @@ class ConversationTable:
 
 
 _INITIATOR_BY = ("syn", "port", "first-frame")
+
+
+def sample_refs(samples: npt.NDArray[np.int64]) -> tuple[list[FrameRef], list[int]]:
+    """Every sample frame of ``samples`` (a row per conversation, ``_NO_ORDER`` past its
+    last) made in one pass, and the bounds of each row's slice of them."""
+    present = samples != _NO_ORDER
+    flat = samples[present]
+    refs = list(
+        map(FrameRef, (flat >> _FRAME_BITS).tolist(), (flat & ((1 << _FRAME_BITS) - 1)).tolist())
+    )
+    return refs, np.r_[0, np.cumsum(present.sum(axis=1))].tolist()
 
 
 def _without(key: Key, column: int) -> tuple[int, ...]:
