@@ -49,7 +49,9 @@ class ShapeRun:
     rss_mb: float | None = None
     output_bytes: int | None = None
     findings: int | None = None  # check: findings; reach: pairs (lines)
-    exponent: float | None = None  # growth of wall time from the previous size
+    # growth of CPU time from the previous size: wall time also counts waiting for a core,
+    # which on a shared machine moves by more than the growth being measured
+    exponent: float | None = None
     met: bool | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -186,8 +188,8 @@ def measure_shapes(
                 row.wall, row.rss_mb, row.cpu = wall, rss, cpu
                 row.output_bytes = out.stat().st_size
                 row.findings = findings_in(out)
-                if prev is not None and prev.wall is not None:
-                    row.exponent = exponent(prev.wall, wall, prev.guests, guests)
+                if prev is not None and prev.cpu is not None:
+                    row.exponent = exponent(prev.cpu, cpu, prev.guests, guests)
             else:
                 row.notes.append(err.strip().splitlines()[-1] if err.strip() else outcome)
             out.unlink(missing_ok=True)
