@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml setup.py netseg/capture/_fastwalk.c
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# bytecode written now, as a wheel install does: under PYTHONDONTWRITEBYTECODE every
+	# command would compile what it imports again
+	$(BIN)/python -m compileall -q netseg >/dev/null
 	touch $(STAMP)
 
 setup: $(STAMP) system-deps

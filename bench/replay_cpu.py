@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench.harness import CAPTURE_SHAPES, FULL, NETSEG, QUICK, REPO, Inputs
+from bench.harness import CAPTURE_SHAPES, FULL, NETSEG, QUICK, REPO, Inputs, compile_bytecode
 
 ROWS = ("reference", "zipf", "short", "short-all", "workers")
 
@@ -69,7 +69,8 @@ def _timed_flush() -> object:
 
     got = _FLUSH[0]()
     u = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"worker": u.ru_utime + u.ru_stime}), flush=True)
+    # one write of the whole line: two workers' print()s interleaved the text and its newline
+    os.write(1, (json.dumps({"worker": u.ru_utime + u.ru_stime}) + "\n").encode())
     return got
 
 
@@ -139,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    compile_bytecode()
     inputs = Inputs(args.cache, sizes, args.quick)
     rows = args.only or list(ROWS)
     tshark = None if args.no_tshark else shutil.which("tshark")
