@@ -31,6 +31,7 @@ from netseg.render.layout import (
     Cell,
     Point,
     bbox,
+    cluster_nesting,
     kind_and_ref,
     number,
     table_cells,
@@ -104,34 +105,10 @@ class _Writer:
     # -- clusters --------------------------------------------------------------------------
     def clusters(self) -> dict[int, str]:
         """Container cells for the clusters, outer before inner; -> node gvid -> parent id."""
-        boxes: list[tuple[int, tuple[float, float, float, float]]] = []
-        for i in range(self.nsub):
-            o = self.objects[i]
-            name = str(o.get("name", ""))
-            if name.startswith("cluster") and name != "cluster_legend" and "bb" in o:
-                boxes.append((i, bbox(o["bb"])))
-
-        def area(b: tuple[float, float, float, float]) -> float:
-            return (b[2] - b[0]) * (b[3] - b[1])
-
-        def within(
-            inner: tuple[float, float, float, float], outer: tuple[float, float, float, float]
-        ) -> bool:
-            return (
-                outer[0] <= inner[0]
-                and outer[1] <= inner[1]
-                and inner[2] <= outer[2]
-                and inner[3] <= outer[3]
-            )
-
-        boxes.sort(key=lambda ib: (-area(ib[1]), ib[0]))
         parent_of_node: dict[int, str] = {}
-        for i, box in boxes:
+        for i, box, enclosing in cluster_nesting(self.objects, self.nsub):
             o = self.objects[i]
-            parents = [
-                f"c{j}" for j, b in boxes if j != i and area(b) > area(box) and within(box, b)
-            ]
-            parent = parents[-1] if parents else "1"
+            parent = "1" if enclosing is None else f"c{enclosing}"
             kind, ref = kind_and_ref(str(o["name"]))
             lines = text_lines(text_ops(o.get("_ldraw_")))
             fill = (

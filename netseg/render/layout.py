@@ -31,6 +31,39 @@ def bbox(value: object) -> tuple[float, float, float, float]:
     return x1, y1, x2, y2
 
 
+def cluster_nesting(
+    objects: Sequence[Mapping[str, Any]], nsub: int
+) -> list[tuple[int, tuple[float, float, float, float], int | None]]:
+    """The clusters of ``dot -Tjson``'s layout (the legend aside): index, box and the index
+    of the innermost cluster enclosing it (None at the top), outer clusters first."""
+    boxes: list[tuple[int, tuple[float, float, float, float]]] = []
+    for i in range(nsub):
+        o = objects[i]
+        name = str(o.get("name", ""))
+        if name.startswith("cluster") and name != "cluster_legend" and "bb" in o:
+            boxes.append((i, bbox(o["bb"])))
+
+    def area(b: tuple[float, float, float, float]) -> float:
+        return (b[2] - b[0]) * (b[3] - b[1])
+
+    def within(
+        inner: tuple[float, float, float, float], outer: tuple[float, float, float, float]
+    ) -> bool:
+        return (
+            outer[0] <= inner[0]
+            and outer[1] <= inner[1]
+            and inner[2] <= outer[2]
+            and inner[3] <= outer[3]
+        )
+
+    boxes.sort(key=lambda ib: (-area(ib[1]), ib[0]))
+    out: list[tuple[int, tuple[float, float, float, float], int | None]] = []
+    for i, box in boxes:
+        enclosing = [j for j, b in boxes if j != i and area(b) > area(box) and within(box, b)]
+        out.append((i, box, enclosing[-1] if enclosing else None))
+    return out
+
+
 def kind_and_ref(name: str) -> tuple[str, str]:
     """The entity a Graphviz object name (percent-encoded reference) stands for.
 
@@ -96,6 +129,7 @@ __all__ = [
     "Cell",
     "Point",
     "bbox",
+    "cluster_nesting",
     "kind_and_ref",
     "number",
     "table_cells",

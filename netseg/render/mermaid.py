@@ -18,7 +18,13 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from netseg.render.layout import bbox, kind_and_ref, table_cells, text_lines, text_ops
+from netseg.render.layout import (
+    cluster_nesting,
+    kind_and_ref,
+    table_cells,
+    text_lines,
+    text_ops,
+)
 
 _RED = "#d62728"
 _SAFE = str.maketrans({c: f"#{ord(c)};" for c in '"<>&#`|[]{}()'})
@@ -40,31 +46,10 @@ class _Writer:
 
     def _clusters(self) -> tuple[dict[str, list[int]], dict[int, str], dict[int, str]]:
         """cluster children (by parent id), each node's innermost cluster, cluster titles."""
-        boxes: list[tuple[int, tuple[float, float, float, float]]] = []
-        for i in range(self.nsub):
-            o = self.objects[i]
-            name = str(o.get("name", ""))
-            if name.startswith("cluster") and name != "cluster_legend" and "bb" in o:
-                boxes.append((i, bbox(o["bb"])))
-
-        def area(b: tuple[float, float, float, float]) -> float:
-            return (b[2] - b[0]) * (b[3] - b[1])
-
-        boxes.sort(key=lambda ib: (-area(ib[1]), ib[0]))
         children: dict[str, list[int]] = {}
         node_parent: dict[int, str] = {}
-        for i, box in boxes:
-            outer = [
-                j
-                for j, b in boxes
-                if j != i
-                and area(b) > area(box)
-                and b[0] <= box[0]
-                and b[1] <= box[1]
-                and box[2] <= b[2]
-                and box[3] <= b[3]
-            ]
-            children.setdefault(f"c{outer[-1]}" if outer else "root", []).append(i)
+        for i, _box, enclosing in cluster_nesting(self.objects, self.nsub):
+            children.setdefault("root" if enclosing is None else f"c{enclosing}", []).append(i)
             for n in self.objects[i].get("nodes", []):
                 node_parent[int(n)] = f"c{i}"
         return children, node_parent, {}
