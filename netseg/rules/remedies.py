@@ -243,6 +243,17 @@ def _guest_portgroup(ctx: Context, nic_ref: str) -> tuple[Host, VSwitch, PortGro
     return ctx.portgroups.get(refs.portgroup(g.host, n.vswitch, n.portgroup))
 
 
+def _guest_vswitch(ctx: Context, nic_ref: str) -> tuple[Guest, int, GuestNic, Host, VSwitch] | None:
+    """A guest NIC with its position, host and virtual switch, if the switch exists."""
+    found = ctx.guest_nics.get(nic_ref)
+    if found is None:
+        return None
+    g, index, n = found
+    host = ctx.topology.host(g.host)
+    vs = host.vswitch(n.vswitch)
+    return None if vs is None else (g, index, n, host, vs)
+
+
 def _security_edit(
     rule: str, host: Host, vs: VSwitch, pg: PortGroup, setting: str, why: str
 ) -> Edit:
@@ -283,14 +294,10 @@ def _trunk_text(vlans: VlanSet) -> str:
 def _tag_edits(ctx: Context, f: Finding, remove: set[int], why: str) -> list[Edit]:
     """Stop a guest's tags from reaching ``remove``: prune them from a VGT port group's or a
     trunk NIC's VLAN set, filter VLANs on a transparent bridge."""
-    found = ctx.guest_nics.get(f.subject)
+    found = _guest_vswitch(ctx, f.subject)
     if found is None:
         return []
-    g, _index, n = found
-    host = ctx.topology.host(g.host)
-    vs = host.vswitch(n.vswitch)
-    if vs is None:
-        return []
+    g, _index, n, host, vs = found
     edits: list[Edit] = []
     pg = vs.portgroup(n.portgroup) if n.portgroup else None
     mode = pg.vlan if pg is not None else n.vlan
@@ -658,14 +665,10 @@ def _acl_edit(
 def _isolate_guest(ctx: Context, f: Finding) -> list[Edit]:
     """Move an ESXi guest NIC off a port group shared with a management interface, to a new
     port group on a VLAN nothing uses; on Hyper-V make an internal switch private."""
-    found = ctx.guest_nics.get(f.subject)
+    found = _guest_vswitch(ctx, f.subject)
     if found is None:
         return []
-    g, index, n = found
-    host = ctx.topology.host(g.host)
-    vs = host.vswitch(n.vswitch)
-    if vs is None:
-        return []
+    g, index, n, host, vs = found
     if vs.type == "internal":
         return [
             Edit(
