@@ -46,6 +46,22 @@ def prompt_host(text: str) -> str | None:
     return m.group("host") if m else None
 
 
+def parse_with_template(
+    name: str, body: str, file: str, what: str
+) -> tuple[list[str], list[list[str]]]:
+    """The header and rows ntc-templates' TextFSM template ``name`` reads from ``body``;
+    ImportSourceError naming ``what`` was expected when it cannot."""
+    import textfsm  # type: ignore[import-untyped]  # loaded only when switch output is given
+
+    template = resources.files("ntc_templates") / "templates" / f"{name}.textfsm"
+    try:
+        fsm = textfsm.TextFSM(io.StringIO(template.read_text(encoding="utf-8")))
+        rows = fsm.ParseText(body)
+    except textfsm.TextFSMError as exc:
+        raise ImportSourceError(file, f"not a {what} ntc-templates' {name} reads: {exc}") from None
+    return list(fsm.header), rows
+
+
 def kind_of(text: str) -> str:
     if re.search(r"^Device ID:", text, re.MULTILINE):
         return "cdp"
@@ -66,20 +82,10 @@ def _template(dialect: Dialect, kind: str, text: str) -> str:
 
 def parse(text: str, file: str, dialect: Dialect) -> list[Neighbour]:
     """Every neighbour of the table; ImportSourceError when the table cannot be read."""
-    import textfsm  # type: ignore[import-untyped]  # loaded only when a neighbour table is given
-
     kind = kind_of(text)
     name = _template(dialect, kind, text)
     body = "\n".join(ln for ln in text.splitlines() if not _PROMPT.match(ln)) + "\n"
-    template = resources.files("ntc_templates") / "templates" / f"{name}.textfsm"
-    try:
-        fsm = textfsm.TextFSM(io.StringIO(template.read_text(encoding="utf-8")))
-        rows = fsm.ParseText(body)
-    except textfsm.TextFSMError as exc:
-        raise ImportSourceError(
-            file, f"not a {kind.upper()} neighbour table ntc-templates' {name} reads: {exc}"
-        ) from None
-    header = fsm.header
+    header, rows = parse_with_template(name, body, file, f"{kind.upper()} neighbour table")
     lines = body.splitlines()
     prompt_lines = [i for i, ln in enumerate(text.splitlines(), 1) if _PROMPT.match(ln)]
     out: list[Neighbour] = []

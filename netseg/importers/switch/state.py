@@ -11,15 +11,12 @@ running configuration spells (``GigabitEthernet0/1``).
 
 from __future__ import annotations
 
-import io
 import re
-from importlib import resources
 from pathlib import Path
 
-from netseg.errors import ImportSourceError
 from netseg.importers.naming import port_name
 from netseg.importers.switch.facts import Interface, SwitchFacts
-from netseg.importers.switch.neighbours import prompt_host
+from netseg.importers.switch.neighbours import parse_with_template, prompt_host
 from netseg.model.vlans import VlanSet
 
 MARKER = re.compile(r"^Name:\s+\S+\s*\n\s*Switchport:\s", re.MULTILINE)
@@ -47,21 +44,12 @@ def _vlans(values: list[str] | str) -> VlanSet:
 
 def read(text: str, file: str) -> SwitchFacts:
     """A switch's ports from its switchport state; ImportSourceError when unreadable."""
-    import textfsm  # type: ignore[import-untyped]
-
     nxos = "Trunking VLANs Allowed:" in text
     name = (
         "cisco_nxos_show_interface_switchport" if nxos else "cisco_ios_show_interfaces_switchport"
     )
     body = "\n".join(ln for ln in text.splitlines() if prompt_host(ln) is None) + "\n"
-    template = resources.files("ntc_templates") / "templates" / f"{name}.textfsm"
-    try:
-        fsm = textfsm.TextFSM(io.StringIO(template.read_text(encoding="utf-8")))
-        rows = fsm.ParseText(body)
-    except textfsm.TextFSMError as exc:
-        raise ImportSourceError(
-            file, f"not a switchport state ntc-templates' {name} reads: {exc}"
-        ) from None
+    header, rows = parse_with_template(name, body, file, "switchport state")
     display = Path(file).name
     host = prompt_host(text)
     switch = (host or display.split(".")[0].split("_")[0]).split(".")[0]
@@ -71,7 +59,7 @@ def read(text: str, file: str) -> SwitchFacts:
     lines = text.splitlines()
     starts = [i + 1 for i, ln in enumerate(lines) if ln.startswith("Name:")]
     for k, row in enumerate(rows):
-        rec = dict(zip(fsm.header, row, strict=True))
+        rec = dict(zip(header, row, strict=True))
         line = starts[k] if k < len(starts) else 1
         iface = Interface(full_name(str(rec["INTERFACE"])), line)
         facts.interfaces[iface.name] = iface
