@@ -18,7 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.imports import peak_rss_mib, timed_import
+from bench.imports import summary, timed_import
 
 PORTGROUPS = range(110, 120)  # portgroup vlanN on the OVS network, one VLAN each
 DEFAULT = " default='yes'"
@@ -157,12 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         generated = time.perf_counter() - started
         os.sync()  # an administrator's files are on disk: time no write-back of the generator's
         timed = timed_import("libvirt", folders)
-    result, seconds, cpu, rss = timed.result, timed.seconds, timed.cpu, peak_rss_mib()
-    print(
-        f"import libvirt: {result.counts['hosts']} hosts, {result.counts['guests']} guests, "
-        f"{len(result.warnings)} warnings in {seconds:.1f} s ({cpu:.1f} s CPU; generated in {generated:.1f} s), "
-        f"peak RSS {rss:.0f} MiB"
-    )
+    print(summary("libvirt", timed, generated))
     return 0
 
 

@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.imports import peak_rss_mib, timed_import
+from bench.imports import summary, timed_import
 
 # the columns `ovs-vsctl --format=json list` prints in Open vSwitch 3.1 (the bench's realism:
 # the importer reads a few of them and must skip the rest)
@@ -155,12 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         generated = time.perf_counter() - started
         os.sync()  # an administrator's files are on disk: time no write-back of the generator's
         timed = timed_import("ovs", folders)
-    result, seconds, cpu, rss = timed.result, timed.seconds, timed.cpu, peak_rss_mib()
-    print(
-        f"import ovs: {result.counts['hosts']} hosts, {result.counts['guests']} guests, "
-        f"{len(result.warnings)} warnings in {seconds:.1f} s ({cpu:.1f} s CPU; generated in {generated:.1f} s), "
-        f"peak RSS {rss:.0f} MiB"
-    )
+    print(summary("ovs", timed, generated))
     return 0
 
 

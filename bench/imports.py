@@ -35,3 +35,13 @@ def timed_import(
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def summary(source: str, timed: TimedImport, generated: float) -> str:
+    """The one line an import benchmark prints: counts, warnings, times and peak RSS."""
+    result = timed.result
+    return (
+        f"import {source}: {result.counts['hosts']} hosts, {result.counts['guests']} guests, "
+        f"{len(result.warnings)} warnings in {timed.seconds:.1f} s ({timed.cpu:.1f} s CPU; "
+        f"generated in {generated:.1f} s), peak RSS {peak_rss_mib():.0f} MiB"
+    )
