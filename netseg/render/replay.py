@@ -167,7 +167,16 @@ def render_replay_text(result: ReplayResult, colour: bool = False, fail_on: str 
         "Summary: "
         + ", ".join(f"{n} {s}" for s, n in counts.items())
         + f". {failing} at or above --fail-on {fail_on}: "
-        + ("FAIL" if failing else "NOTHING JUDGED" if reason is not None else "PASS")
+        + (
+            "FAIL"
+            if failing
+            else "NOTHING JUDGED"
+            if reason is not None
+            # exit 2: what could be read respects the segmentation, the rest was not checked
+            else "INCOMPLETE"
+            if result.incomplete()
+            else "PASS"
+        )
     )
     lines.append("Open a frame in Wireshark: Go > Go to Packet (Ctrl-G) and type its number.")
     return "\n".join(lines) + "\n"

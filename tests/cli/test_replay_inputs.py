@@ -123,3 +123,5 @@ def test_a_record_claiming_a_gibibyte_is_a_corrupt_record_with_its_number(
     assert code == 2
     code, out, _ = run([str(big), *AT], capsys)
     assert "respects the intended segmentation" not in out and "frame 6 is a corrupt record" in out
+    # an input error (exit 2) never reads as a pass, even with no finding in what was read
+    assert ": PASS" not in out
